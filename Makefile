@@ -1,0 +1,110 @@
+# MonitoringBot top-level build.  Each directory owns a module.mk fragment that
+# adds its sources, programs and tests; this file holds the shared rules.
+#
+#   make [all|agent|server|tools|test|bench|fuzz|clean|run]
+#   BOARD=<name>     include boards/<name>.mk (cross targets)
+#   TLS=mbedtls|wolfssl   TLS back-end (default mbedtls)
+#   PORT=linux|bsd|windows|unsupported   OS port (command line only: the
+#                    environment's PORT is the server's TCP port, SPEC §2)
+#   CROSS_COMPILE=<prefix>   STATIC=1   SAN=1 (ASan+UBSan)   V=1   WERROR=1
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+# The server's PORT from the environment must not be taken for the OS port.
+SERVER_PORT_ENV := $(if $(filter environment,$(origin PORT)),$(PORT))
+ifneq ($(origin PORT),command line)
+PORT :=
+endif
+unexport PORT
+
+BOARD ?=
+ifneq ($(BOARD),)
+include boards/$(BOARD).mk
+endif
+
+PORT := $(or $(PORT),$(BOARD_PORT),linux)
+TLS ?= mbedtls
+STATIC ?= 0
+SAN ?= 0
+CROSS_COMPILE ?=
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+CLANG ?= clang-14
+PYTHON ?= /usr/bin/python3
+
+O := build/$(or $(BOARD),native)$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+MB_CPPFLAGS := -I. -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP $(BOARD_CPPFLAGS)
+MB_CFLAGS := $(WARNINGS) $(BOARD_CFLAGS)
+MB_LDFLAGS := $(BOARD_LDFLAGS)
+ifeq ($(SAN),1)
+MB_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+MB_LDFLAGS += -fsanitize=address,undefined
+CFLAGS := -O1 -g
+endif
+ifeq ($(STATIC),1)
+MB_LDFLAGS += -static
+endif
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+# Fragments append to these.
+PROGRAMS :=
+UNIT_TESTS :=        # names of cmocka programs built as $(O)/tests/<name>;
+                     # run natively and again from the SAN=1 build
+INTEG_TESTS :=       # scripts, run once with O=<build dir> in the environment
+TEST_HELPERS :=      # anything else the tests need built (fake libraries...)
+BENCHES :=           # scripts printing rows of the bench table
+FUZZ_TARGETS :=      # libFuzzer binaries built by 'make fuzz'
+CLEAN_EXTRA :=
+
+include $(sort $(wildcard */module.mk))
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+.PHONY: all agent server tools test test-build check bench fuzz clean run
+all: $(PROGRAMS)
+
+SAN_O := $(O:%-san=%)-san
+test:
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory SAN=1 test-build
+	$(Q)O="$(O)" SAN_O="$(SAN_O)" PYTHON="$(PYTHON)" tests/run-tests.sh "$(UNIT_TESTS)" "$(INTEG_TESTS)"
+
+# 'make check NAME=...' runs one unit test or integration script.
+check:
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)O="$(O)" SAN_O="$(SAN_O)" PYTHON="$(PYTHON)" NOSAN=1 tests/run-tests.sh "$(filter $(NAME),$(UNIT_TESTS))" "$(filter %$(NAME),$(INTEG_TESTS))"
+
+test-build: $(PROGRAMS) $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(TEST_HELPERS)
+
+bench: $(PROGRAMS) $(BENCH_DEPS)
+	$(Q)tests/run-bench.sh "$(O)" $(BENCHES)
+
+clean:
+	rm -rf build $(CLEAN_EXTRA)
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -79,7 +79,12 @@ BENCHES :=           # scripts printing rows of the bench table
 FUZZ_TARGETS :=      # libFuzzer binaries built by 'make fuzz'
 CLEAN_EXTRA :=
 
-include $(sort $(wildcard */module.mk))
+# port/ and wire/ first: other fragments name their objects in prerequisites,
+# which make expands when it reads a rule. A fragment that needs a variable
+# of one included later writes it as $$(VAR) (secondary expansion is on).
+.SECONDEXPANSION:
+FIRST_FRAGMENTS := port/module.mk wire/module.mk
+include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */module.mk)))
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

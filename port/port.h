@@ -54,6 +54,7 @@ struct port_fs {
 	char mount[256];
 	char dev[128];
 	char fstype[32];
+	int physical; /* backed by a device (psutil's all=False), not proc/nfs/... */
 	uint64_t total, used, avail;
 };
 /* Fills up to max entries; *n is the count. A mount that cannot be stat'ed

@@ -1,0 +1,211 @@
+/* config.c — agent configuration: defaults < .env < environment < flags. */
+#include "agent-min/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "wire/dotenv.h"
+
+#define ENV_FILE ".env"
+
+static const char usage[] =
+	"usage: monbot-agent [options]\n"
+	"  -s SECRET     agent secret from /newkey (AGENT_SECRET)\n"
+	"  -H HOST       server host name or address (AGENT_SERVER_IP)\n"
+	"  -p PORT       server port, default 8000 (AGENT_PORT)\n"
+	"  -i SECONDS    seconds between samples, default 5 (AGENT_INTERVAL)\n"
+	"  --once        print one full sample as JSON and exit\n"
+	"  --help, --version\n"
+	"Other settings come from the environment or .env: AGENT_RECONNECT_DELAY,\n"
+	"AGENT_VERIFY_SSL (1 pin, force, 0), AGENT_CA_FILE, AGENT_TLS, AGENT_FP_FILE,\n"
+	"AGENT_UDP_PORT, AGENT_NET_IGNORE, AGENT_ALLOW_POWER, AGENT_SPOOL, AGENT_ICON_FILE.\n";
+
+static int set_str(char *dst, size_t cap, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= cap) {
+		snprintf(err, errlen, "%s: value too long (at most %zu characters)", name, cap - 1);
+		return -1;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_uint(unsigned *dst, const char *name, const char *v, unsigned long min, unsigned long max,
+                    char *err, size_t errlen)
+{
+	unsigned long x;
+	if (conf_uint(name, v, min, max, &x, err, errlen) < 0)
+		return -1;
+	*dst = (unsigned)x;
+	return 0;
+}
+
+/* One setting by its variable name (from .env, environment or a flag). */
+static int apply(struct agent_config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(name, "AGENT_SECRET") == 0)
+		return set_str(c->secret, sizeof(c->secret), name, v, err, errlen);
+	if (strcmp(name, "AGENT_SERVER_IP") == 0)
+		return set_str(c->server, sizeof(c->server), name, v, err, errlen);
+	if (strcmp(name, "AGENT_PORT") == 0)
+		return set_uint(&c->port, name, v, 1, 65535, err, errlen);
+	if (strcmp(name, "AGENT_INTERVAL") == 0)
+		return set_uint(&c->interval, name, v, 1, 86400, err, errlen);
+	if (strcmp(name, "AGENT_RECONNECT_DELAY") == 0)
+		return set_uint(&c->reconnect_delay, name, v, 1, 3600, err, errlen);
+	if (strcmp(name, "AGENT_UDP_PORT") == 0)
+		return set_uint(&c->udp_port, name, v, 1, 65535, err, errlen);
+	if (strcmp(name, "AGENT_SPOOL") == 0)
+		return set_uint(&c->spool, name, v, 1, 1000000, err, errlen);
+	if (strcmp(name, "AGENT_VERIFY_SSL") == 0) {
+		if (strcasecmp(v, "force") == 0) {
+			c->verify = VERIFY_FORCE;
+			return 0;
+		}
+		int b;
+		if (conf_bool(name, v, &b, err, errlen) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not 1, force or 0", name, v);
+			return -1;
+		}
+		c->verify = b ? VERIFY_PIN : VERIFY_NONE;
+		return 0;
+	}
+	if (strcmp(name, "AGENT_TLS") == 0)
+		return conf_bool(name, v, &c->tls, err, errlen);
+	if (strcmp(name, "AGENT_ALLOW_POWER") == 0)
+		return conf_bool(name, v, &c->allow_power, err, errlen);
+	if (strcmp(name, "AGENT_CA_FILE") == 0)
+		return set_str(c->ca_file, sizeof(c->ca_file), name, v, err, errlen);
+	if (strcmp(name, "AGENT_FP_FILE") == 0)
+		return set_str(c->fp_file, sizeof(c->fp_file), name, v, err, errlen);
+	if (strcmp(name, "AGENT_NET_IGNORE") == 0)
+		return set_str(c->net_ignore, sizeof(c->net_ignore), name, v, err, errlen);
+	if (strcmp(name, "AGENT_ICON_FILE") == 0)
+		return set_str(c->icon_file, sizeof(c->icon_file), name, v, err, errlen);
+	return 0;
+}
+
+static const char *const names[] = {
+	"AGENT_SECRET", "AGENT_SERVER_IP", "AGENT_PORT", "AGENT_INTERVAL", "AGENT_RECONNECT_DELAY",
+	"AGENT_VERIFY_SSL", "AGENT_CA_FILE", "AGENT_TLS", "AGENT_FP_FILE", "AGENT_UDP_PORT",
+	"AGENT_NET_IGNORE", "AGENT_ALLOW_POWER", "AGENT_SPOOL", "AGENT_ICON_FILE",
+};
+
+static void defaults(struct agent_config *c, const char *argv0)
+{
+	const char *home = getenv("HOME");
+	memset(c, 0, sizeof(*c));
+	c->port = 8000;
+	c->interval = 5;
+	c->reconnect_delay = 5;
+	c->verify = VERIFY_PIN;
+	c->tls = 1;
+	c->udp_port = 9999;
+	c->allow_power = 1;
+	c->spool = 720;
+	snprintf(c->net_ignore, sizeof(c->net_ignore), "lo,loopback,tun,tap,wg,tailscale");
+	if (home && strlen(home) + 24 < sizeof(c->fp_file))
+		snprintf(c->fp_file, sizeof(c->fp_file), "%s/.bot_fingerprint.json", home);
+	else
+		snprintf(c->fp_file, sizeof(c->fp_file), ".bot_fingerprint.json");
+	/* icon.png beside the binary */
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	if (slash && (size_t)(slash - argv0) + 10 < sizeof(c->icon_file))
+		snprintf(c->icon_file, sizeof(c->icon_file), "%.*s/icon.png", (int)(slash - argv0), argv0);
+	else
+		snprintf(c->icon_file, sizeof(c->icon_file), "icon.png");
+}
+
+int agent_config_load(struct agent_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	static struct dotenv env; /* 36 KiB: not on a router's small stack */
+	defaults(c, argc > 0 ? argv[0] : NULL);
+	if (dotenv_load(&env, ENV_FILE, err, errlen) < 0)
+		return CONFIG_ERROR;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = dotenv_get(&env, names[i]);
+		if (v && apply(c, names[i], v, err, errlen) < 0)
+			return CONFIG_ERROR;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *name = NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return CONFIG_EXIT;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("monbot-agent %s\n", AGENT_VERSION);
+			return CONFIG_EXIT;
+		}
+		if (strcmp(a, "--once") == 0) {
+			c->once = 1;
+			continue;
+		}
+		if (strcmp(a, "-s") == 0)
+			name = "AGENT_SECRET";
+		else if (strcmp(a, "-H") == 0)
+			name = "AGENT_SERVER_IP";
+		else if (strcmp(a, "-p") == 0)
+			name = "AGENT_PORT";
+		else if (strcmp(a, "-i") == 0)
+			name = "AGENT_INTERVAL";
+		if (!name) {
+			snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+			return CONFIG_ERROR;
+		}
+		if (i + 1 >= argc) {
+			snprintf(err, errlen, "option %s needs a value (%s)", a, name);
+			return CONFIG_ERROR;
+		}
+		if (apply(c, name, argv[++i], err, errlen) < 0)
+			return CONFIG_ERROR;
+	}
+	return CONFIG_OK;
+}
+
+static int ask(const char *prompt, const char *dflt, char *out, size_t cap)
+{
+	char line[512];
+	fputs(prompt, stdout);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return -1;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!line[0] && dflt)
+		snprintf(line, sizeof(line), "%s", dflt);
+	if (!line[0] || strlen(line) >= cap)
+		return -1;
+	strcpy(out, line);
+	return 0;
+}
+
+int agent_config_ask(struct agent_config *c, char *err, size_t errlen)
+{
+	int tty = isatty(0);
+	if (!c->secret[0]) {
+		if (!tty || ask("Enter AGENT_SECRET: ", NULL, c->secret, sizeof(c->secret)) < 0) {
+			snprintf(err, errlen,
+			         "AGENT_SECRET is not set: get one with /newkey in the bot (or "
+			         "'monbot-server key new') and set AGENT_SECRET or pass -s");
+			return -1;
+		}
+		if (dotenv_save(ENV_FILE, "AGENT_SECRET", c->secret, err, errlen) < 0)
+			return -1;
+	}
+	if (!c->server[0]) {
+		if (!tty) {
+			snprintf(c->server, sizeof(c->server), "127.0.0.1");
+			return 0;
+		}
+		if (ask("Enter server address [127.0.0.1]: ", "127.0.0.1", c->server, sizeof(c->server)) < 0) {
+			snprintf(err, errlen, "AGENT_SERVER_IP: no server address given");
+			return -1;
+		}
+		if (dotenv_save(ENV_FILE, "AGENT_SERVER_IP", c->server, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}

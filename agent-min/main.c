@@ -1,0 +1,71 @@
+/* main.c — monbot-agent: configuration, then either one sample (--once) or
+ * the link loop (agent_run). Exit codes: 0 done, 2 bad configuration,
+ * 3 TLS pin mismatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-min/agent.h"
+#include "agent-min/collect.h"
+#include "agent-min/config.h"
+#include "port/port.h"
+
+static struct collector coll;
+static struct sample smp;
+static char out[65536];
+
+/* One full sample: a baseline, one second, then deltas against it. */
+static int run_once(const struct agent_config *cfg)
+{
+	struct port_host h;
+	size_t len;
+	uint64_t t0;
+	collect_init(&coll, cfg->net_ignore);
+	t0 = port_mono_ms();
+	collect_baseline(&coll, t0, 1);
+	port_sleep_ms(1000);
+	collect_sample(&coll, &smp, port_mono_ms(), 1);
+	smp.ts = (double)port_wall_ms() / 1000.0;
+	port_host_read(&h);
+	smp.has_host = 1;
+	memcpy(smp.host.hostname, h.hostname, sizeof(smp.host.hostname));
+	memcpy(smp.host.os, h.os, sizeof(smp.host.os));
+	memcpy(smp.host.kernel, h.kernel, sizeof(smp.host.kernel));
+	memcpy(smp.host.arch, h.arch, sizeof(smp.host.arch));
+	snprintf(smp.host.agent, sizeof(smp.host.agent), "monbot-agent %s", AGENT_VERSION);
+	if (sample_to_json(&smp, out, sizeof(out), &len) != 0) {
+		fprintf(stderr, "monbot-agent: sample does not fit the output buffer\n");
+		return 1;
+	}
+	puts(out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_config cfg;
+	char err[512];
+	int rc = agent_config_load(&cfg, argc, argv, err, sizeof(err));
+	if (rc == CONFIG_EXIT)
+		return 0;
+	if (rc == CONFIG_ERROR) {
+		fprintf(stderr, "monbot-agent: %s\n", err);
+		return 2;
+	}
+	if (port_init(getenv("MONBOT_ROOT")) != PORT_OK) {
+		fprintf(stderr, "monbot-agent: MONBOT_ROOT is too long\n");
+		return 2;
+	}
+	if (cfg.once) {
+		rc = run_once(&cfg);
+		port_fini();
+		return rc;
+	}
+	if (agent_config_ask(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "monbot-agent: %s\n", err);
+		return 2;
+	}
+	rc = agent_run(&cfg);
+	port_fini();
+	return rc;
+}

@@ -1,0 +1,13 @@
+# agent-min/: monbot-agent. The native build links only the C library
+# dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
+AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c
+AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o
+AGENT := $(O)/monbot-agent
+
+PROGRAMS += $(AGENT)
+agent: $(AGENT)
+
+$(AGENT): $(O)/obj/agent-min/main.o $(AGENT_OBJS) $(AGENT_WIRE_OBJS) $(PORT_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS)

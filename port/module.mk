@@ -1,0 +1,7 @@
+# port/: the OS interface. PORT= picks the folder; the Linux port needs -ldl
+# for NVML (dlopen) and nothing else.
+PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
+PORT_LIBS_linux := -ldl -lm
+PORT_LIBS_unsupported := -lm
+PORT_LIBS := $(PORT_LIBS_$(PORT))

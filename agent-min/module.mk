@@ -11,3 +11,8 @@ agent: $(AGENT)
 $(AGENT): $(O)/obj/agent-min/main.o $(AGENT_OBJS) $(AGENT_WIRE_OBJS) $(PORT_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS)
+
+UNIT_TESTS += test_spool
+$(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka

@@ -1,11 +1,703 @@
-/* agent.c — the link loop (being written: see agent.h). */
+/* agent.c — the link loop: one thread, one poll. Every interval a sample
+ * goes into the spool; one WebSocket (TLS by default) carries the spool's
+ * unacknowledged records, oldest first, and brings back {"commands": [...],
+ * "ack": ts}. Reconnects back off exponentially with jitter up to 60 s.
+ * Memory is fixed at start-up: the spool, the buffers and the TLS arena. */
 #include "agent-min/agent.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define JSMN_STATIC
+#include <jsmn.h>
+
+#include "agent-min/collect.h"
+#include "agent-min/spool.h"
+#include "port/port.h"
+#include "wire/conn.h"
+#include "wire/json.h"
+#include "wire/sample.h"
+#include "wire/tls_pin.h"
+#include "wire/ws.h"
+
+#define PING_EVERY_MS 20000u   /* SPEC §3: the agent pings every 20 s */
+#define SILENT_DROP_MS 90000u  /* nothing from the server this long: reconnect */
+#define CONNECT_TIMEOUT_MS 15000u
+#define MAX_BACKOFF_MS 60000u
+#define STATUS_DELAY_MS 250u   /* process CPU measured over this window */
+#define INFLIGHT_MAX 16        /* records sent and not yet answered */
+#define REC_MAX 16384          /* largest sample JSON */
+#define RX_MAX 65536           /* largest server message we accept */
+#define TX_CAP (REC_MAX + 4096)
+#define TLS_ARENA_SIZE (160u * 1024u)
+
+enum link_state { L_IDLE, L_CONNECTING, L_UPGRADING, L_OPEN };
+
+struct agent {
+	const struct agent_config *cfg;
+	struct collector coll;
+	struct sample smp;
+	struct spool spool;
+	char rec[REC_MAX];
+
+	struct sockaddr_storage sa;
+	size_t salen;
+	int resolved;
+	struct conn_tls *tls;
+	struct conn c;
+	struct ws ws;
+	enum link_state st;
+	char ws_key[WS_KEY_B64_LEN + 1];
+	int sent_host;
+	int server_acks;   /* this server sends "ack" (ours), else FIFO answers */
+	int inflight;      /* messages sent and not yet answered */
+	uint8_t kinds[INFLIGHT_MAX * 2]; /* FIFO of their kinds: 1 sample, 0 other */
+	int k_head;
+	char splice[REC_MAX + 1024];
+
+	uint8_t tx[TX_CAP];
+	size_t tx_len, tx_off;
+	uint8_t rx[RX_MAX + WS_HDR_MAX + 256];
+	size_t rx_len;
+	char msg[RX_MAX + 1];
+	size_t msg_len;
+	int msg_skip;      /* current message too big: dropped */
+
+	uint64_t next_sample, next_connect, last_rx, last_ping, connect_start;
+	uint64_t status_at; /* a full sample is due (status command), 0 = none */
+	unsigned fails;
+	struct port_host host;
+};
+
+static struct agent A;
+static volatile sig_atomic_t stop_signal;
+static uint8_t tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(16)));
+
+/* ---- logging ----------------------------------------------------------- */
+
+static void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(const char *lvl, const char *fmt, ...)
+{
+	char tbuf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	gmtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s [%s] ", tbuf, lvl);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+#define LOG_INFO(...) logf_("INFO", __VA_ARGS__)
+#define LOG_WARN(...) logf_("WARN", __VA_ARGS__)
+#define LOG_ERR(...) logf_("ERROR", __VA_ARGS__)
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* ---- sampling ---------------------------------------------------------- */
+
+static void take_sample(struct agent *a, uint64_t now, int full)
+{
+	size_t len;
+	collect_sample(&a->coll, &a->smp, now, full);
+	a->smp.ts = (double)port_wall_ms() / 1000.0;
+	a->smp.oneshot = full;
+	if (sample_to_json(&a->smp, a->rec, sizeof(a->rec), &len) != JSON_OK) {
+		LOG_WARN("sample larger than %d bytes, dropped", REC_MAX);
+		return;
+	}
+	if (spool_push(&a->spool, a->smp.ts, a->rec, (uint32_t)len) != SPOOL_OK)
+		LOG_WARN("sample does not fit the spool, dropped");
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+static void link_close(struct agent *a, const char *why)
+{
+	uint64_t delay;
+	unsigned shift;
+	uint8_t r[2];
+	if (a->st != L_IDLE && why)
+		LOG_WARN("disconnected: %s", why);
+	conn_close(&a->c);
+	conn_init(&a->c);
+	a->st = L_IDLE;
+	a->tx_len = a->tx_off = 0;
+	a->rx_len = 0;
+	a->inflight = a->k_head = 0;
+	spool_rewind(&a->spool);
+	/* Exponential backoff from AGENT_RECONNECT_DELAY, at most 60 s, with
+	 * up to a quarter of jitter so a fleet does not reconnect in step. */
+	shift = a->fails < 6 ? a->fails : 6;
+	delay = (uint64_t)a->cfg->reconnect_delay * 1000u << shift;
+	if (delay > MAX_BACKOFF_MS)
+		delay = MAX_BACKOFF_MS;
+	if (conn_random(NULL, r, 2) == 0)
+		delay -= delay / 4 * ((unsigned)r[0] << 8 | r[1]) / 65535u;
+	a->fails++;
+	a->next_connect = port_mono_ms() + delay;
+}
+
+static int resolve(struct agent *a)
+{
+	char err[256];
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+	memset(&a->sa, 0, sizeof(a->sa));
+	/* A literal address needs no resolver (which allocates). */
+	if (inet_pton(AF_INET, a->cfg->server, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)a->cfg->port);
+		a->salen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, a->cfg->server, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)a->cfg->port);
+		a->salen = sizeof(*s6);
+	} else if (conn_resolve(a->cfg->server, a->cfg->port, &a->sa, &a->salen, err, sizeof(err)) != CONN_OK) {
+		LOG_WARN("%s", err);
+		return -1;
+	}
+	a->resolved = 1;
+	return 0;
+}
+
+static void link_start(struct agent *a, uint64_t now)
+{
+	char err[256];
+	int rc;
+	/* A host name is looked up again after failures (DNS may change). */
+	if ((!a->resolved || a->fails >= 3) && resolve(a) < 0) {
+		link_close(a, NULL);
+		return;
+	}
+	conn_init(&a->c);
+	rc = conn_connect(&a->c, a->tls, (const struct sockaddr *)&a->sa, a->salen,
+	                  a->tls ? a->cfg->server : NULL);
+	if (rc != CONN_OK && rc != CONN_EAGAIN) {
+		link_close(a, conn_strerror(&a->c, rc, err, sizeof(err)));
+		return;
+	}
+	a->st = L_CONNECTING;
+	a->connect_start = now;
+}
+
+/* Queues bytes for the peer; 0, or -1 when the buffer is full. */
+static int tx_put(struct agent *a, const void *p, size_t n)
+{
+	if (a->tx_off == a->tx_len)
+		a->tx_off = a->tx_len = 0;
+	if (n > sizeof(a->tx) - a->tx_len)
+		return -1;
+	memcpy(a->tx + a->tx_len, p, n);
+	a->tx_len += n;
+	return 0;
+}
+
+static int tx_frame(struct agent *a, unsigned op, const void *p, size_t n)
+{
+	size_t out;
+	if (a->tx_off == a->tx_len)
+		a->tx_off = a->tx_len = 0;
+	if (ws_frame_encode(&a->ws, op, 1, p, n, a->tx + a->tx_len, sizeof(a->tx) - a->tx_len, &out) != WS_OK)
+		return -1;
+	a->tx_len += out;
+	return 0;
+}
+
+static int tx_text(struct agent *a, const char *json)
+{
+	return tx_frame(a, WS_OP_TEXT, json, strlen(json));
+}
+
+/* A message went out that the server will answer. */
+static void inflight_push(struct agent *a, int is_sample)
+{
+	if (a->inflight >= (int)sizeof(a->kinds))
+		return;
+	a->kinds[(a->k_head + a->inflight) % sizeof(a->kinds)] = (uint8_t)is_sample;
+	a->inflight++;
+}
+
+/* The oldest message was answered; 1 if it was a sample. */
+static int inflight_pop(struct agent *a)
+{
+	int k;
+	if (a->inflight == 0)
+		return 0;
+	k = a->kinds[a->k_head];
+	a->k_head = (a->k_head + 1) % (int)sizeof(a->kinds);
+	a->inflight--;
+	return k;
+}
+
+/* {"text": "..."} */
+static void send_text(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void send_text(struct agent *a, const char *fmt, ...)
+{
+	char t[512], out[700];
+	struct json_w w;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof(t), fmt, ap);
+	va_end(ap);
+	json_init(&w, out, sizeof(out));
+	json_obj_open(&w);
+	json_key(&w, "text");
+	json_str(&w, t);
+	json_obj_close(&w);
+	if (json_finish(&w, NULL) == JSON_OK && tx_text(a, out) == 0 && !a->server_acks)
+		inflight_push(a, 0); /* the old server answers it too */
+}
+
+/* Moves spooled records into frames while the window allows. The first
+ * record after connecting carries "host" (SPEC §3). */
+static void pump_spool(struct agent *a)
+{
+	const struct spool_rec *r;
+	const uint8_t *json;
+	while (a->inflight < INFLIGHT_MAX && (r = spool_next(&a->spool, &json)) != NULL) {
+		size_t need = r->len + 1024 + WS_HDR_MAX;
+		if (a->tx_off == a->tx_len)
+			a->tx_off = a->tx_len = 0;
+		if (sizeof(a->tx) - a->tx_len < need)
+			return;
+		if (!a->sent_host) {
+			struct json_w w;
+			size_t hl;
+			json_init(&w, a->splice, sizeof(a->splice));
+			json_obj_open(&w);
+			json_key(&w, "host");
+			json_obj_open(&w);
+			json_key(&w, "hostname");
+			json_str(&w, a->host.hostname);
+			json_key(&w, "os");
+			json_str(&w, a->host.os);
+			json_key(&w, "kernel");
+			json_str(&w, a->host.kernel);
+			json_key(&w, "arch");
+			json_str(&w, a->host.arch);
+			json_key(&w, "agent");
+			json_str(&w, "monbot-agent " AGENT_VERSION);
+			json_obj_close(&w);
+			/* splice: {"host":{...}, + the record without its '{' */
+			if (json_finish(&w, &hl) != JSON_OK || hl + r->len + 1 > sizeof(a->splice))
+				return;
+			a->splice[hl++] = ',';
+			memcpy(a->splice + hl, json + 1, r->len - 1);
+			hl += r->len - 1;
+			if (tx_frame(a, WS_OP_TEXT, a->splice, hl) < 0)
+				return;
+			a->sent_host = 1;
+		} else if (tx_frame(a, WS_OP_TEXT, json, r->len) < 0) {
+			return;
+		}
+		spool_sent(&a->spool);
+		inflight_push(a, 1);
+	}
+}
+
+/* ---- server messages --------------------------------------------------- */
+
+static int tok_eq(const char *js, const jsmntok_t *t, const char *s)
+{
+	size_t n = strlen(s);
+	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n && memcmp(js + t->start, s, n) == 0;
+}
+
+/* Tokens of the value starting at t (itself included). */
+static int tok_span(const jsmntok_t *t, int avail)
+{
+	int n = 1, i;
+	if (avail <= 0)
+		return 0;
+	if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
+		int items = t->type == JSMN_OBJECT ? t->size * 2 : t->size;
+		for (i = 0; i < items && n < avail; i++)
+			n += tok_span(t + n, avail - n);
+	}
+	return n;
+}
+
+static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
+{
+	if (n == 6 && memcmp(cmd, "status", 6) == 0) {
+		/* Process CPU needs two scans: one now, the sample a moment later. */
+		if (!a->status_at) {
+			collect_baseline(&a->coll, now, 1);
+			a->status_at = now + STATUS_DELAY_MS;
+		}
+		return;
+	}
+	LOG_INFO("command '%.*s' is not supported by this agent", (int)(n > 64 ? 64 : n), cmd);
+	send_text(a, "Command '%.*s' is not supported by this agent (monbot-agent %s).",
+	          (int)(n > 64 ? 64 : n), cmd, AGENT_VERSION);
+}
+
+static void on_message(struct agent *a, uint64_t now)
+{
+	jsmn_parser p;
+	jsmntok_t tok[128];
+	int n, i, has_ack = 0;
+	double ack = NAN;
+	jsmn_init(&p);
+	n = jsmn_parse(&p, a->msg, a->msg_len, tok, sizeof(tok) / sizeof(tok[0]));
+	if (n < 1 || tok[0].type != JSMN_OBJECT) {
+		LOG_WARN("server sent a message that is not a JSON object (%zu bytes), ignored", a->msg_len);
+		return;
+	}
+	for (i = 1; i < n;) {
+		const jsmntok_t *k = &tok[i], *v = &tok[i + 1];
+		if (i + 1 >= n)
+			break;
+		if (tok_eq(a->msg, k, "ack")) {
+			char num[64];
+			int l = v->end - v->start;
+			char *end;
+			has_ack = 1;
+			if (v->type == JSMN_PRIMITIVE && l > 0 && l < (int)sizeof(num)) {
+				memcpy(num, a->msg + v->start, (size_t)l);
+				num[l] = '\0';
+				ack = strtod(num, &end);
+				if (*end != '\0' || !isfinite(ack))
+					ack = NAN;
+			}
+		} else if (tok_eq(a->msg, k, "commands") && v->type == JSMN_ARRAY) {
+			int j = i + 2;
+			for (int c = 0; c < v->size && j < n; c++) {
+				if (tok[j].type == JSMN_STRING)
+					do_command(a, a->msg + tok[j].start, (size_t)(tok[j].end - tok[j].start), now);
+				j += tok_span(&tok[j], n - j);
+			}
+		}
+		i += 1 + tok_span(v, n - i - 1);
+	}
+	if (has_ack) {
+		/* Our server: ack is the newest sample stored durably. */
+		a->server_acks = 1;
+		if (!isnan(ack))
+			spool_ack(&a->spool, ack);
+		a->inflight = a->k_head = 0;
+	} else if (!a->server_acks) {
+		/* The original server answers every message; the answer to a
+		 * sample means it was taken. */
+		if (inflight_pop(a))
+			spool_ack_oldest(&a->spool);
+	}
+	a->fails = 0;
+}
+
+/* Feeds received bytes to the codec; -1 when the link must go. */
+static int on_bytes(struct agent *a, uint64_t now)
+{
+	size_t off = 0;
+	for (;;) {
+		struct ws_event ev;
+		size_t used;
+		enum ws_ev_type t = ws_decode(&a->ws, a->rx + off, a->rx_len - off, &used, &ev);
+		off += used;
+		if (ev.reply_len && tx_put(a, ev.reply, ev.reply_len) < 0)
+			return -1;
+		switch (t) {
+		case WS_EV_NONE:
+			a->rx_len -= off;
+			memmove(a->rx, a->rx + off, a->rx_len);
+			return 0;
+		case WS_EV_DATA:
+			if (ev.first) {
+				a->msg_len = 0;
+				a->msg_skip = 0;
+			}
+			if (!a->msg_skip && a->msg_len + ev.len > RX_MAX) {
+				LOG_WARN("server message over %d bytes ignored", RX_MAX);
+				a->msg_skip = 1;
+			}
+			if (!a->msg_skip) {
+				memcpy(a->msg + a->msg_len, ev.data, ev.len);
+				a->msg_len += ev.len;
+			}
+			if (ev.fin && !a->msg_skip && ev.opcode == WS_OP_TEXT) {
+				a->msg[a->msg_len] = '\0';
+				on_message(a, now);
+			}
+			break;
+		case WS_EV_PING:
+		case WS_EV_PONG:
+			break;
+		case WS_EV_CLOSE:
+			LOG_INFO("server closed the connection (%u)", ev.close_code);
+			return -1;
+		case WS_EV_ERROR:
+			LOG_WARN("protocol error from the server, closing with %u", ev.close_code);
+			return -1;
+		}
+	}
+}
+
+static int flush_tx(struct agent *a)
+{
+	while (a->tx_off < a->tx_len) {
+		ssize_t w = conn_write(&a->c, a->tx + a->tx_off, a->tx_len - a->tx_off);
+		if (w == CONN_EAGAIN)
+			return 0;
+		if (w < 0)
+			return -1;
+		a->tx_off += (size_t)w;
+	}
+	a->tx_off = a->tx_len = 0;
+	return 0;
+}
+
+/* TLS handshake done (or plain TCP connected): check the pin, send the
+ * upgrade request. */
+static int link_established(struct agent *a)
+{
+	uint8_t fp[32], spki[32], nonce[16];
+	char path[200], err[512];
+	size_t n;
+	int rc;
+	if (a->tls && a->cfg->verify == VERIFY_PIN) {
+		if (conn_peer_hashes(&a->c, fp, spki) != CONN_OK) {
+			LOG_ERR("server sent no certificate");
+			return -1;
+		}
+		rc = tls_pin_check(a->cfg->fp_file, CONN_VERIFY_PIN, fp, spki, err, sizeof(err));
+		if (rc == TLS_PIN_EMISMATCH || rc == TLS_PIN_EPARSE) {
+			LOG_ERR("%s", err);
+			fprintf(stderr, "monbot-agent: %s\n", err);
+			exit(3);
+		}
+		if (rc < 0)
+			LOG_WARN("%s", err);
+		else if (rc != TLS_PIN_MATCH)
+			LOG_INFO("%s", err);
+	}
+	if (conn_random(NULL, nonce, sizeof(nonce)) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/ws/%s", a->cfg->secret);
+	if (ws_client_request(a->cfg->server, a->cfg->port, path, nonce, (char *)a->tx, sizeof(a->tx), &n,
+	                      a->ws_key) != WS_OK)
+		return -1;
+	a->tx_off = 0;
+	a->tx_len = n;
+	a->st = L_UPGRADING;
+	return 0;
+}
+
+static int on_upgrade_bytes(struct agent *a, uint64_t now)
+{
+	size_t used = 0;
+	int status = 0;
+	int rc = ws_client_check_response((const char *)a->rx, a->rx_len, a->ws_key, &used, &status);
+	if (rc == WS_EAGAIN)
+		return a->rx_len >= WS_HTTP_HEAD_MAX ? -1 : 0;
+	if (rc != WS_OK) {
+		if (status == 403) {
+			LOG_ERR("the server does not know this AGENT_SECRET (403): check the key "
+			        "(/list in the bot, or 'monbot-server key list')");
+		} else {
+			LOG_WARN("WebSocket upgrade refused (HTTP %d)", status);
+		}
+		return -1;
+	}
+	a->rx_len -= used;
+	memmove(a->rx, a->rx + used, a->rx_len);
+	ws_init(&a->ws, WS_ROLE_CLIENT, RX_MAX, conn_random, NULL);
+	a->st = L_OPEN;
+	a->sent_host = 0;
+	a->inflight = a->k_head = 0;
+	a->server_acks = 0;
+	a->last_rx = a->last_ping = now;
+	spool_rewind(&a->spool);
+	LOG_INFO("connected to %s:%u (%s), %u samples spooled", a->cfg->server, a->cfg->port,
+	         a->tls ? conn_tls_backend() : "plain", spool_count(&a->spool));
+	return a->rx_len ? on_bytes(a, now) : 0;
+}
+
+/* One pass over the connection after poll said it is ready (or to try). */
+static int link_step(struct agent *a, uint64_t now)
+{
+	char err[256];
+	int rc;
+	if (a->st == L_CONNECTING) {
+		rc = conn_handshake(&a->c);
+		if (rc == CONN_EAGAIN)
+			return now - a->connect_start > CONNECT_TIMEOUT_MS ? -1 : 0;
+		if (rc != CONN_OK) {
+			link_close(a, conn_strerror(&a->c, rc, err, sizeof(err)));
+			return 1;
+		}
+		if (link_established(a) < 0)
+			return -1;
+	}
+	if (flush_tx(a) < 0)
+		return -1;
+	/* Read whatever is there, TLS-buffered bytes included. */
+	for (;;) {
+		ssize_t r;
+		size_t room = sizeof(a->rx) - a->rx_len;
+		if (room == 0)
+			return -1;
+		r = conn_read(&a->c, a->rx + a->rx_len, room);
+		if (r == CONN_EAGAIN)
+			break;
+		if (r <= 0)
+			return -1;
+		a->rx_len += (size_t)r;
+		a->last_rx = now;
+		if (a->st == L_UPGRADING) {
+			if (on_upgrade_bytes(a, now) < 0)
+				return -1;
+		} else if (on_bytes(a, now) < 0) {
+			return -1;
+		}
+	}
+	if (a->st == L_OPEN) {
+		if (now - a->last_ping >= PING_EVERY_MS) {
+			if (tx_frame(a, WS_OP_PING, "", 0) < 0)
+				return -1;
+			a->last_ping = now;
+		}
+		if (now - a->last_rx >= SILENT_DROP_MS) {
+			link_close(a, "server silent for 90 s");
+			return 1;
+		}
+		pump_spool(a);
+	}
+	if (a->st == L_UPGRADING && now - a->connect_start > CONNECT_TIMEOUT_MS)
+		return -1;
+	return flush_tx(a) < 0 ? -1 : 0;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
 
 int agent_run(const struct agent_config *cfg)
 {
-	(void)cfg;
-	fprintf(stderr, "monbot-agent: the server link is not built yet; use --once\n");
-	return 1;
+	struct agent *a = &A;
+	char err[256];
+	struct spool_rec *recs;
+	uint8_t *data;
+	struct sigaction sa;
+
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	conn_init(&a->c);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Start-up allocations: the spool (about 1 KiB a sample) and the TLS
+	 * library's arena. Nothing is allocated after this. */
+	recs = calloc(cfg->spool, sizeof(*recs));
+	data = malloc((size_t)cfg->spool * 1024u + REC_MAX);
+	if (!recs || !data) {
+		fprintf(stderr, "monbot-agent: cannot allocate a spool of %u samples\n", cfg->spool);
+		return 1;
+	}
+	spool_init(&a->spool, recs, cfg->spool, data, cfg->spool * 1024u + REC_MAX);
+	if (cfg->tls) {
+		if (conn_tls_arena_init(tls_arena, sizeof(tls_arena)) != CONN_OK) {
+			fprintf(stderr, "monbot-agent: TLS arena refused\n");
+			return 1;
+		}
+		if (conn_tls_client_new(&a->tls, (enum conn_verify)cfg->verify,
+		                        cfg->ca_file[0] ? cfg->ca_file : NULL, err, sizeof(err)) != CONN_OK) {
+			fprintf(stderr, "monbot-agent: %s\n", err);
+			return 2;
+		}
+		if (cfg->verify == VERIFY_NONE)
+			LOG_WARN("AGENT_VERIFY_SSL=0: the server's certificate is not checked");
+	}
+	port_host_read(&a->host);
+	collect_init(&a->coll, cfg->net_ignore);
+	LOG_INFO("monbot-agent %s: server %s:%u, %s, every %u s, spool %u samples", AGENT_VERSION,
+	         cfg->server, cfg->port, cfg->tls ? "TLS" : "plain ws://", cfg->interval, cfg->spool);
+
+	uint64_t now = port_mono_ms();
+	/* The first sample waits one interval so CPU% and net speed have a
+	 * reference (SPEC §4). */
+	collect_baseline(&a->coll, now, 0);
+	a->next_sample = now + cfg->interval * 1000u;
+	a->next_connect = now;
+
+	while (!stop_signal) {
+		struct pollfd pfd = {-1, 0, 0};
+		uint64_t wake;
+		int timeout;
+		now = port_mono_ms();
+		if (now >= a->next_sample) {
+			take_sample(a, now, 0);
+			a->next_sample += cfg->interval * 1000u;
+			if (a->next_sample <= now) /* suspended or stalled: skip ahead */
+				a->next_sample = now + cfg->interval * 1000u;
+		}
+		if (a->status_at && now >= a->status_at) {
+			take_sample(a, now, 1);
+			a->status_at = 0;
+		}
+		if (a->st == L_IDLE && now >= a->next_connect)
+			link_start(a, now);
+		if (a->st != L_IDLE) {
+			int rc = link_step(a, now);
+			if (rc < 0)
+				link_close(a, "connection lost");
+		}
+		wake = a->next_sample;
+		if (a->status_at && a->status_at < wake)
+			wake = a->status_at;
+		if (a->st == L_IDLE) {
+			if (a->next_connect < wake)
+				wake = a->next_connect;
+		} else {
+			uint64_t pw = a->last_ping + PING_EVERY_MS;
+			if (a->st == L_OPEN && pw < wake)
+				wake = pw;
+			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
+				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
+			pfd.fd = conn_fd(&a->c);
+			pfd.events = POLLIN;
+			if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
+				pfd.events |= POLLOUT;
+			if (a->st == L_CONNECTING && conn_want(&a->c))
+				pfd.events = (short)((conn_want(&a->c) & CONN_WANT_READ ? POLLIN : 0) |
+				                     (conn_want(&a->c) & CONN_WANT_WRITE ? POLLOUT : 0));
+			/* Records waiting and room to send: go round again at once. */
+			if (a->st == L_OPEN && spool_unsent(&a->spool) && a->inflight < INFLIGHT_MAX)
+				wake = now;
+			if (conn_pending(&a->c))
+				wake = now;
+		}
+		now = port_mono_ms();
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout) < 0 && errno != EINTR)
+			port_sleep_ms(10);
+	}
+	LOG_INFO("stopping (signal %d), %u samples unacknowledged", (int)stop_signal, spool_count(&a->spool));
+	if (a->st == L_OPEN) {
+		size_t n;
+		a->tx_off = a->tx_len = 0;
+		if (ws_close_encode(&a->ws, WS_CLOSE_GOING_AWAY, NULL, 0, a->tx, sizeof(a->tx), &n) == WS_OK) {
+			a->tx_len = n;
+			flush_tx(a);
+		}
+	}
+	conn_close(&a->c);
+	conn_tls_free(a->tls);
+	return 0;
 }

@@ -2,15 +2,17 @@
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/spool.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o \
+                  $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent
 
 PROGRAMS += $(AGENT)
 agent: $(AGENT)
 
-$(AGENT): $(O)/obj/agent-min/main.o $(AGENT_OBJS) $(AGENT_WIRE_OBJS) $(PORT_OBJS)
+# TLS runs on the agent's static arena: the arena copies of the TLS archives.
+$(AGENT): $(O)/obj/agent-min/main.o $(AGENT_OBJS) $(AGENT_WIRE_OBJS) $(PORT_OBJS) $(WIRE_TLS_ARENA_LIBS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS) $(PORT_LIBS)
 
 UNIT_TESTS += test_spool
 $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool.o

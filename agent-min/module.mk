@@ -18,3 +18,7 @@ UNIT_TESTS += test_spool
 $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# The agent binary against an independent WebSocket server behaving like the
+# original one (python3-websockets): plain, TLS pinning, outage replay.
+INTEG_TESTS += tests/integration/agent_link.py

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""The real monbot-agent against an independent WebSocket server
+(Debian's python3-websockets) that behaves like the ORIGINAL Python server:
+it answers every agent message with {"commands": [...]} and never sends
+"ack". Checks the first message, the sample keys, status/unsupported
+commands, an outage with replay (nothing lost), 403, TLS pinning end to end
+and SIGTERM. Prints TAP lines."""
+import asyncio
+import http
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+import websockets
+
+O = os.environ.get("O", "build/native")
+AGENT = os.path.abspath(os.path.join(O, "monbot-agent"))
+TMP = tempfile.mkdtemp(prefix="monbot-link-")
+failures = 0
+count = 0
+
+
+def check(ok, what):
+    global failures, count
+    count += 1
+    print(("ok" if ok else "not ok") + " - " + what, flush=True)
+    if not ok:
+        failures += 1
+
+
+class Server:
+    """Records every message; hands out queued commands one reply at a time."""
+
+    def __init__(self, reject=False):
+        self.msgs = []          # (session, dict)
+        self.sessions = 0
+        self.paths = []
+        self.close_codes = []
+        self.commands = []
+        self.reject = reject
+        self.server = None
+
+    async def process_request(self, path, headers):
+        if self.reject:
+            return http.HTTPStatus.FORBIDDEN, [], b"forbidden\n"
+        return None
+
+    async def handler(self, ws, path):
+        self.sessions += 1
+        sess = self.sessions
+        self.paths.append(path)
+        try:
+            async for m in ws:
+                self.msgs.append((sess, json.loads(m)))
+                cmds, self.commands = self.commands[:1], self.commands[1:]
+                await ws.send(json.dumps({"commands": cmds}))
+        except websockets.ConnectionClosed:
+            pass
+        self.close_codes.append(ws.close_code)
+
+    async def start(self, port, ctx=None):
+        self.server = await websockets.serve(self.handler, "127.0.0.1", port, ssl=ctx,
+                                             process_request=self.process_request)
+
+    async def stop(self):
+        self.server.close()
+        await self.server.wait_closed()
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start_agent(port, tls, extra=None):
+    env = dict(os.environ)
+    env.update({"AGENT_SECRET": "Sekret123", "AGENT_SERVER_IP": "127.0.0.1",
+                "AGENT_PORT": str(port), "AGENT_INTERVAL": "1", "AGENT_RECONNECT_DELAY": "1",
+                "AGENT_TLS": "1" if tls else "0", "AGENT_FP_FILE": os.path.join(TMP, "fp.json")})
+    env.update(extra or {})
+    log = open(os.path.join(TMP, "agent.log"), "ab")
+    return subprocess.Popen([AGENT], env=env, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=TMP)
+
+
+async def wait_for(cond, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        await asyncio.sleep(0.05)
+    return cond()
+
+
+def samples(srv):
+    return [m for _, m in srv.msgs if "ts" in m]
+
+
+async def test_plain():
+    port = free_port()
+    srv = Server()
+    await srv.start(port)
+    ag = start_agent(port, tls=False)
+    try:
+        await wait_for(lambda: len(srv.msgs) >= 3, 10)
+        check(srv.paths[:1] == ["/ws/Sekret123"], "agent opens GET /ws/<secret>")
+        first = srv.msgs[0][1] if srv.msgs else {}
+        host = first.get("host", {})
+        check(sorted(host.keys()) == ["agent", "arch", "hostname", "kernel", "os"] and
+              host["agent"].startswith("monbot-agent "), "first message carries host")
+        check(all("host" not in m for _, m in srv.msgs[1:]), "later messages carry no host")
+        keys = set(first.keys())
+        want = {"ts", "cpu", "ram", "ram_used", "ram_total", "swap", "swap_used", "swap_total",
+                "uptime", "disks", "top_procs", "net_up", "net_down", "load", "cores"}
+        check(want <= keys, "first sample has the original's keys and ts/load/cores: missing %s" %
+              sorted(want - keys))
+        check(first.get("top_procs") == [] and isinstance(first.get("disks"), list) and
+              len(first["disks"]) >= 1, "regular samples: top_procs [] and disks listed")
+        # commands
+        srv.commands = ["status", "speedtest"]
+        await wait_for(lambda: any(m.get("oneshot") for _, m in srv.msgs) and
+                       any("text" in m for _, m in srv.msgs), 8)
+        one = [m for _, m in srv.msgs if m.get("oneshot")]
+        check(len(one) == 1 and len(one[0].get("top_procs", [])) >= 1,
+              "status -> one oneshot sample with top processes")
+        texts = [m["text"] for _, m in srv.msgs if "text" in m]
+        check(len(texts) == 1 and "speedtest" in texts[0] and "not supported" in texts[0],
+              "unsupported command -> a text saying so")
+        # outage: the server goes away for 4 s while the agent keeps sampling
+        before = len(samples(srv))
+        await srv.stop()
+        t_down = time.time()
+        await asyncio.sleep(4)
+        t_up = time.time()
+        await srv.start(port)
+        await wait_for(lambda: srv.sessions >= 2 and
+                       any(m["ts"] > t_up + 1 for m in samples(srv)), 15)
+        ts = sorted(set(m["ts"] for m in samples(srv)))
+        during = [t for t in ts if t_down + 0.5 < t < t_up - 0.5]
+        check(len(during) >= 2, "samples taken during the outage were delivered (%d)" % len(during))
+        gaps = [b - a for a, b in zip(ts, ts[1:])]
+        check(len(ts) > before and max(gaps) < 1.6,
+              "no sample lost across the outage (largest gap %.2f s)" % max(gaps))
+        s2 = [m["ts"] for s, m in srv.msgs if s == 2 and "ts" in m]
+        check(s2 == sorted(s2), "replayed oldest first")
+        # SIGTERM: exit 0 and a 1001 close
+        ag.send_signal(signal.SIGTERM)
+        await wait_for(lambda: ag.poll() is not None, 10)
+        rc = ag.poll()
+        await wait_for(lambda: len(srv.close_codes) >= 2, 5)
+        check(rc == 0, "SIGTERM exits 0")
+        check(srv.close_codes[-1:] == [1001], "closes with 1001 going away (got %s)" % srv.close_codes)
+    finally:
+        if ag.poll() is None:
+            ag.kill()
+        await srv.stop()
+
+
+async def test_forbidden():
+    port = free_port()
+    srv = Server(reject=True)
+    await srv.start(port)
+    ag = start_agent(port, tls=False)
+    try:
+        await asyncio.sleep(3.5)
+        alive = ag.poll() is None
+        log = open(os.path.join(TMP, "agent.log"), errors="replace").read()
+        check(alive and "403" in log and "AGENT_SECRET" in log,
+              "403 is logged naming AGENT_SECRET and the agent keeps retrying")
+    finally:
+        ag.kill()
+        ag.wait()
+        await srv.stop()
+
+
+def make_cert(name, key=None):
+    k = key or os.path.join(TMP, name + ".key")
+    c = os.path.join(TMP, name + ".crt")
+    args = ["openssl", "req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=localhost", "-out", c]
+    if key:
+        args += ["-key", key]
+    else:
+        args += ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", k]
+    subprocess.run(args, check=True, capture_output=True)
+    return c, k
+
+
+def hashes(cert):
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True,
+                         capture_output=True).stdout
+    spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                          check=True, capture_output=True).stdout
+    import hashlib
+    return hashlib.sha256(der).hexdigest(), hashlib.sha256(spki).hexdigest()
+
+
+async def tls_session(cert, key, expect_connect=True):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    port = free_port()
+    srv = Server()
+    await srv.start(port, ctx)
+    ag = start_agent(port, tls=True)
+    try:
+        if expect_connect:
+            await wait_for(lambda: len(srv.msgs) >= 1, 10)
+            ag.send_signal(signal.SIGTERM)
+            await wait_for(lambda: ag.poll() is not None, 10)
+            rc = ag.poll()
+        else:
+            await wait_for(lambda: ag.poll() is not None, 10)
+            rc = ag.poll()
+    except subprocess.TimeoutExpired:
+        rc = None
+    if ag.poll() is None:
+        ag.kill()
+        ag.wait()
+    await srv.stop()
+    return rc, srv
+
+
+async def test_tls_pinning():
+    fp_file = os.path.join(TMP, "fp.json")
+    ca, ka = make_cert("a")
+    rc, srv = await tls_session(ca, ka)
+    fp, spki = hashes(ca)
+    pin = json.load(open(fp_file)) if os.path.exists(fp_file) else {}
+    check(rc == 0 and len(srv.msgs) >= 1 and pin == {"fp": fp, "spki": spki},
+          "TLS: first use pins the certificate's and key's SHA-256")
+    # a new certificate on the same key: accepted and re-pinned
+    ca2, _ = make_cert("a2", key=ka)
+    rc, srv = await tls_session(ca2, ka)
+    fp2, spki2 = hashes(ca2)
+    pin = json.load(open(fp_file))
+    check(rc == 0 and len(srv.msgs) >= 1 and pin == {"fp": fp2, "spki": spki},
+          "TLS: renewed certificate with the same key is accepted and re-pinned")
+    # a different key: exit 3 and a message telling to delete the file
+    cb, kb = make_cert("b")
+    open(os.path.join(TMP, "agent.log"), "w").close()
+    rc, srv = await tls_session(cb, kb, expect_connect=False)
+    log = open(os.path.join(TMP, "agent.log"), errors="replace").read()
+    check(rc == 3 and len(srv.msgs) == 0 and "delete " + fp_file in log,
+          "TLS: a different key stops the agent with exit 3 and says to delete the pin file")
+    # the original's file with only fp still works and gains spki
+    json.dump({"fp": fp}, open(fp_file, "w"))
+    rc, srv = await tls_session(ca, ka)
+    pin = json.load(open(fp_file))
+    check(rc == 0 and len(srv.msgs) >= 1 and pin.get("fp") == fp and pin.get("spki") == spki,
+          "TLS: an old pin file with only fp is accepted")
+
+
+async def main():
+    if not os.access(AGENT, os.X_OK):
+        print("not ok - %s not built" % AGENT)
+        return 1
+    await test_plain()
+    await test_forbidden()
+    await test_tls_pinning()
+    if failures:
+        print("# agent log:\n" + open(os.path.join(TMP, "agent.log"), errors="replace").read()[-3000:])
+    return 1 if failures else 0
+
+
+sys.exit(asyncio.run(main()))

@@ -22,3 +22,9 @@ $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
 INTEG_TESTS += tests/integration/agent_link.py
+
+# LD_PRELOAD allocation counter for the agent's steady-state check.
+TEST_HELPERS += $(O)/tests/libmalloc_count.so
+$(O)/tests/libmalloc_count.so: tests/helpers/malloc_count.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -o $@ $<

@@ -260,6 +260,42 @@ async def test_tls_pinning():
           "TLS: an old pin file with only fp is accepted")
 
 
+async def test_no_alloc_steady_state():
+    """The whole agent (sampling, spool, WebSocket, TLS, commands) makes no
+    heap call once connected: counted by an LD_PRELOAD library that also sees
+    calls made inside libc and mbedTLS."""
+    lib = os.path.abspath(os.path.join(O, "tests", "libmalloc_count.so"))
+    out = os.path.join(TMP, "malloc.count")
+    ca, ka = make_cert("alloc")
+    try:
+        os.unlink(os.path.join(TMP, "fp.json"))
+    except FileNotFoundError:
+        pass
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ca, ka)
+    port = free_port()
+    srv = Server()
+    await srv.start(port, ctx)
+    ag = start_agent(port, tls=True, extra={"LD_PRELOAD": lib, "MALLOC_COUNT_OUT": out})
+    try:
+        await wait_for(lambda: len(samples(srv)) >= 2, 10)
+        ag.send_signal(signal.SIGUSR1)
+        n0 = len(srv.msgs)
+        srv.commands = ["status", "diag", "status"]
+        await wait_for(lambda: len(srv.msgs) >= n0 + 12, 20)
+        ag.send_signal(signal.SIGUSR2)
+        await wait_for(lambda: os.path.exists(out), 5)
+        counts = open(out).read().split() if os.path.exists(out) else []
+        oneshots = sum(1 for _, m in srv.msgs[n0:] if m.get("oneshot"))
+        check(len(srv.msgs) - n0 >= 12 and oneshots == 2 and counts == ["0", "0", "0", "0"],
+              "no malloc/calloc/realloc/free in %d messages over TLS with commands (got %s)" %
+              (len(srv.msgs) - n0, counts))
+    finally:
+        ag.kill()
+        ag.wait()
+        await srv.stop()
+
+
 async def main():
     if not os.access(AGENT, os.X_OK):
         print("not ok - %s not built" % AGENT)
@@ -267,6 +303,7 @@ async def main():
     await test_plain()
     await test_forbidden()
     await test_tls_pinning()
+    await test_no_alloc_steady_state()
     if failures:
         print("# agent log:\n" + open(os.path.join(TMP, "agent.log"), errors="replace").read()[-3000:])
     return 1 if failures else 0

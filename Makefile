@@ -109,6 +109,12 @@ test-build: $(PROGRAMS) $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(TEST_HELPERS)
 bench: $(PROGRAMS) $(BENCH_DEPS)
 	$(Q)tests/run-bench.sh "$(O)" $(BENCHES)
 
+# A newcomer's first command (SPEC §10): the server with embedded defaults and
+# a local agent on a fresh key, in ./run/; Ctrl-C stops both.
+run: all
+	$(Q)test -x tools/run.sh || { echo "tools/run.sh is not there yet"; exit 1; }
+	$(Q)O="$(O)" PORT="$(SERVER_PORT_ENV)" tools/run.sh
+
 clean:
 	rm -rf build $(CLEAN_EXTRA)
 

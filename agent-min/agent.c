@@ -688,7 +688,13 @@ int agent_run(const struct agent_config *cfg)
 		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout) < 0 && errno != EINTR)
 			port_sleep_ms(10);
 	}
-	LOG_INFO("stopping (signal %d), %u samples unacknowledged", (int)stop_signal, spool_count(&a->spool));
+	{
+		struct conn_arena_stats st;
+		conn_tls_arena_stats(&st);
+		LOG_INFO("stopping (signal %d), %u samples unacknowledged, %llu dropped; TLS arena peak %zu of %zu bytes",
+		         (int)stop_signal, spool_count(&a->spool), (unsigned long long)a->spool.dropped, st.peak,
+		         st.size);
+	}
 	if (a->st == L_OPEN) {
 		size_t n;
 		a->tx_off = a->tx_len = 0;

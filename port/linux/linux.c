@@ -190,7 +190,8 @@ struct lx_dirent64 {
 
 int lx_dir_each(const char *abs, int (*fn)(const char *name, void *arg), void *arg)
 {
-	static char dbuf[16384] __attribute__((aligned(8)));
+	/* On the stack: callers nest (drm cards, then each card's hwmon). */
+	char dbuf[4096] __attribute__((aligned(8)));
 	int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return PORT_ENOTAVAIL;

@@ -85,6 +85,8 @@ CLEAN_EXTRA :=
 .SECONDEXPANSION:
 FIRST_FRAGMENTS := port/module.mk wire/module.mk
 include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */module.mk)))
+# Agent tests that span modules (GPU fakes, live machine, allocation count).
+-include tests/agent-tests.mk
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -36,6 +36,13 @@ int tls_pin_check(const char *path, enum conn_verify mode,
                   const uint8_t cert_sha256[32], const uint8_t spki_sha256[32],
                   char *err, size_t errlen);
 
+/* The file's content, for tests and fuzzing: fills fp/spki and sets
+ * *has_fp and *has_spki. Returns 0, or TLS_PIN_EPARSE for anything but one JSON
+ * object whose "fp"/"spki" members (when present) are 64 hex digits; other
+ * members are skipped. */
+int tls_pin_parse(const char *s, size_t n, uint8_t fp[32], int *has_fp,
+                  uint8_t spki[32], int *has_spki);
+
 /* Lower-case hex of a 32-byte hash into out[65]. */
 void tls_pin_hex(const uint8_t h[32], char out[65]);
 

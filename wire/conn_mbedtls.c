@@ -1,0 +1,549 @@
+/* conn_mbedtls.c — the TLS back-end over mbedTLS 2.28 (TLS=mbedtls): the
+ * process-wide random generator, client and server contexts (with the
+ * self-signed certificate of SPEC §2 made on first start), sessions, and the
+ * peer certificate's hashes. Memory goes through tls_calloc/tls_free. */
+#include "wire/conn_int.h"
+#include "wire/tls_arena.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
+
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+struct conn_tls {
+	int is_server;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt chain; /* server: own certificate; client: trusted CAs */
+	mbedtls_pk_context key; /* server */
+};
+
+struct sess {
+	mbedtls_ssl_context ssl;
+};
+
+/* The one generator, seeded from the OS on first use (no heap). */
+static struct {
+	int ready;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+} G;
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *mbed_err(int code, char *buf, size_t len)
+{
+	mbedtls_strerror(code, buf, len);
+	return buf;
+}
+
+static int rng_init(void)
+{
+	static const unsigned char pers[] = "monbot-wire";
+
+	if (G.ready)
+		return 0;
+	mbedtls_entropy_init(&G.entropy);
+	mbedtls_ctr_drbg_init(&G.drbg);
+	if (mbedtls_ctr_drbg_seed(&G.drbg, mbedtls_entropy_func, &G.entropy, pers, sizeof pers - 1) != 0) {
+		mbedtls_ctr_drbg_free(&G.drbg);
+		mbedtls_entropy_free(&G.entropy);
+		return -1;
+	}
+	G.ready = 1;
+	return 0;
+}
+
+const char *conn_tls_backend(void)
+{
+	return "mbedtls " MBEDTLS_VERSION_STRING;
+}
+
+int conn_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (rng_init() != 0)
+		return -1;
+	while (len > 0) {
+		size_t k = len < MBEDTLS_CTR_DRBG_MAX_REQUEST ? len : MBEDTLS_CTR_DRBG_MAX_REQUEST;
+		if (mbedtls_ctr_drbg_random(&G.drbg, buf, k) != 0)
+			return -1;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+int conn_tls_arena_init(void *buf, size_t size)
+{
+	/* mbedTLS reaches the arena through the renamed calloc/free of the
+	 * agent's archives; nothing to tell the library */
+	return tls_arena_set(buf, size);
+}
+
+static struct conn_tls *ctx_new(int is_server)
+{
+	struct conn_tls *t = tls_calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->is_server = is_server;
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->chain);
+	mbedtls_pk_init(&t->key);
+	return t;
+}
+
+void conn_tls_free(struct conn_tls *t)
+{
+	if (!t)
+		return;
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->chain);
+	mbedtls_pk_free(&t->key);
+	tls_free(t);
+}
+
+int conn_tls_is_server(const struct conn_tls *t)
+{
+	return t->is_server;
+}
+
+static int conf_common(struct conn_tls *t, int endpoint, char *err, size_t errlen)
+{
+	int r;
+	char eb[128];
+
+	if (rng_init() != 0) {
+		set_err(err, errlen, "TLS: random generator could not be seeded");
+		return CONN_ECONFIG;
+	}
+	r = mbedtls_ssl_config_defaults(&t->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                MBEDTLS_SSL_PRESET_DEFAULT);
+	if (r != 0) {
+		set_err(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
+		return CONN_ECONFIG;
+	}
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &G.drbg);
+	/* TLS 1.2 only: 1.0/1.1 are obsolete (RFC 8996) */
+	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	return CONN_OK;
+}
+
+int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
+                        const char *ca_file, char *err, size_t errlen)
+{
+	struct conn_tls *t;
+	int rc;
+
+	*out = NULL;
+	t = ctx_new(0);
+	if (!t) {
+		set_err(err, errlen, "TLS: out of memory");
+		return CONN_ENOMEM;
+	}
+	rc = conf_common(t, MBEDTLS_SSL_IS_CLIENT, err, errlen);
+	if (rc != CONN_OK)
+		goto out;
+	if (verify == CONN_VERIFY_FORCE) {
+		const char *f = ca_file && *ca_file ? ca_file : SYSTEM_CA_FILE;
+		int r = mbedtls_x509_crt_parse_file(&t->chain, f);
+		char eb[128];
+		/* a bundle with a few certificates mbedTLS cannot read is fine
+		 * (r > 0); none at all is not */
+		if (r < 0 || t->chain.version == 0) {
+			set_err(err, errlen, "TLS: cannot load CA file %s: %s", f,
+			        r < 0 ? mbed_err(r, eb, sizeof eb) : "no certificate");
+			rc = CONN_ECONFIG;
+			goto out;
+		}
+		mbedtls_ssl_conf_ca_chain(&t->conf, &t->chain, NULL);
+		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	} else {
+		/* pinning checks the certificate after the handshake */
+		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
+	}
+out:
+	if (rc != CONN_OK)
+		conn_tls_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+/* ---- self-signed certificate (SPEC §2) ---- */
+
+/* A host name usable in "CN=..." and a DNS SAN: letters, digits, '-', '.'. */
+static int host_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
+		      (h[i] >= '0' && h[i] <= '9') || h[i] == '-' || h[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* GeneralNames ::= SEQUENCE OF [2] dNSName, for host and "localhost". */
+static size_t san_der(const char *host, uint8_t *out, size_t cap)
+{
+	const char *names[2] = { host, "localhost" };
+	int count = strcmp(host, "localhost") == 0 ? 1 : 2;
+	size_t body = 0, n = 0;
+
+	for (int i = 0; i < count; i++)
+		body += 2 + strlen(names[i]);
+	if (body > 255 || body + 3 > cap)
+		return 0;
+	out[n++] = 0x30;
+	if (body >= 128)
+		out[n++] = 0x81;
+	out[n++] = (uint8_t)body;
+	for (int i = 0; i < count; i++) {
+		size_t l = strlen(names[i]);
+		if (l > 127)
+			return 0;
+		out[n++] = 0x82;
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, names[i], l);
+		n += l;
+	}
+	return n;
+}
+
+static void x509_time(char out[16], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 16, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
+                            char *err, size_t errlen)
+{
+	mbedtls_pk_context key;
+	mbedtls_x509write_cert crt;
+	mbedtls_mpi serial;
+	unsigned char *pem = NULL;
+	const size_t pem_cap = 4096;
+	char host[256], subject[300], nb[16], na[16], eb[128];
+	uint8_t san[600], ser[16];
+	size_t san_len;
+	time_t now = time(NULL);
+	int r, rc = CONN_ECONFIG;
+
+	mbedtls_pk_init(&key);
+	mbedtls_x509write_crt_init(&crt);
+	mbedtls_mpi_init(&serial);
+	if (hostname && *hostname)
+		snprintf(host, sizeof host, "%s", hostname);
+	else if (gethostname(host, sizeof host) != 0)
+		host[0] = '\0';
+	host[sizeof host - 1] = '\0';
+	if (!host_ok(host))
+		snprintf(host, sizeof host, "localhost");
+	snprintf(subject, sizeof subject, "CN=%s", host);
+	san_len = san_der(host, san, sizeof san);
+	if (!san_len)
+		san_len = san_der("localhost", san, sizeof san);
+	pem = tls_calloc(1, pem_cap);
+	if (!pem) {
+		set_err(err, errlen, "TLS: out of memory");
+		rc = CONN_ENOMEM;
+		goto out;
+	}
+	if ((r = mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0 ||
+	    (r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
+	                             mbedtls_ctr_drbg_random, &G.drbg)) != 0 ||
+	    (r = mbedtls_pk_write_key_pem(&key, pem, pem_cap)) != 0) {
+		set_err(err, errlen, "TLS: cannot make a key: %s", mbed_err(r, eb, sizeof eb));
+		goto out;
+	}
+	rc = conn_write_new_file(key_path, pem, strlen((char *)pem), 0600, err, errlen);
+	if (rc != CONN_OK)
+		goto out;
+	rc = CONN_ECONFIG;
+	/* serial: 16 random bytes, positive */
+	if (conn_random(NULL, ser, sizeof ser) != 0)
+		goto out_unlink;
+	ser[0] = (uint8_t)((ser[0] & 0x7F) | 0x01);
+	x509_time(nb, now - 3600);
+	x509_time(na, now + 3650 * 86400L);
+	mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_crt_set_subject_key(&crt, &key);
+	mbedtls_x509write_crt_set_issuer_key(&crt, &key);
+	if ((r = mbedtls_mpi_read_binary(&serial, ser, sizeof ser)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_serial(&crt, &serial)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_subject_name(&crt, subject)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_issuer_name(&crt, subject)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_validity(&crt, nb, na)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+	                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+	                                             0, san, san_len)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) != 0 ||
+	    (r = mbedtls_x509write_crt_pem(&crt, pem, pem_cap, mbedtls_ctr_drbg_random, &G.drbg)) != 0) {
+		set_err(err, errlen, "TLS: cannot make a certificate: %s", mbed_err(r, eb, sizeof eb));
+		goto out_unlink;
+	}
+	rc = conn_write_new_file(cert_path, pem, strlen((char *)pem), 0644, err, errlen);
+out_unlink:
+	if (rc != CONN_OK)
+		unlink(key_path); /* never leave a key without its certificate */
+out:
+	if (pem) {
+		memset(pem, 0, pem_cap);
+		tls_free(pem);
+	}
+	mbedtls_mpi_free(&serial);
+	mbedtls_x509write_crt_free(&crt);
+	mbedtls_pk_free(&key);
+	return rc;
+}
+
+int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
+                        const char *key_path, const char *hostname,
+                        int *generated, char *err, size_t errlen)
+{
+	struct conn_tls *t;
+	struct stat st;
+	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
+	int r, rc;
+	char eb[128];
+
+	*out = NULL;
+	if (generated)
+		*generated = 0;
+	t = ctx_new(1);
+	if (!t) {
+		set_err(err, errlen, "TLS: out of memory");
+		return CONN_ENOMEM;
+	}
+	rc = conf_common(t, MBEDTLS_SSL_IS_SERVER, err, errlen);
+	if (rc != CONN_OK)
+		goto out;
+	if (have_cert != have_key) {
+		set_err(err, errlen, "TLS: %s exists but %s does not; provide both or neither",
+		        have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
+		rc = CONN_ECONFIG;
+		goto out;
+	}
+	if (!have_cert) {
+		rc = make_self_signed(cert_path, key_path, hostname, err, errlen);
+		if (rc != CONN_OK)
+			goto out;
+		if (generated)
+			*generated = 1;
+	}
+	rc = CONN_ECONFIG;
+	if ((r = mbedtls_x509_crt_parse_file(&t->chain, cert_path)) != 0) {
+		set_err(err, errlen, "TLS: cannot load certificate %s: %s", cert_path, mbed_err(r, eb, sizeof eb));
+		goto out;
+	}
+	if ((r = mbedtls_pk_parse_keyfile(&t->key, key_path, NULL)) != 0) {
+		set_err(err, errlen, "TLS: cannot load key %s: %s", key_path, mbed_err(r, eb, sizeof eb));
+		goto out;
+	}
+	if ((r = mbedtls_pk_check_pair(&t->chain.pk, &t->key)) != 0) {
+		set_err(err, errlen, "TLS: key %s does not belong to certificate %s", key_path, cert_path);
+		goto out;
+	}
+	if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->chain, &t->key)) != 0) {
+		set_err(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
+		goto out;
+	}
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
+	rc = CONN_OK;
+out:
+	if (rc != CONN_OK)
+		conn_tls_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+/* ---- sessions ---- */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = conn_sock_send(ctx, buf, len);
+
+	if (n == CONN_EAGAIN)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	return n < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : (int)n;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = conn_sock_recv(ctx, buf, len);
+
+	if (n == CONN_EAGAIN)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)n;
+}
+
+static int map_err(struct conn *c, int r)
+{
+	struct sess *s = c->sess;
+
+	switch (r) {
+	case MBEDTLS_ERR_SSL_WANT_READ:
+		c->want = CONN_WANT_READ;
+		return CONN_EAGAIN;
+	case MBEDTLS_ERR_SSL_WANT_WRITE:
+		c->want = CONN_WANT_WRITE;
+		return CONN_EAGAIN;
+	case MBEDTLS_ERR_NET_SEND_FAILED:
+	case MBEDTLS_ERR_NET_RECV_FAILED:
+		return CONN_EIO; /* sys_errno set by the socket call */
+	case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+		return CONN_ENOMEM;
+	case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+		c->tls_code = (int)mbedtls_ssl_get_verify_result(&s->ssl);
+		return CONN_EVERIFY;
+	default:
+		c->tls_code = r;
+		return CONN_ETLS;
+	}
+}
+
+static int m_handshake(struct conn *c)
+{
+	struct sess *s = c->sess;
+	int r = mbedtls_ssl_handshake(&s->ssl);
+
+	return r == 0 ? CONN_OK : map_err(c, r);
+}
+
+static ssize_t m_read(struct conn *c, void *buf, size_t len)
+{
+	struct sess *s = c->sess;
+	int r = mbedtls_ssl_read(&s->ssl, buf, len);
+
+	if (r > 0)
+		return r;
+	/* close_notify, or TCP EOF without one: both end the stream here; the
+	 * WebSocket close handshake above says whether it was clean */
+	if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
+		return 0;
+	return map_err(c, r);
+}
+
+static ssize_t m_write(struct conn *c, const void *buf, size_t len)
+{
+	struct sess *s = c->sess;
+	int r = mbedtls_ssl_write(&s->ssl, buf, len);
+
+	return r >= 0 ? r : map_err(c, r);
+}
+
+static size_t m_pending(const struct conn *c)
+{
+	const struct sess *s = c->sess;
+
+	return mbedtls_ssl_get_bytes_avail(&s->ssl);
+}
+
+static int m_shutdown(struct conn *c)
+{
+	struct sess *s = c->sess;
+
+	mbedtls_ssl_close_notify(&s->ssl); /* best effort: may want write */
+	return shutdown(c->fd, SHUT_WR) == 0 ? CONN_OK : CONN_EIO;
+}
+
+static void m_free(struct conn *c)
+{
+	struct sess *s = c->sess;
+
+	if (!s)
+		return;
+	mbedtls_ssl_free(&s->ssl);
+	tls_free(s);
+	c->sess = NULL;
+}
+
+static int m_peer_hashes(const struct conn *c, uint8_t cert[32], uint8_t spki[32])
+{
+	const struct sess *s = c->sess;
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&s->ssl);
+	const uint8_t *k;
+	size_t kl;
+
+	if (!crt || tls_der_spki(crt->raw.p, crt->raw.len, &k, &kl) != 0)
+		return CONN_EINVAL;
+	if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, cert, 0) != 0 ||
+	    mbedtls_sha256_ret(k, kl, spki, 0) != 0)
+		return CONN_ETLS;
+	return CONN_OK;
+}
+
+static const char *m_strerror(const struct conn *c, int rc, char *buf, size_t len)
+{
+	char eb[160];
+
+	if (rc == CONN_EVERIFY) {
+		mbedtls_x509_crt_verify_info(eb, sizeof eb, "", (uint32_t)c->tls_code);
+		eb[strcspn(eb, "\n")] = '\0';
+		snprintf(buf, len, "TLS: certificate not trusted: %s", eb);
+	} else {
+		snprintf(buf, len, "TLS: %s (-0x%04x)", mbed_err(c->tls_code, eb, sizeof eb),
+		         (unsigned)-c->tls_code);
+	}
+	return buf;
+}
+
+static const struct conn_ops mbed_ops = {
+	m_handshake, m_read, m_write, m_pending, m_shutdown, m_free, m_peer_hashes, m_strerror,
+};
+
+int conn_tls_session_start(struct conn *c)
+{
+	struct sess *s = tls_calloc(1, sizeof *s);
+	int r;
+
+	if (!s)
+		return CONN_ENOMEM;
+	mbedtls_ssl_init(&s->ssl);
+	c->sess = s;
+	c->ops = &mbed_ops;
+	r = mbedtls_ssl_setup(&s->ssl, &c->tls->conf);
+	if (r == 0 && !c->tls->is_server && c->server_name[0])
+		r = mbedtls_ssl_set_hostname(&s->ssl, c->server_name);
+	if (r != 0)
+		return map_err(c, r);
+	mbedtls_ssl_set_bio(&s->ssl, c, bio_send, bio_recv, NULL);
+	return CONN_OK;
+}

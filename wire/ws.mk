@@ -1,0 +1,51 @@
+# wire/ws.mk — included from wire/module.mk. RFC 6455 codec and handshake,
+# the connection layer over TCP and TLS (TLS=mbedtls|wolfssl), the pin file;
+# their unit tests, test helpers, interop scripts, fuzz targets and bench.
+#
+# For programs:
+#   WIRE_OBJS            every wire object, this back-end's TLS file included
+#   WIRE_TLS_LIBS        TLS libraries, dynamic (the server)
+#   WIRE_TLS_ARENA_LIBS  static TLS libraries whose allocations go to the
+#                        arena of conn_tls_arena_init() (the agent); a
+#                        prerequisite list: put it in the link rule's inputs
+#   MBEDTLS_LIBDIR       where libmbed*.a are (default: asked from $(CC))
+
+WIRE_WS_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c
+WIRE_CONN_SRCS := wire/conn.c wire/conn_$(TLS).c wire/tls_arena.c wire/tls_der.c wire/tls_pin.c
+WIRE_SRCS += $(WIRE_WS_SRCS) $(WIRE_CONN_SRCS)
+WIRE_WS_OBJS = $(WIRE_WS_SRCS:%.c=$(O)/obj/%.o)
+WIRE_CONN_OBJS = $(WIRE_CONN_SRCS:%.c=$(O)/obj/%.o)
+
+OBJCOPY ?= $(CROSS_COMPILE)objcopy
+MBEDTLS_LIBDIR ?= $(patsubst %/,%,$(dir $(shell $(CC) -print-file-name=libmbedcrypto.a)))
+WOLFSSL_LIBDIR ?= $(patsubst %/,%,$(dir $(shell $(CC) -print-file-name=libwolfssl.a)))
+
+ifeq ($(TLS),wolfssl)
+WIRE_TLS_LIBS := -lwolfssl -lm
+WIRE_TLS_ARENA_LIBS := $(WOLFSSL_LIBDIR)/libwolfssl.a
+WIRE_TLS_ARENA_LDLIBS := -lm
+else ifeq ($(TLS),mbedtls)
+WIRE_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+WIRE_TLS_ARENA_LIBS := $(O)/lib/libmbedtls-arena.a $(O)/lib/libmbedx509-arena.a $(O)/lib/libmbedcrypto-arena.a
+WIRE_TLS_ARENA_LDLIBS :=
+else
+$(error TLS must be mbedtls or wolfssl, not '$(TLS)')
+endif
+
+# Debian's mbedTLS calls calloc/free directly (no MEMORY_BUFFER_ALLOC_C, no
+# PLATFORM_MEMORY): a copy of each archive with those two symbols renamed to
+# tls_calloc/tls_free (wire/tls_arena.c) puts it on the agent's arena.
+$(O)/lib/libmbed%-arena.a: $(MBEDTLS_LIBDIR)/libmbed%.a
+	@mkdir -p $(dir $@)
+	$(call say,OBJCOPY,$@)$(OBJCOPY) --redefine-sym calloc=tls_calloc --redefine-sym free=tls_free $< $@
+
+# ---- unit tests ----
+UNIT_TESTS += test_ws test_conn
+$(O)/tests/test_ws: $(O)/obj/tests/unit/test_ws.o $(WIRE_WS_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# test_conn runs the TLS back-end on the arena libraries, as the agent does.
+$(O)/tests/test_conn: $(O)/obj/tests/unit/test_conn.o $(WIRE_CONN_OBJS) $(WIRE_WS_OBJS) $(WIRE_TLS_ARENA_LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS) -lcmocka

@@ -1,0 +1,9 @@
+# tests/: the collector tests over fixture trees (tests/fixtures/README.md).
+# Other test programs live in their module's fragment.
+UNIT_TESTS += test_collect
+$(O)/tests/test_collect: $(O)/obj/tests/unit/test_collect.o $(O)/obj/agent-min/collect.o $$(PORT_OBJS) \
+                         $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lcmocka
+
+INTEG_TESTS += tests/integration/agent_fixtures.sh

@@ -1,5 +1,7 @@
-# tests/: the collector tests over fixture trees (tests/fixtures/README.md).
-# Other test programs live in their module's fragment.
+# tests/: the collector tests over the Linux fixture trees
+# (tests/fixtures/README.md). Other test programs live in their module's
+# fragment or in tests/agent-tests.mk.
+ifeq ($(PORT),linux)
 UNIT_TESTS += test_collect
 $(O)/tests/test_collect: $(O)/obj/tests/unit/test_collect.o $(O)/obj/agent-min/collect.o $$(PORT_OBJS) \
                          $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
@@ -7,3 +9,4 @@ $(O)/tests/test_collect: $(O)/obj/tests/unit/test_collect.o $(O)/obj/agent-min/c
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lcmocka
 
 INTEG_TESTS += tests/integration/agent_fixtures.sh
+endif

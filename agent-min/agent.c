@@ -593,7 +593,8 @@ int agent_run(const struct agent_config *cfg)
 	uint8_t *data;
 	struct sigaction sa;
 
-	memset(a, 0, sizeof(*a));
+	/* A is static and zero: no memset, which would make every page of its
+	 * buffers resident. */
 	a->cfg = cfg;
 	conn_init(&a->c);
 	memset(&sa, 0, sizeof(sa));

@@ -2,6 +2,7 @@
 #include "agent-min/collect.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static void add_ignore(struct collector *c, const char *s, size_t n)
 void collect_init(struct collector *c, const char *net_ignore)
 {
 	const char *p;
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct collector, prev));
 	if (!net_ignore)
 		net_ignore = "lo,loopback,tun,tap,wg,tailscale";
 	for (p = net_ignore; *p;) {

@@ -38,6 +38,10 @@ struct collector {
 	int have_procs;
 	struct port_cpu proc_cpu;
 	int nprev;
+	uint64_t proc_dropped; /* processes past COLLECT_MAX_PROCS, counted */
+
+	/* Large tables last: collect_init clears only what comes before them,
+	 * so pages a small host never uses are never touched (RSS). */
 	struct collect_proc prev[COLLECT_MAX_PROCS];
 
 	/* Scratch for one cycle. */
@@ -46,7 +50,6 @@ struct collector {
 	struct port_if cur_ifs[COLLECT_MAX_IFS];
 	struct port_fs fs[COLLECT_MAX_FS];
 	struct port_gpu gpus[SAMPLE_MAX_GPUS];
-	uint64_t proc_dropped; /* processes past COLLECT_MAX_PROCS, counted */
 };
 
 /* net_ignore: comma-separated substrings (AGENT_NET_IGNORE), NULL for the

@@ -119,19 +119,30 @@ static void defaults(struct agent_config *c, const char *argv0)
 		snprintf(c->icon_file, sizeof(c->icon_file), "icon.png");
 }
 
+/* The variable a flag sets, or NULL. */
+static const char *flag_var(const char *a)
+{
+	if (strcmp(a, "-s") == 0)
+		return "AGENT_SECRET";
+	if (strcmp(a, "-H") == 0)
+		return "AGENT_SERVER_IP";
+	if (strcmp(a, "-p") == 0)
+		return "AGENT_PORT";
+	if (strcmp(a, "-i") == 0)
+		return "AGENT_INTERVAL";
+	return NULL;
+}
+
 int agent_config_load(struct agent_config *c, int argc, char **argv, char *err, size_t errlen)
 {
 	static struct dotenv env; /* 36 KiB: not on a router's small stack */
+	const char *flag_val[sizeof(names) / sizeof(names[0])] = {0};
+
 	defaults(c, argc > 0 ? argv[0] : NULL);
-	if (dotenv_load(&env, ENV_FILE, err, errlen) < 0)
-		return CONFIG_ERROR;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = dotenv_get(&env, names[i]);
-		if (v && apply(c, names[i], v, err, errlen) < 0)
-			return CONFIG_ERROR;
-	}
+	/* Flags first: --help and --version answer whatever the environment
+	 * holds, and a flag's variable is never read from anywhere else. */
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *name = NULL;
+		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
 			return CONFIG_EXIT;
@@ -140,18 +151,14 @@ int agent_config_load(struct agent_config *c, int argc, char **argv, char *err, 
 			printf("monbot-agent %s\n", AGENT_VERSION);
 			return CONFIG_EXIT;
 		}
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *name;
 		if (strcmp(a, "--once") == 0) {
 			c->once = 1;
 			continue;
 		}
-		if (strcmp(a, "-s") == 0)
-			name = "AGENT_SECRET";
-		else if (strcmp(a, "-H") == 0)
-			name = "AGENT_SERVER_IP";
-		else if (strcmp(a, "-p") == 0)
-			name = "AGENT_PORT";
-		else if (strcmp(a, "-i") == 0)
-			name = "AGENT_INTERVAL";
+		name = flag_var(a);
 		if (!name) {
 			snprintf(err, errlen, "unknown option '%s' (see --help)", a);
 			return CONFIG_ERROR;
@@ -160,8 +167,25 @@ int agent_config_load(struct agent_config *c, int argc, char **argv, char *err, 
 			snprintf(err, errlen, "option %s needs a value (%s)", a, name);
 			return CONFIG_ERROR;
 		}
-		if (apply(c, name, argv[++i], err, errlen) < 0)
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strcmp(names[k], name) == 0)
+				flag_val[k] = argv[++i];
+	}
+	if (dotenv_load(&env, ENV_FILE, err, errlen) < 0)
+		return CONFIG_ERROR;
+	/* Only the winning value of each variable is parsed: flag, then
+	 * environment, then .env. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = flag_val[i] ? flag_val[i] : dotenv_get(&env, names[i]);
+		if (v && apply(c, names[i], v, err, errlen) < 0) {
+			if (flag_val[i]) {
+				/* name the flag too */
+				char tmp[256];
+				snprintf(tmp, sizeof(tmp), "%s", err);
+				snprintf(err, errlen, "%s (from its command-line flag)", tmp);
+			}
 			return CONFIG_ERROR;
+		}
 	}
 	return CONFIG_OK;
 }

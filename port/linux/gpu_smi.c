@@ -15,12 +15,17 @@
 
 #define SMI_QUERY "--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw"
 #define SMI_TIMEOUT_MS 3000
+/* nvidia-smi costs tens of milliseconds and can hang with a sick driver: its
+ * answer is reused for SMI_PERIOD_MS, and after a hang it rests. */
+#define SMI_PERIOD_MS 10000
+#define SMI_REST_MS 300000
 
 static char smi_path[512];
 
 int lx_smi_find(void)
 {
 	const char *path = getenv("PATH");
+	lx_smi_reset();
 	smi_path[0] = '\0';
 	while (path && *path) {
 		size_t n = strcspn(path, ":");
@@ -65,11 +70,12 @@ int lx_smi_parse(const char *csv, struct port_gpu *g, int max, int *n)
 	while (*line && *n < max) {
 		const char *eol = strchr(line, '\n');
 		size_t ll = eol ? (size_t)(eol - line) : strlen(line);
-		const char *f[7];
-		size_t fl[7];
+		const char *f[8];
+		size_t fl[8];
 		int nf = 0;
 		const char *p = line;
-		while (nf < 7 && p <= line + ll) {
+		/* Up to 8 fields are split so a line with more than 7 is seen. */
+		while (nf < 8 && p <= line + ll) {
 			const char *c = memchr(p, ',', (size_t)(line + ll - p));
 			const char *e = c ? c : line + ll;
 			f[nf] = p;
@@ -115,7 +121,13 @@ garbage:
 	return PORT_EPARSE;
 }
 
-int lx_smi_list(struct port_gpu *g, int max, int *n)
+static struct {
+	uint64_t next_run;
+	int n, rc;
+	struct port_gpu g[8];
+} cache;
+
+static int smi_run(struct port_gpu *g, int max, int *n, int *timed_out)
 {
 	static char out[8192];
 	size_t got = 0;
@@ -147,6 +159,7 @@ int lx_smi_list(struct port_gpu *g, int max, int *n)
 		ssize_t r;
 		if (now >= deadline) {
 			kill(pid, SIGKILL);
+			*timed_out = 1;
 			break;
 		}
 		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
@@ -168,4 +181,28 @@ int lx_smi_list(struct port_gpu *g, int max, int *n)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return PORT_EIO;
 	return lx_smi_parse(out, g, max, n);
+}
+
+int lx_smi_list(struct port_gpu *g, int max, int *n)
+{
+	uint64_t now = port_mono_ms();
+	int timed_out = 0;
+	if (!smi_path[0])
+		return PORT_ENOTAVAIL;
+	if (cache.next_run && now < cache.next_run) {
+		for (int i = 0; i < cache.n && *n < max; i++)
+			g[(*n)++] = cache.g[i];
+		return cache.rc;
+	}
+	cache.n = 0;
+	cache.rc = smi_run(cache.g, (int)(sizeof(cache.g) / sizeof(cache.g[0])), &cache.n, &timed_out);
+	cache.next_run = now + (timed_out ? SMI_REST_MS : SMI_PERIOD_MS);
+	for (int i = 0; i < cache.n && *n < max; i++)
+		g[(*n)++] = cache.g[i];
+	return cache.rc;
+}
+
+void lx_smi_reset(void)
+{
+	memset(&cache, 0, sizeof(cache));
 }

@@ -558,9 +558,12 @@ int port_fs_list(struct port_fs *fs, int max, int *n)
 				rc = fixture_statvfs(f->mount, &frsize, &blocks, &bfree, &bavail);
 			} else {
 				struct statvfs st;
-				rc = f->physical && statvfs(f->mount, &st) == 0 ? PORT_OK : PORT_EIO;
-				frsize = st.f_frsize ? st.f_frsize : st.f_bsize;
-				blocks = st.f_blocks, bfree = st.f_bfree, bavail = st.f_bavail;
+				rc = PORT_EIO;
+				if (f->physical && statvfs(f->mount, &st) == 0) {
+					rc = PORT_OK;
+					frsize = st.f_frsize ? st.f_frsize : st.f_bsize;
+					blocks = st.f_blocks, bfree = st.f_bfree, bavail = st.f_bavail;
+				}
 			}
 			if (rc == PORT_OK && bfree <= blocks) {
 				f->total = blocks * frsize;

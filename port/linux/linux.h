@@ -39,6 +39,7 @@ int lx_nvml_open(void);
 void lx_nvml_close(void);
 int lx_nvml_list(struct port_gpu *g, int max, int *n);
 int lx_smi_find(void);
+void lx_smi_reset(void);
 int lx_smi_list(struct port_gpu *g, int max, int *n);
 /* Parses nvidia-smi's CSV (index,name,util,mem.used,mem.total,temp,power). */
 int lx_smi_parse(const char *csv, struct port_gpu *g, int max, int *n);

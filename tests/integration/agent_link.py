@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The real monbot-agent against an independent WebSocket server
 (Debian's python3-websockets) that behaves like the ORIGINAL Python server:
 it answers every agent message with {"commands": [...]} and never sends

@@ -305,42 +305,43 @@ static void read_mem(struct sample *s)
 	}
 }
 
+static void fill_disk(struct sample_disk *d, const struct port_fs *f)
+{
+	snprintf(d->mount, sizeof(d->mount), "%s", f->mount);
+	d->total = (double)f->total;
+	d->used = (double)f->used;
+	/* psutil: percent of what a user may use (used + avail), as df. */
+	d->percent = f->used + f->avail ? (double)f->used * 100.0 / (double)(f->used + f->avail) : 0.0;
+}
+
+/* One line per device, at its shortest mount point (as df shows it), and
+ * one per mount point (the original's "seen"); otherwise in mount order. */
 static void read_disks(struct collector *c, struct sample *s)
 {
-	int n = 0;
+	int n = 0, src[SAMPLE_MAX_DISKS]; /* fs index behind each listed disk */
 	s->has_disks = 1;
 	port_fs_list(c->fs, COLLECT_MAX_FS, &n);
 	for (int i = 0; i < n; i++) {
 		const struct port_fs *f = &c->fs[i];
-		int dup = -1;
+		int d;
 		if (!collect_disk_wanted(f))
 			continue;
-		/* One line per device (as df shows it, the shortest mount point)
-		 * and per mount point (the original's "seen"). */
-		for (int k = 0; k < i && dup < 0; k++) {
-			const struct port_fs *o = &c->fs[k];
-			if (collect_disk_wanted(o) && (strcmp(o->dev, f->dev) == 0 || strcmp(o->mount, f->mount) == 0))
-				dup = k;
+		for (d = 0; d < s->ndisks; d++) {
+			const struct port_fs *o = &c->fs[src[d]];
+			if (strcmp(o->dev, f->dev) == 0 || strcmp(o->mount, f->mount) == 0)
+				break;
 		}
-		if (dup >= 0 && strlen(c->fs[dup].mount) <= strlen(f->mount))
+		if (d < s->ndisks) {
+			if (strlen(f->mount) < strlen(c->fs[src[d]].mount)) {
+				src[d] = i;
+				fill_disk(&s->disks[d], f);
+			}
 			continue;
-		if (dup >= 0) {
-			/* Replace the earlier, longer mount point of this device. */
-			for (int d = 0; d < s->ndisks; d++)
-				if (strcmp(s->disks[d].mount, c->fs[dup].mount) == 0) {
-					memmove(&s->disks[d], &s->disks[d + 1], sizeof(s->disks[0]) * (size_t)(s->ndisks - d - 1));
-					s->ndisks--;
-					break;
-				}
 		}
 		if (s->ndisks >= SAMPLE_MAX_DISKS)
 			continue;
-		struct sample_disk *d = &s->disks[s->ndisks++];
-		snprintf(d->mount, sizeof(d->mount), "%s", f->mount);
-		d->total = (double)f->total;
-		d->used = (double)f->used;
-		/* psutil: percent of what a user may use (used + avail), as df. */
-		d->percent = f->used + f->avail ? (double)f->used * 100.0 / (double)(f->used + f->avail) : 0.0;
+		src[s->ndisks] = i;
+		fill_disk(&s->disks[s->ndisks++], f);
 	}
 }
 

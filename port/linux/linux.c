@@ -76,6 +76,49 @@ int lx_read(const char *rel, char *buf, size_t cap, size_t *len)
 	return lx_read_abs(path, buf, cap, len);
 }
 
+/* Calls fn for every complete line of a file of any length, reading it in
+ * buf-sized chunks (/proc/self/mounts on a Docker host passes 100 KiB). A
+ * line longer than the buffer is skipped; fn returning non-zero stops. */
+int lx_each_line(const char *rel, char *buf, size_t cap, int (*fn)(char *line, void *arg), void *arg)
+{
+	char path[512];
+	size_t have = 0;
+	int fd, skipping = 0;
+	if (lx_path(path, sizeof(path), "%s", rel) < 0)
+		return PORT_ENOSPC;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PORT_ENOTAVAIL;
+	for (;;) {
+		ssize_t r = read(fd, buf + have, cap - 1 - have);
+		char *line, *nl;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+			*nl = '\0';
+			if (!skipping && fn(line, arg)) {
+				close(fd);
+				return PORT_OK;
+			}
+			skipping = 0;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == cap - 1) { /* a line longer than the buffer */
+			have = 0;
+			skipping = 1;
+		}
+	}
+	close(fd);
+	return PORT_OK; /* a last line without '\n' was cut: dropped */
+}
+
 /* Whole-string unsigned decimal, trailing white space allowed. */
 int lx_parse_u64(const char *s, uint64_t *out)
 {
@@ -457,31 +500,34 @@ static void read_nodev_fstypes(void)
 {
 	char buf[4096];
 	char *p, *nl;
-	lx.n_nodev = 0;
+	lx.n_devfs = 0;
+	lx.have_fslist = 0;
 	if (lx_read("/proc/filesystems", buf, sizeof(buf), NULL) != PORT_OK)
 		return;
+	lx.have_fslist = 1;
 	for (p = buf; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
 			break;
 		*nl = '\0';
-		if (strncmp(p, "nodev\t", 6) == 0 && lx.n_nodev < LX_MAX_NODEV &&
-		    strlen(p + 6) < sizeof(lx.nodev[0]))
-			strcpy(lx.nodev[lx.n_nodev++], p + 6);
+		/* "nodev\tproc" or "\text4" */
+		if (p[0] == '\t' && lx.n_devfs < LX_MAX_DEVFS && strlen(p + 1) < sizeof(lx.devfs[0]))
+			strcpy(lx.devfs[lx.n_devfs++], p + 1);
 	}
 }
 
-/* psutil's disk_partitions(all=False), which the original used: a
- * filesystem type the kernel marks "nodev" has no backing device (proc,
- * cgroup, nfs...), except zfs. */
+/* psutil's disk_partitions(all=False), which the original used: only the
+ * filesystem types /proc/filesystems lists without "nodev" (so not proc,
+ * nfs, or fuse.sshfs, which it does not list at all), and zfs. Without the
+ * list every type passes and the other rules decide. */
 static int is_physical(const char *fstype)
 {
-	if (strcmp(fstype, "zfs") == 0)
+	if (!lx.have_fslist || strcmp(fstype, "zfs") == 0)
 		return 1;
-	for (int i = 0; i < lx.n_nodev; i++)
-		if (strcmp(lx.nodev[i], fstype) == 0)
-			return 0;
-	return 1;
+	for (int i = 0; i < lx.n_devfs; i++)
+		if (strcmp(lx.devfs[i], fstype) == 0)
+			return 1;
+	return 0;
 }
 
 /* Copies one space-separated field of /proc/mounts, undoing the octal
@@ -533,91 +579,108 @@ static int fixture_statvfs(const char *mount, uint64_t *frsize, uint64_t *blocks
 	return PORT_ENOTAVAIL;
 }
 
+struct fs_walk {
+	struct port_fs *fs;
+	int max, n, full;
+};
+
+static int mount_line(char *line, void *arg)
+{
+	struct fs_walk *w = arg;
+	struct port_fs *f;
+	uint64_t frsize, blocks, bfree, bavail;
+	const char *q = line;
+	int rc;
+	if (w->n >= w->max) {
+		w->full = 1;
+		return 1;
+	}
+	f = &w->fs[w->n];
+	if (mount_field(&q, f->dev, sizeof(f->dev)) != PORT_OK ||
+	    mount_field(&q, f->mount, sizeof(f->mount)) != PORT_OK ||
+	    mount_field(&q, f->fstype, sizeof(f->fstype)) != PORT_OK)
+		return 0;
+	f->physical = is_physical(f->fstype);
+	if (lx.root[0]) {
+		rc = fixture_statvfs(f->mount, &frsize, &blocks, &bfree, &bavail);
+	} else {
+		struct statvfs st;
+		rc = PORT_EIO;
+		/* Only real filesystems are asked: statvfs on a dead network
+		 * mount would hang the agent. */
+		if (f->physical && statvfs(f->mount, &st) == 0) {
+			rc = PORT_OK;
+			frsize = st.f_frsize ? st.f_frsize : st.f_bsize;
+			blocks = st.f_blocks, bfree = st.f_bfree, bavail = st.f_bavail;
+		}
+	}
+	if (rc == PORT_OK && bfree <= blocks && frsize > 0 && blocks <= UINT64_MAX / frsize) {
+		f->total = blocks * frsize;
+		f->used = (blocks - bfree) * frsize;
+		f->avail = bavail * frsize;
+		w->n++;
+	}
+	return 0;
+}
+
 int port_fs_list(struct port_fs *fs, int max, int *n)
 {
-	static char buf[65536];
-	const char *p;
-	int rc = lx_read("/proc/self/mounts", buf, sizeof(buf), NULL);
-	*n = 0;
+	static char buf[16384];
+	struct fs_walk w = {fs, max, 0, 0};
+	int rc = lx_each_line("/proc/self/mounts", buf, sizeof(buf), mount_line, &w);
+	*n = w.n;
 	if (rc)
 		return rc;
-	for (p = buf; *p; ) {
-		const char *eol = strchr(p, '\n');
-		struct port_fs *f = &fs[*n];
-		uint64_t frsize, blocks, bfree, bavail;
-		const char *q = p;
-		if (!eol)
-			break; /* a truncated last line is dropped */
-		if (*n >= max)
-			return PORT_ENOSPC;
-		if (mount_field(&q, f->dev, sizeof(f->dev)) == PORT_OK &&
-		    mount_field(&q, f->mount, sizeof(f->mount)) == PORT_OK &&
-		    mount_field(&q, f->fstype, sizeof(f->fstype)) == PORT_OK) {
-			f->physical = is_physical(f->fstype);
-			if (lx.root[0]) {
-				rc = fixture_statvfs(f->mount, &frsize, &blocks, &bfree, &bavail);
-			} else {
-				struct statvfs st;
-				rc = PORT_EIO;
-				if (f->physical && statvfs(f->mount, &st) == 0) {
-					rc = PORT_OK;
-					frsize = st.f_frsize ? st.f_frsize : st.f_bsize;
-					blocks = st.f_blocks, bfree = st.f_bfree, bavail = st.f_bavail;
-				}
-			}
-			if (rc == PORT_OK && bfree <= blocks) {
-				f->total = blocks * frsize;
-				f->used = (blocks - bfree) * frsize;
-				f->avail = bavail * frsize;
-				(*n)++;
-			}
-		}
-		p = eol + 1;
-	}
-	return PORT_OK;
+	return w.full ? PORT_ENOSPC : PORT_OK;
 }
 
 /* ---- network ----------------------------------------------------------- */
 
+struct if_walk {
+	struct port_if *ifs;
+	int max, n, line, full;
+};
+
+/* proc(5): two header lines, then "  name: rx_bytes rx_packets ... (8 rx
+ * fields) tx_bytes ...". Names are at most 15 characters. */
+static int if_line(char *line, void *arg)
+{
+	struct if_walk *w = arg;
+	const char *s = line, *colon, *q;
+	uint64_t f[9];
+	size_t nl;
+	if (w->line++ < 2)
+		return 0;
+	while (*s == ' ')
+		s++;
+	colon = strchr(s, ':');
+	if (!colon || (nl = (size_t)(colon - s)) == 0 || nl >= sizeof(w->ifs[0].name))
+		return 0;
+	q = colon + 1;
+	for (int i = 0; i < 9; i++)
+		if (field_u64(&q, &f[i]) != PORT_OK)
+			return 0;
+	if (w->n >= w->max) {
+		w->full = 1;
+		return 1;
+	}
+	memcpy(w->ifs[w->n].name, s, nl);
+	w->ifs[w->n].name[nl] = '\0';
+	w->ifs[w->n].rx = f[0];
+	w->ifs[w->n].tx = f[8];
+	w->n++;
+	return 0;
+}
+
 int port_if_list(struct port_if *ifs, int max, int *n)
 {
-	static char buf[32768];
-	const char *p;
-	int rc = lx_read("/proc/net/dev", buf, sizeof(buf), NULL);
-	*n = 0;
+	static char buf[8192];
+	struct if_walk w = {ifs, max, 0, 0, 0};
+	int rc = lx_each_line("/proc/net/dev", buf, sizeof(buf), if_line, &w);
+	*n = w.n;
 	if (rc)
 		return rc;
-	/* Two header lines, then "  name: rx_bytes rx_packets ... (8 rx fields)
-	 * tx_bytes ..." (proc(5)). Names are at most 15 characters. */
-	p = strchr(buf, '\n');
-	p = p ? strchr(p + 1, '\n') : NULL;
-	for (p = p ? p + 1 : NULL; p && *p;) {
-		const char *eol = strchr(p, '\n'), *colon, *q, *s = p;
-		uint64_t f[9];
-		size_t nl;
-		int ok = 1;
-		if (!eol)
-			break;
-		while (*s == ' ')
-			s++;
-		colon = memchr(s, ':', (size_t)(eol - s));
-		if (colon && (nl = (size_t)(colon - s)) > 0 && nl < sizeof(ifs[0].name)) {
-			q = colon + 1;
-			for (int i = 0; i < 9 && ok; i++)
-				ok = field_u64(&q, &f[i]) == PORT_OK;
-			if (ok) {
-				if (*n >= max)
-					return PORT_ENOSPC;
-				memcpy(ifs[*n].name, s, nl);
-				ifs[*n].name[nl] = '\0';
-				ifs[*n].rx = f[0];
-				ifs[*n].tx = f[8];
-				(*n)++;
-			}
-		}
-		p = eol + 1;
-	}
-	return PORT_OK;
+	return w.full ? PORT_ENOSPC : PORT_OK;
 }
 
 /* ---- uptime, load ------------------------------------------------------ */
@@ -770,11 +833,16 @@ int lx_parse_pid_stat(const char *buf, struct port_proc *pp, uint64_t page_size)
 		return PORT_EPARSE;
 	p++; /* state (field 3) */
 	for (int field = 4; field <= 24; field++) {
-		/* Some fields are signed (priority, nice); a '-' is skipped over. */
+		/* Some fields are signed (tty, tpgid, priority, nice...): their
+		 * '-' is skipped. The ones read here are counts: a '-' is garbage. */
+		int wanted = field == 14 || field == 15 || field == 22 || field == 24;
 		while (*p == ' ')
 			p++;
-		if (*p == '-')
+		if (*p == '-') {
+			if (wanted)
+				return PORT_EPARSE;
 			p++;
+		}
 		if (field_u64(&p, &v) != PORT_OK)
 			return PORT_EPARSE;
 		if (field == 14)

@@ -9,7 +9,7 @@
 #include "port/port.h"
 
 #define LX_TEMP_SOURCES 4 /* coretemp, k10temp, cpu_thermal, a thermal zone */
-#define LX_MAX_NODEV 64
+#define LX_MAX_DEVFS 64
 
 struct lx {
 	char root[256];
@@ -18,14 +18,16 @@ struct lx {
 	char zone_name[64];
 	int cg_kind; /* 0 none, 1 cgroup v1, 2 cgroup v2 */
 	char cg_path[320];
-	int n_nodev;
-	char nodev[LX_MAX_NODEV][24];
+	int have_fslist;     /* /proc/filesystems was read */
+	int n_devfs;         /* types it lists without "nodev" */
+	char devfs[LX_MAX_DEVFS][24];
 };
 extern struct lx lx;
 
 int lx_path(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int lx_read_abs(const char *path, char *buf, size_t cap, size_t *len);
 int lx_read(const char *rel, char *buf, size_t cap, size_t *len);
+int lx_each_line(const char *rel, char *buf, size_t cap, int (*fn)(char *line, void *arg), void *arg);
 int lx_read_u64(const char *abs, uint64_t *out);
 int lx_read_i64(const char *abs, int64_t *out);
 int lx_parse_u64(const char *s, uint64_t *out);

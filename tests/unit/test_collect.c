@@ -404,11 +404,8 @@ static void test_container_disks(void **state)
 	 * percent = 49729361*100/(49729361+66957310) = 42.617...%.
 	 * collect.c keeps one line per device, the shortest mount point (as df):
 	 * /etc/hosts. (The original agent, which only de-duplicated mount points,
-	 * listed all three.)
-	 * BUG (agent-min/collect.c read_disks, the dup search): with three mounts
-	 * of one device, longest first, the third is compared with the first
-	 * (already replaced by the second), so /etc/hostname and /etc/hosts are
-	 * both reported. Fails until that is fixed. */
+	 * listed all three.) Three mounts of one device, longest first, once
+	 * reported both /etc/hostname and /etc/hosts. */
 	assert_disk(s, 1, "/etc/hosts", 203691462656.0, 503565582336.0, 49729361.0 * 100 / 116686671);
 	assert_false(has_disk(s, "/etc/resolv.conf"));
 	assert_false(has_disk(s, "/etc/hostname"));
@@ -436,8 +433,7 @@ static void test_container_json(void **state)
 {
 	const struct sample *s = load("container");
 	(void)state;
-	/* BUG: fails with test_container_disks (see there) until /etc/hostname
-	 * stops being listed beside /etc/hosts. */
+	/* One line per device: /etc/hosts only (see test_container_disks). */
 	check_json(s, "{\"cpu\":19.8,\"ram\":44.9,\"swap\":9.4,\"ram_used\":241172480,\"ram_total\":536870912,"
 	              "\"swap_used\":402653184,\"swap_total\":4294963200,\"cpu_temp\":54,\"net_up\":19753,"
 	              "\"net_down\":304691.2,\"uptime\":1234572,\"cores\":8,\"load\":[1.25,0.98,0.87],"
@@ -1003,10 +999,8 @@ static void test_hostile_pid_stat_negative(void **state)
 	(void)state;
 	/* 305/stat has utime "-50": utime is unsigned (proc(5) %lu), so the line
 	 * is garbage and the process is skipped, like any other garbled stat.
-	 * BUG (port/linux/linux.c lx_parse_pid_stat, the "if (*p == '-') p++"
-	 * in the field loop): the minus sign is skipped on every field, not only
-	 * the signed priority and nice, so "neg" is reported with utime 50
-	 * (as {"name":"neg","cpu":0,"ram":405504}, 99 pages). Fails until fixed. */
+	 * (The sign was once skipped on every field, reporting "neg" with utime
+	 * 50.) */
 	assert_int_equal(s->nprocs, 2);
 	check_json(s, H_BASE);
 }
@@ -1020,11 +1014,8 @@ static void test_hostile_fuse_network_fs(void **state)
 	 * "fuseblk" (ntfs-3g on /dev/vdb1) is: /media/win 4096 26214400 13107200
 	 * 13107200 -> used 13107200*4096 = 53687091200 of 107374182400, 50 %.
 	 * "fuse.sshfs" is not listed at all (the kernel lists "nodev fuse"):
-	 * /mnt/nas, an 8 TB share, is not a disk of this host.
-	 * BUG (port/linux/linux.c is_physical): a type missing from
-	 * /proc/filesystems counts as physical, so sshfs, rclone and other fuse.*
-	 * network mounts are reported (and, on the live system, statvfs'ed,
-	 * which hangs on a dead server). Fails until fixed. */
+	 * /mnt/nas, an 8 TB share, is not a disk of this host (nor is it
+	 * statvfs'ed on a live system, which would hang on a dead server). */
 	assert_disk(s, 1, "/media/win", 53687091200.0, 107374182400.0, 50);
 	assert_false(has_disk(s, "/mnt/nas"));
 	assert_int_equal(s->ndisks, 2);

@@ -5,3 +5,10 @@ PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS := $(PORT_LIBS_$(PORT))
+
+ifeq ($(PORT),linux)
+UNIT_TESTS += test_port_linux
+$(O)/tests/test_port_linux: $(O)/obj/tests/unit/test_port_linux.o $$(PORT_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lcmocka
+endif

@@ -1,0 +1,100 @@
+/* store_int.h — what store.c shares with store_import.c and store_async.c:
+ * the handle, the statement cache and the query helpers. Not for callers. */
+#ifndef MONBOT_STORE_INT_H
+#define MONBOT_STORE_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/db_backend.h"
+#include "server/store.h"
+
+/* Fixed statements (SQL text in store.c). */
+enum store_stmt {
+	ST_TABLE_EXISTS, ST_COLUMN_EXISTS, ST_INDEX_EXISTS,
+	ST_META_GET, ST_META_SET,
+	ST_KEY_EXISTS, ST_KEY_GET, ST_KEY_LIST_ALL, ST_KEY_LIST_OWNER, ST_KEY_LIST_NOOWNER,
+	ST_OWNERS, ST_KEY_INSERT, ST_KEY_IMPORT, ST_OWNER_ADD,
+	ST_NAMES_OWNER, ST_NAMES_NOOWNER,
+	ST_NAME_TAKEN_COOWNERS, ST_NAME_TAKEN_OWNER, ST_NAME_TAKEN_NOOWNER,
+	ST_IS_OWNER, ST_HAS_OWNERS, ST_RESOLVE_OWNER, ST_RESOLVE_ANY, ST_RENAME,
+	ST_DEL_AGENT, ST_DEL_OWNERS, ST_DEL_ACTIVE, ST_DEL_ALERTS, ST_DEL_CMDS,
+	ST_DEL_METRICS, ST_DEL_1M, ST_DEL_1H, ST_DEL_DIRTY,
+	ST_SEEN, ST_SEEN_HOST, ST_ACTIVE_SET, ST_ACTIVE_GET, ST_NEWEST, ST_FIRST_TS,
+	ST_DIRTY_ADD, ST_DIRTY_LOAD, ST_DIRTY_DEL,
+	ST_PURGE_SECRETS, ST_PURGE_RAW, ST_PURGE_1M, ST_PURGE_1H, ST_PURGE_CMDS,
+	ST_METRIC_SECRETS,
+	ST_ALERT_SET, ST_ALERT_IMPORT, ST_ALERT_DEL, ST_ALERT_LIST, ST_ALERT_UPDATE,
+	ST_CMD_INSERT, ST_CMD_QUEUED, ST_CMD_DELIVER, ST_CMD_REQUEUE, ST_CMD_DUE,
+	ST_CMD_EXPIRE, ST_CMD_ANSWER, ST_CMD_WAITING, ST_CMD_GET,
+	ST_STATE_GET, ST_OLD_SECRETS, ST_OLD_ACTIVE, ST_OLD_ALERTS, ST_OLD_ALERT_LAST,
+	/* generated from the column tables */
+	ST_LATEST, ST_FOLD_MIN, ST_FOLD_HOUR, ST_BACKFILL_MIN, ST_BACKFILL_HOUR,
+	ST_INS_BASE,                               /* + index into store_ins_sizes */
+	ST_RANGE_BASE = ST_INS_BASE + 5,           /* + (res-1) * SM__COUNT + metric */
+	ST__COUNT = ST_RANGE_BASE + 3 * SM__COUNT
+};
+
+/* Rows per multi-row INSERT, largest first (MySQL allows 65535 parameters,
+ * SQLite 32766; a row has 26). */
+#define STORE_INS_SIZES { 256, 64, 16, 4, 1 }
+
+struct dnode;
+struct anode;
+
+struct store {
+	struct store_config cfg;
+	const struct db_ops *ops;
+	struct db_conn *c;                /* NULL while disconnected */
+	struct db_stmt *stmt[ST__COUNT];
+	int in_tx;
+	int schema_ready;
+	/* minutes touched and not yet folded (journalled in rollup_dirty) */
+	struct dnode **dtab;
+	size_t dcap, dn;
+	/* secrets seen by the writer: known?, last_seen written */
+	struct anode **atab;
+	size_t acap, an;
+	uint64_t epoch;
+	struct store_stats stats;
+	int64_t last_purge;
+	int warned_down;
+};
+
+/* Logging: level 0 debug .. 3 error. */
+void store_log(struct store *st, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A new handle, not connected; store_connect connects and prepares the
+ * schema (err gets the reason). */
+struct store *store_new(const struct store_config *cfg);
+int store_connect(struct store *st, char err[STORE_ERR_LEN]);
+/* The statement, prepared on first use; NULL (and the connection marked
+ * down when it was lost) on failure. */
+struct db_stmt *store_stmt(struct store *st, int id);
+/* Maps a DB_* result to STORE_*, marking the connection down on DB_ELOST. */
+int store_dbfail(struct store *st, int dbrc, const char *what);
+/* Runs s to completion: 0 or STORE_E*. */
+int store_exec_stmt(struct store *st, struct db_stmt *s, const char *what);
+/* One step: 1 row, 0 done, STORE_E* error (statement reset on error/done). */
+int store_next(struct store *st, struct db_stmt *s, const char *what);
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/* 1 if table exists, 0 if not, STORE_E* */
+int store_table_exists(struct store *st, const char *table);
+/* Secrets are ASCII letters, digits, '-' and '_' (1..64): anything else is
+ * never looked up (a utf8 parameter against an ascii column is an error in
+ * MySQL). */
+int store_secret_ok(const char *s);
+/* Valid UTF-8 without control characters, 1..max bytes. */
+int store_text_ok(const char *s, size_t max);
+void store_bind_text(struct store *st, struct db_stmt *s, int i, const char *p);
+/* Internal import: inside a transaction the caller opened. */
+int store_import_state_tx(struct store *st, const char *json, size_t len, int64_t now);
+/* The original's older layout (tables secrets/active/alerts/alert_last). */
+int store_import_old_tables_tx(struct store *st, int64_t now);
+void store_forget_secret(struct store *st, const char *secret);
+
+#endif

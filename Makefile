@@ -38,7 +38,7 @@ STRIP ?= $(CROSS_COMPILE)strip
 CLANG ?= clang-14
 PYTHON ?= /usr/bin/python3
 
-O := build/$(or $(BOARD),native)$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
+O := build/$(or $(BOARD),native)$(if $(filter 1,$(STATIC)),-static)$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

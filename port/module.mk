@@ -1,6 +1,10 @@
 # port/: the OS interface. PORT= picks the folder; the Linux port needs -ldl
 # for NVML (dlopen) and nothing else.
 PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+# A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
+ifeq ($(PORT)$(STATIC),linux1)
+PORT_SRCS := $(filter-out port/linux/gpu_nvml.c,$(PORT_SRCS)) port/linux/static/gpu_nvml.c
+endif
 PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm

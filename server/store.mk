@@ -2,7 +2,7 @@
 # database thread, key CLI) and its tests. Included from server/module.mk.
 # The server's link takes $(STORE_OBJS) and $(STORE_LIBS).
 
-STORE_SRCS := server/store.c server/store_async.c server/store_import.c \
+STORE_SRCS := server/store.c server/store_keys.c server/store_cmd.c server/store_async.c server/store_import.c \
               server/store_sample.c server/db_sqlite.c server/db_mysql.c server/keycli.c
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/obj/%.o)
 

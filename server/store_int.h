@@ -96,5 +96,22 @@ int store_import_state_tx(struct store *st, const char *json, size_t len, int64_
 /* The original's older layout (tables secrets/active/alerts/alert_last). */
 int store_import_old_tables_tx(struct store *st, int64_t now);
 void store_forget_secret(struct store *st, const char *secret);
+/* Column i as a malloc'd string, NULL for NULL. */
+char *store_dup_col(struct store *st, struct db_stmt *s, int i);
+
+/* Early returns for the public functions: no connection; a statement that
+ * could not be prepared (or the connection went while preparing). */
+#define NEED_CONN(st)                   \
+	do {                                \
+		if (!(st)->c)                   \
+			return STORE_EDOWN;         \
+	} while (0)
+
+#define GET_STMT(s, st, id)                                        \
+	do {                                                           \
+		if (!((s) = store_stmt((st), (id))))                       \
+			return (st)->c ? STORE_EDB : STORE_EDOWN;              \
+	} while (0)
+
 
 #endif

@@ -12,18 +12,10 @@ trap 'mariadb_cleanup "$W/mariadb"; rm -rf "$W"' EXIT
 n=0 fails=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
 
-# count TABLE SECRET: rows of that key, through the back-end's own client
-count() {
-	if [ "$DB" = sqlite ]; then
-		sqlite3 "$SQLITE_PATH" "SELECT COUNT(*) FROM $1 WHERE secret='$2'"
-	else
-		mariadb_sql "$W/mariadb" "SELECT COUNT(*) FROM $1 WHERE secret='$2'" -N -B "$MYSQL_DB"
-	fi
-}
-sql() {
-	if [ "$DB" = sqlite ]; then sqlite3 "$SQLITE_PATH" "$1"
-	else mariadb_sql "$W/mariadb" "$1" "$MYSQL_DB"; fi
-}
+# Checks go through the helper's --sql, the same connection code on both
+# back-ends (no sqlite3 or mariadb client needed).
+sql() { "$cli" --sql "$1"; }
+count() { sql "SELECT COUNT(*) FROM $1 WHERE secret='$2'"; }
 
 run_suite() {
 	local be=$1 k1 k2 out rc now

@@ -59,22 +59,37 @@ const char *chart_metric_name(enum chart_metric m);
 /* The metric with that column name (case-insensitive), or -1. */
 int chart_metric_from_name(const char *name);
 
-/* One metric's values over the range, index-aligned with chart_data.ts.
+/* One metric's values over the range.
  * v: the value (the average, for a rollup); NaN = missing (SQL NULL), and
  *    infinities are treated as missing. NULL = the host never had it.
  * vmin, vmax: the rollup's extremes, or NULL for raw samples. With them the
  *    per-column envelope shows spikes that averaging would hide.
  * stride: bytes from one value to the next, the same for v, vmin and vmax;
- *    0 means packed doubles. */
+ *    0 means packed doubles.
+ * ts, ts_stride, n: this column's own timestamps (unix seconds, ascending)
+ *    and count, for sources that read each metric separately; ts NULL = the
+ *    chart_data's shared ts and n, index-aligned.
+ *
+ * A storage range read (server/store.h) feeds it without copying:
+ *     struct store_series s;   store_range(st, secret, SM_CPU, from, to, STORE_RES_AUTO, &s);
+ *     d.col[CHART_M_CPU] = (struct chart_col){
+ *         .v = &s.pts[0].avg, .vmin = &s.pts[0].min, .vmax = &s.pts[0].max,
+ *         .stride = sizeof(*s.pts), .ts = &s.pts[0].ts, .ts_stride = sizeof(*s.pts),
+ *         .n = s.n };
+ * (with s.n == 0, leave .v NULL: the metric has no data). */
 struct chart_col {
 	const double *v;
 	const double *vmin;
 	const double *vmax;
 	size_t stride;
+	const int64_t *ts;
+	size_t ts_stride;
+	size_t n;
 };
 
-/* Samples of one host over a range: ts ascending, unix seconds.
- * ts_stride: bytes between timestamps, 0 = packed int64_t. */
+/* Samples of one host over a range. ts (unix seconds, ascending, stride
+ * ts_stride or 0 = packed int64_t) and n are shared by the columns that have
+ * no ts of their own; ts may be NULL when every column has one. */
 struct chart_data {
 	const int64_t *ts;
 	size_t ts_stride;
@@ -191,7 +206,11 @@ void chart_result_free(struct chart_result *r);
 
 /* Renders a chart to PNG. Returns CHART_OK or a negative CHART_E* with
  * r->err set; CHART_ENODATA when the range holds no value of any series the
- * kind draws (the caller answers "no data", never an empty picture). */
+ * kind draws (the caller answers "no data", never an empty picture).
+ * A series is not joined across an interval over twice its median interval
+ * (the original's rule) nor across a missing value; a stretch where no drawn
+ * series has samples is hatched, including before the first and after the
+ * last sample of an asked-for range. */
 int chart_render(const struct chart_opts *opts, const struct chart_req *req,
                  struct chart_result *r);
 

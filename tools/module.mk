@@ -1,0 +1,86 @@
+# tools/: the chart module (server/chart*.c, built here so it has one owner),
+# its font generator, monbot-chart, and their tests and bench.
+#
+# For monbot-server: link $(CHART_OBJS) and add $(CHART_LIBS). This file is
+# read after server/module.mk, so it adds $(CHART_OBJS) to the server's
+# prerequisites itself; the server's recipe should use $^ (or $(CHART_OBJS),
+# which a recipe expands late) and $(CHART_LIBS).
+#
+#   make chart-golden   re-render the golden charts and rewrite their hashes
+#   make chart-docs     re-render the README's pictures in docs/img/
+
+HOSTCC ?= cc
+FONT_TTF ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+CHART_SRCS := server/chart.c server/chart_raster.c server/chart_text.c server/chart_png.c \
+              server/chart_plot.c
+CHART_FONT_C = $(O)/gen/chart_font_data.c
+CHART_OBJS = $(CHART_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/chart_font_data.o
+CHART_LIBS := -lpthread -lm
+
+# The generator runs on the build machine, so it is built with HOSTCC.
+$(O)/gen/fontembed: tools/fontembed.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$@)$(HOSTCC) -O2 -o $@ $< -lm
+
+$(CHART_FONT_C): $(O)/gen/fontembed $(FONT_TTF)
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)$(O)/gen/fontembed $(FONT_TTF) $@.tmp && mv $@.tmp $@
+
+$(O)/obj/gen/chart_font_data.o: $(CHART_FONT_C)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -O0 -g0 -c -o $@ $<
+
+$(O)/monbot-server: $(CHART_OBJS)
+
+# monbot-chart: any chart kind from a CSV (or the database, once storage is
+# linked) to a PNG file.
+MONBOT_CHART := $(O)/monbot-chart
+PROGRAMS += $(MONBOT_CHART)
+.PHONY: chart-tools
+tools: $(MONBOT_CHART)
+chart-tools: $(MONBOT_CHART)
+
+# --key reads the database through the storage module when it is in the tree.
+ifneq ($(wildcard server/store.mk),)
+MONBOT_CHART_STORE = $(STORE_OBJS) $(STORE_WIRE_OBJS) $(O)/obj/wire/dotenv.o
+MONBOT_CHART_STORE_LIBS = $(STORE_LIBS)
+$(O)/obj/tools/monbot-chart.o: MB_CPPFLAGS += -DCHART_WITH_STORE=1
+$(O)/obj/tools/monbot-chart.o: server/store.mk
+# a database with a key and rows, for the --key test
+TEST_HELPERS += $(O)/tests/chart_seed
+$(O)/tests/chart_seed: $(O)/obj/tests/integration/chart_seed.o $$(MONBOT_CHART_STORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(MONBOT_CHART_STORE_LIBS)
+endif
+
+$(MONBOT_CHART): $(O)/obj/tools/monbot-chart.o $(CHART_OBJS) $$(MONBOT_CHART_STORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(MONBOT_CHART_STORE_LIBS) $(CHART_LIBS)
+
+# Tests: unit (cmocka, decoding the PNGs with stb_image) and integration
+# (monbot-chart on fixed inputs against golden hashes).
+UNIT_TESTS += test_chart test_chart_plot
+$(O)/tests/test_chart: $(O)/obj/tests/unit/test_chart.o $(CHART_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(CHART_LIBS)
+$(O)/tests/test_chart_plot: $(O)/obj/tests/unit/test_chart_plot.o $(CHART_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(CHART_LIBS)
+
+INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh
+
+# Bench: render+encode time and PNG size per kind and range.
+CHART_BENCH := $(O)/tests/chart_bench
+BENCHES += tests/bench/chart.sh
+BENCH_DEPS += $(CHART_BENCH)
+TEST_HELPERS += $(CHART_BENCH)
+$(CHART_BENCH): $(O)/obj/tests/bench/chart_bench.o $(CHART_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHART_LIBS)
+
+.PHONY: chart-golden chart-docs
+chart-golden: $(MONBOT_CHART)
+	$(Q)O="$(O)" PYTHON="$(PYTHON)" tests/integration/chart_golden.sh --update
+chart-docs: $(MONBOT_CHART)
+	$(Q)O="$(O)" PYTHON="$(PYTHON)" tests/integration/chart_docs.sh

@@ -26,6 +26,7 @@ struct ev_loop {
 	struct ev_timer **heap;
 	size_t nheap, capheap;
 	uint64_t now;
+	uint64_t seq;
 	uint64_t (*clock)(void);
 	int stop;
 };
@@ -239,6 +240,7 @@ int ev_timer_start(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
 		l->capheap = nc;
 	}
 	t->when_ms = l->now + ms;
+	t->seq = ++l->seq;
 	l->heap[l->nheap] = t;
 	t->heap_idx = l->nheap++;
 	heap_up(l, t->heap_idx);
@@ -264,10 +266,10 @@ void ev_set_clock(struct ev_loop *l, uint64_t (*now_ms)(void))
 static int run_timers(struct ev_loop *l)
 {
 	int n = 0;
-	/* Timers armed by a callback for "now" run on the next iteration, so a
-	 * zero-delay re-arm cannot spin here forever. */
-	uint64_t now = l->now;
-	while (l->nheap > 0 && l->heap[0]->when_ms <= now) {
+	/* Timers armed by a callback run on a later iteration, so a zero-delay
+	 * re-arm cannot spin here forever. */
+	uint64_t now = l->now, last = l->seq;
+	while (l->nheap > 0 && l->heap[0]->when_ms <= now && l->heap[0]->seq <= last) {
 		struct ev_timer *t = l->heap[0];
 		ev_timer_stop(l, t);
 		t->fn(l, t, t->arg);

@@ -31,6 +31,7 @@ typedef void (*ev_timer_fn)(struct ev_loop *loop, struct ev_timer *t, void *arg)
 struct ev_timer {
 	uint64_t when_ms;  /* monotonic deadline */
 	size_t heap_idx;   /* private; (size_t)-1 when not armed */
+	uint64_t seq;      /* private: arming order */
 	ev_timer_fn fn;
 	void *arg;
 };

@@ -1,0 +1,115 @@
+/* agent.h — what the server holds in memory per key while it runs: the
+ * connection that speaks for the key now, the latest values (for /metrics
+ * and the bot's /status), and the latest results of commands that are not
+ * stored as samples (text, diag, the status oneshot, stability chunks), as
+ * the original kept LATEST_TEXT/LATEST_DIAG/LATEST_STATUS. The bot learns
+ * of each through the hook. Loop thread only; every area is bounded. */
+#ifndef MONBOT_AGENT_H
+#define MONBOT_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/store.h"
+#include "wire/sample.h"
+
+#define AGENT_TEXT_MAX   (64u << 10)   /* a text result kept: 64 KiB */
+#define AGENT_DIAG_MAX   (4u << 20)    /* a diagnostics report: 4 MiB */
+#define AGENT_STAB_MAX   (1u << 20)    /* stability RTTs kept per agent */
+#define AGENT_STAB_TOTAL (16u << 20)   /* ... and over all agents */
+
+struct client;
+
+struct agent_stability {
+	double start_ts;        /* the test's start (unix s); NAN before any */
+	unsigned interval_ms;
+	float *rtts;            /* ms, NAN = lost */
+	size_t n, cap;
+	uint64_t dropped;       /* values past the caps */
+	int done;
+	char error[256];        /* the agent's error, "" when none */
+	int64_t updated;        /* unix s of the last chunk */
+};
+
+struct agent {
+	char secret[STORE_SECRET_MAX + 1];
+	char nickname[STORE_NAME_MAX + 1];
+	char id[17];                 /* hash of the secret for labels (never the secret) */
+	struct client *conn;         /* newest open session, NULL when offline */
+	unsigned nconns;             /* open sessions with this key */
+	int64_t connected_since;     /* unix s of conn's start */
+	int64_t last_seen;           /* unix s of the last message */
+	int64_t acked;               /* newest ts known stored */
+	int64_t last_stamp;          /* last ts the server stamped for it */
+	/* latest metric sample (scalars, disks' fullest) */
+	int has_latest;
+	int64_t latest_ts;
+	double latest[SK__COUNT];
+	double latest_load1, latest_disk_pct;
+	/* results for the bot */
+	char *text;                  /* NUL-terminated; NULL none */
+	int64_t text_ts;
+	char *diag;                  /* diag_ok == 0: the failure text (may be "") */
+	int diag_ok, has_diag;
+	int64_t diag_ts;
+	struct sample *oneshot;      /* latest answer to `status` */
+	int64_t oneshot_ts;
+	struct agent_stability stab;
+	struct agent *hnext, *next, *prev;
+};
+
+enum agent_event_kind {
+	AGENT_EV_CONNECTED,
+	AGENT_EV_DISCONNECTED,
+	AGENT_EV_SAMPLE,        /* a metric sample (before it is stored) */
+	AGENT_EV_ONESHOT,       /* the answer to `status` (agent->oneshot) */
+	AGENT_EV_TEXT,          /* agent->text */
+	AGENT_EV_DIAG,          /* agent->diag / diag_ok */
+	AGENT_EV_STABILITY,     /* a chunk was added (agent->stab; done when finished) */
+	AGENT_EV_CMD_EXPIRED    /* a queued command expired undelivered: tell cmd->chat_id */
+};
+
+struct agent_event {
+	enum agent_event_kind kind;
+	struct agent *agent;          /* NULL for CMD_EXPIRED of a key not in memory */
+	const struct sample *sample;  /* SAMPLE, ONESHOT */
+	const struct store_cmd *cmd;  /* CMD_EXPIRED */
+};
+
+/* The bot's hook; runs on the loop thread and must not block. */
+typedef void (*agent_hook_fn)(void *ctx, const struct agent_event *ev);
+
+#define AGENT_HASH_SIZE 4096
+
+struct agent_table {
+	struct agent *bucket[AGENT_HASH_SIZE];
+	struct agent *all;       /* every agent, newest first */
+	size_t n;
+	size_t stab_total;       /* RTT values held over all agents */
+};
+
+void agent_table_init(struct agent_table *t);
+void agent_table_free(struct agent_table *t);
+struct agent *agent_find(struct agent_table *t, const char *secret);
+/* Finds or creates (NULL when out of memory). */
+struct agent *agent_get(struct agent_table *t, const char *secret);
+/* Forgets a key (deleted): its session must be gone or closing. */
+void agent_remove(struct agent_table *t, struct agent *a);
+
+/* Result areas: each replaces the previous one (copies, truncated to the
+ * caps above at a UTF-8 boundary). Return 0, or -1 when out of memory. */
+int agent_set_text(struct agent *a, const char *text, size_t len, int64_t now);
+int agent_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now);
+int agent_set_oneshot(struct agent *a, const struct sample *s, int64_t now);
+void agent_set_latest(struct agent *a, const struct sample *s, int64_t ts);
+/* Starts a new test when start_ts differs from the current one; appends
+ * rtts (NAN = lost). */
+int agent_stab_add(struct agent_table *t, struct agent *a, double start_ts,
+                   unsigned interval_ms, const float *rtts, size_t n, int done,
+                   const char *error, int64_t now);
+
+/* Length of the longest prefix of s[0..len) no longer than max that does
+ * not cut a UTF-8 sequence. */
+size_t agent_utf8_cut(const char *s, size_t len, size_t max);
+
+#endif

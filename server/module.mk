@@ -1,0 +1,60 @@
+# server/: monbot-server — event loop, HTTP, agent sessions, UDP echo,
+# configuration; the storage module comes from server/store.mk (its own
+# owner), the chart objects from tools/module.mk (added to this program's
+# prerequisites there). Also monbot-loadgen (tools/loadgen.c) and the
+# server's tests and benchmarks.
+-include server/store.mk
+
+# The readiness backend behind server/ev.h: kqueue on the BSDs, else epoll.
+EV_BACKEND := $(if $(filter bsd,$(PORT)),kqueue,epoll)
+
+SERVER_SRCS := server/main.c server/session.c server/agent.c server/config.c \
+               server/metrics.c server/http.c server/http_buf.c server/log.c \
+               server/udpecho.c server/cmdq.c server/ev.c server/ev_$(EV_BACKEND).c
+# JSON reading and the hostile-input sample parser (wire/, owned here).
+JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
+JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)
+SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS)
+SERVER := $(O)/monbot-server
+LOADGEN := $(O)/monbot-loadgen
+SERVER_LIBS := -lpthread -lm
+
+.PHONY: server
+server: $(SERVER) $(LOADGEN)
+
+# The server needs the storage module; until server/store.mk exists the
+# rest of the tree builds without it.
+ifneq ($(wildcard server/store.mk),)
+PROGRAMS += $(SERVER)$(if $(wildcard tools/loadgen.c), $(LOADGEN))
+$(SERVER): $(SERVER_OBJS) $(STORE_OBJS) $(WIRE_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(STORE_LIBS) $(WIRE_TLS_LIBS) $(CHART_LIBS) $(SERVER_LIBS)
+endif
+
+$(LOADGEN): $(O)/obj/tools/loadgen.o $(O)/obj/server/ev.o $(O)/obj/server/ev_$(EV_BACKEND).o \
+            $(O)/obj/server/http_buf.o $(JSONR_OBJS) $(WIRE_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(WIRE_TLS_LIBS) -lm
+
+# ---- unit tests ----
+UNIT_TESTS += test_http test_sample_parse test_ev
+$(O)/tests/test_http: $(O)/obj/tests/unit/test_http.o $(O)/obj/server/http.o \
+                      $(O)/obj/server/http_buf.o $(O)/obj/server/metrics.o $(WIRE_WS_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
+$(O)/tests/test_sample_parse: $(O)/obj/tests/unit/test_sample_parse.o $(JSONR_OBJS) \
+                              $(O)/obj/wire/sample.o $(O)/obj/wire/json.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
+$(O)/tests/test_ev: $(O)/obj/tests/unit/test_ev.o $(O)/obj/server/ev.o $(O)/obj/server/ev_$(EV_BACKEND).o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# ---- integration tests and benchmarks (need the storage module) ----
+ifneq ($(wildcard server/store.mk),)
+INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
+BENCHES += $(wildcard tests/bench/server_bench.sh)
+BENCH_DEPS += $(SERVER) $(LOADGEN)
+endif

@@ -33,6 +33,8 @@ const char *const store_metric_names[SM__COUNT] = {
 	[SM_LOAD1] = "load1", [SM_DISK_PCT] = "disk_pct",
 };
 
+static void purge_reset(struct store *st);
+
 static const int ins_sizes[] = STORE_INS_SIZES;
 #define NINS ((int)(sizeof(ins_sizes) / sizeof(ins_sizes[0])))
 #define INS_PARAMS (2 + SC__COUNT + 3)
@@ -1232,6 +1234,7 @@ void store_close(struct store *st)
 	if (st->c)
 		st->ops->close(st->c);
 	free_tables(st);
+	purge_reset(st);
 	free(st);
 }
 
@@ -1704,13 +1707,21 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 	return store_exec_stmt(st, del, "rollup journal");
 }
 
-int store_rollup_run(struct store *st, int64_t now, int force)
+static int due_by_time(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return strcmp(x->secret, y->secret);
+}
+
+int store_rollup_some(struct store *st, int64_t now, int force, size_t max)
 {
 	struct due *list = NULL;
 	size_t n = 0, folded = 0;
 	int rc = 0;
 	NEED_CONN(st);
-	if (!st->dn)
+	if (!st->dn || max == 0)
 		return 0;
 	list = malloc(st->dn * sizeof(*list));
 	if (!list)
@@ -1722,6 +1733,11 @@ int store_rollup_run(struct store *st, int64_t now, int force)
 				list[n].bucket = d->bucket;
 				n++;
 			}
+	if (n > max) {
+		/* the oldest minutes first */
+		qsort(list, n, sizeof(*list), due_by_time);
+		n = max;
+	}
 	qsort(list, n, sizeof(*list), due_cmp);
 	for (size_t i = 0; i < n && rc == 0;) {
 		size_t end = i + 256 < n ? i + 256 : n, j;
@@ -1761,41 +1777,74 @@ int store_rollup_run(struct store *st, int64_t now, int force)
 	return rc < 0 ? rc : (int)folded;
 }
 
-int64_t store_purge(struct store *st, int64_t now)
+int store_rollup_run(struct store *st, int64_t now, int force)
 {
-	int64_t cut_raw = now - (int64_t)st->cfg.retention_days * 86400;
-	int64_t cut_hour = now - (int64_t)st->cfg.hour_retention_days * 86400;
-	int64_t total = 0;
-	char **secrets = NULL;
-	size_t n = 0, cap = 0;
+	return store_rollup_some(st, now, force, SIZE_MAX);
+}
+
+static void purge_reset(struct store *st)
+{
+	for (size_t i = 0; i < st->purge_n; i++)
+		free(st->purge_keys[i]);
+	free(st->purge_keys);
+	st->purge_keys = NULL;
+	st->purge_n = st->purge_pos = 0;
+	st->purge_now = 0;
+	st->purge_total = 0;
+}
+
+/* The keys to purge: every agent and every key that still has rollups. */
+static int purge_list(struct store *st)
+{
 	struct db_stmt *s;
+	size_t cap = 0;
 	int rc;
-	NEED_CONN(st);
 	GET_STMT(s, st, ST_PURGE_SECRETS);
 	while ((rc = store_next(st, s, "purge keys")) == 1) {
 		const char *v = st->ops->col_text(s, 0, NULL);
 		if (!v)
 			continue;
-		if (n == cap) {
+		if (st->purge_n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			char **p = realloc(secrets, nc * sizeof(*p));
+			char **p = realloc(st->purge_keys, nc * sizeof(*p));
 			if (!p) {
 				st->ops->reset(s);
-				rc = STORE_ENOMEM;
-				break;
+				return STORE_ENOMEM;
 			}
-			secrets = p;
+			st->purge_keys = p;
 			cap = nc;
 		}
-		if (!(secrets[n] = strdup(v))) {
+		if (!(st->purge_keys[st->purge_n] = strdup(v))) {
 			st->ops->reset(s);
-			rc = STORE_ENOMEM;
-			break;
+			return STORE_ENOMEM;
 		}
-		n++;
+		st->purge_n++;
 	}
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	return rc;
+}
+
+int store_purge_step(struct store *st, int64_t now, size_t max_keys)
+{
+	int64_t cut_raw, cut_hour;
+	struct db_stmt *s;
+	size_t end;
+	int rc = 0;
+	NEED_CONN(st);
+	if (!st->purge_now || st->purge_now != now) {
+		purge_reset(st);
+		st->purge_now = now;
+		if ((rc = purge_list(st)) != 0) {
+			purge_reset(st);
+			return rc;
+		}
+	}
+	cut_raw = now - (int64_t)st->cfg.retention_days * 86400;
+	cut_hour = now - (int64_t)st->cfg.hour_retention_days * 86400;
+	end = st->purge_n - st->purge_pos > max_keys ? st->purge_pos + max_keys : st->purge_n;
+	for (; rc == 0 && st->purge_pos < end; st->purge_pos++) {
 		static const int ids[] = {ST_PURGE_RAW, ST_PURGE_1M, ST_PURGE_1H};
+		const char *key = st->purge_keys[st->purge_pos];
+		int64_t n = 0;
 		if ((rc = store_begin(st)) != 0)
 			break;
 		for (int k = 0; k < 3 && rc == 0; k++) {
@@ -1804,34 +1853,52 @@ int64_t store_purge(struct store *st, int64_t now)
 				rc = st->c ? STORE_EDB : STORE_EDOWN;
 				break;
 			}
-			store_bind_text(st, d, 0, secrets[i]);
+			store_bind_text(st, d, 0, key);
 			st->ops->bind_int(d, 1, k == 2 ? cut_hour : cut_raw);
 			if ((rc = store_exec_stmt(st, d, "purge")) == 0)
-				total += st->ops->changes(d);
+				n += st->ops->changes(d);
 		}
 		if (rc == 0)
 			rc = store_commit(st);
 		else
 			store_rollback(st);
+		if (rc == 0)
+			st->purge_total += n;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(secrets[i]);
-	free(secrets);
-	if (rc == 0) {
-		if (!(s = store_stmt(st, ST_PURGE_CMDS)))
-			return st->c ? STORE_EDB : STORE_EDOWN;
-		st->ops->bind_int(s, 0, cut_hour);
-		if ((rc = store_exec_stmt(st, s, "purge commands")) == 0)
-			total += st->ops->changes(s);
+	if (rc != 0) {
+		purge_reset(st);
+		return rc;
 	}
+	if (st->purge_pos < st->purge_n)
+		return 0;
+	/* last step: old command history, then the day's mark */
+	if (!(s = store_stmt(st, ST_PURGE_CMDS))) {
+		purge_reset(st);
+		return st->c ? STORE_EDB : STORE_EDOWN;
+	}
+	st->ops->bind_int(s, 0, cut_hour);
+	if ((rc = store_exec_stmt(st, s, "purge commands")) == 0)
+		st->purge_total += st->ops->changes(s);
 	if (rc == 0)
 		rc = meta_set_int(st, "purge.last", now);
-	if (rc < 0)
-		return rc;
-	st->last_purge = now;
-	store_log(st, 1, "retention purge: %lld rows older than %d days removed", (long long)total,
-	          st->cfg.retention_days);
-	return total;
+	if (rc == 0) {
+		st->last_purge = now;
+		store_log(st, 1, "retention purge: %lld rows older than %d days removed", (long long)st->purge_total,
+		          st->cfg.retention_days);
+		rc = 1;
+	}
+	st->stats.purged_rows += (uint64_t)(rc == 1 ? st->purge_total : 0);
+	purge_reset(st);
+	return rc;
+}
+
+int64_t store_purge(struct store *st, int64_t now)
+{
+	int64_t before = (int64_t)st->stats.purged_rows;
+	int rc;
+	while ((rc = store_purge_step(st, now, SIZE_MAX)) == 0)
+		;
+	return rc < 0 ? rc : (int64_t)st->stats.purged_rows - before;
 }
 
 int store_import_json(struct store *st, const char *json, size_t len, int64_t now)

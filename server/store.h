@@ -334,6 +334,7 @@ struct store_stats {
 	uint64_t rows_dropped_full;/* async: refused at the bound (not acked) */
 	uint64_t commits;
 	uint64_t rollup_buckets;
+	uint64_t purged_rows;
 	uint64_t reconnects;
 	uint64_t db_errors;
 	uint64_t queued_rows;      /* async: waiting in queue + outage buffer now */

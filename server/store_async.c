@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #define WRITE_BATCH 1000   /* rows per transaction */
+#define FOLD_SLICE 500     /* minutes folded per tick (~0.1 s) */
+#define PURGE_SLICE 100    /* keys purged per tick */
 
 enum { Q_SAMPLE, Q_CALL, Q_FLUSH };
 
@@ -57,6 +59,7 @@ struct store_async {
 	int64_t last_try_ms;
 	int64_t started;
 	int64_t unwritten;
+	int64_t purge_at;            /* the purge in progress, by its "now" */
 	struct store_row *rows_buf;  /* WRITE_BATCH rows handed to store_insert */
 };
 
@@ -279,10 +282,16 @@ static void tick(struct store_async *a)
 	try_reconnect(a, 0);
 	if (store_connected(a->st)) {
 		write_buffer(a);
-		store_rollup_run(a->st, now, 0);
+		/* Slices, so samples wait at most one slice: every agent's minute
+		 * ends at the same moment. */
+		store_rollup_some(a->st, now, 0, FOLD_SLICE);
 		/* Daily purge, not in the first minute so start-up stays quick. */
-		if (now - a->st->last_purge >= 86400 && now_ms() - a->started > 60000)
-			store_purge(a->st, now);
+		if (a->purge_at || (now - a->st->last_purge >= 86400 && now_ms() - a->started > 60000)) {
+			if (!a->purge_at)
+				a->purge_at = now;
+			if (store_purge_step(a->st, a->purge_at, PURGE_SLICE) != 0)
+				a->purge_at = 0;
+		}
 	}
 	snapshot(a);
 }

@@ -60,6 +60,10 @@ struct store {
 	struct store_stats stats;
 	int64_t last_purge;
 	int warned_down;
+	/* a purge in progress, a slice of keys at a time */
+	char **purge_keys;
+	size_t purge_n, purge_pos;
+	int64_t purge_now, purge_total;
 };
 
 /* Logging: level 0 debug .. 3 error. */
@@ -96,6 +100,12 @@ int store_import_state_tx(struct store *st, const char *json, size_t len, int64_
 /* The original's older layout (tables secrets/active/alerts/alert_last). */
 int store_import_old_tables_tx(struct store *st, int64_t now);
 void store_forget_secret(struct store *st, const char *secret);
+/* Folds at most max due minutes, the oldest first (the async layer keeps
+ * each tick short); returns how many. */
+int store_rollup_some(struct store *st, int64_t now, int force, size_t max);
+/* Purges the next max_keys keys of the purge for `now` (started on the
+ * first call): 0 more to do, 1 finished, STORE_E*. */
+int store_purge_step(struct store *st, int64_t now, size_t max_keys);
 /* Column i as a malloc'd string, NULL for NULL. */
 char *store_dup_col(struct store *st, struct db_stmt *s, int i);
 

@@ -19,6 +19,7 @@
 
 #include "server/db_backend.h"
 #include "server/store.h"
+#include "server/store_int.h"
 #include "wire/sample.h"
 
 static struct store_config base;
@@ -456,6 +457,40 @@ static void test_retention_purge(void **state)
 	assert_int_equal(store_meta_get(t->st, "purge.last", buf, sizeof(buf)), 0);
 	assert_int_equal(strtoll(buf, NULL, 10), now);
 	assert_int_equal(store_purge(t->st, now), 0);
+}
+
+/* The async layer folds and purges in slices so samples never wait long:
+ * the oldest minutes first, and the purge a few keys per step. */
+static void test_sliced_fold_and_purge(void **state)
+{
+	struct t *t = *state;
+	char a[STORE_SECRET_MAX + 1], b[STORE_SECRET_MAX + 1], err[STORE_ERR_LEN];
+	struct store_row r[3];
+	int64_t h = hour_base(), d = 86400, now = h + 7200;
+	new_key(t, 1, NULL, a);
+	new_key(t, 1, NULL, b);
+	row(&r[0], a, h + 120, 1, 0);
+	row(&r[1], b, h + 60, 2, 0);
+	row(&r[2], a, h, 3, 0);
+	assert_int_equal(store_insert(t->st, r, 3, NULL), 3);
+	assert_int_equal(store_rollup_some(t->st, now, 0, 1), 1);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM metrics_1m"), 1);
+	assert_int_equal(raw_int(t, "SELECT bucket FROM metrics_1m"), h);
+	assert_int_equal(store_rollup_some(t->st, now, 0, 1), 1);
+	assert_int_equal(raw_int(t, "SELECT MAX(bucket) FROM metrics_1m"), h + 60);
+	assert_int_equal(store_rollup_some(t->st, now, 0, 5), 1);
+	assert_int_equal(store_rollup_some(t->st, now, 0, 5), 0);
+
+	store_close(t->st);
+	t->cfg.retention_days = 1;
+	assert_int_equal(store_open(&t->st, &t->cfg, err), 0);
+	row(&r[0], a, now - 3 * d, 1, 0);
+	row(&r[1], b, now - 3 * d, 1, 0);
+	assert_int_equal(store_insert(t->st, r, 2, NULL), 2);
+	assert_int_equal(store_purge_step(t->st, now, 1), 0); /* one key of two */
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM metrics"), 4);
+	assert_int_equal(store_purge_step(t->st, now, 1), 1); /* the other, and done */
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM metrics"), 3);
 }
 
 /* ---- keys ----------------------------------------------------------------------------- */
@@ -1220,6 +1255,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollup_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sliced_fold_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_delete_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_meta_seen, setup, teardown),

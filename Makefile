@@ -29,7 +29,7 @@ STATIC ?= 0
 SAN ?= 0
 CROSS_COMPILE ?=
 ifeq ($(origin CC),default)
-CC := $(CROSS_COMPILE)gcc
+CC := $(or $(BOARD_CC),$(CROSS_COMPILE)gcc)
 endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
@@ -38,7 +38,7 @@ STRIP ?= $(CROSS_COMPILE)strip
 CLANG ?= clang-14
 PYTHON ?= /usr/bin/python3
 
-O := build/$(or $(BOARD),native)$(if $(filter 1,$(STATIC)),-static)$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
+O := build/$(or $(BOARD),native$(if $(filter 1,$(STATIC)),-static))$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -69,6 +69,18 @@ Q := @
 say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
+# A board that needs mbedTLS built for its C library (BOARD_MBEDTLS=1) gets
+# it before anything is compiled, so no object sees the system's headers.
+ifeq ($(BOARD_MBEDTLS),1)
+MBEDTLS_BUILD := $(O)/mbedtls
+MBEDTLS_LIBDIR := $(MBEDTLS_BUILD)/library
+MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include $(MB_CPPFLAGS)
+BOARD_PREREQ := $(MBEDTLS_LIBDIR)/libmbedtls.a
+$(MBEDTLS_LIBDIR)/libmbedcrypto.a $(MBEDTLS_LIBDIR)/libmbedx509.a: $(MBEDTLS_LIBDIR)/libmbedtls.a
+$(MBEDTLS_LIBDIR)/libmbedtls.a:
+	$(call say,MBEDTLS,$(MBEDTLS_BUILD))tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
+endif
+
 # Fragments append to these.
 PROGRAMS :=
 UNIT_TESTS :=        # names of cmocka programs built as $(O)/tests/<name>;
@@ -88,7 +100,7 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 # Agent tests that span modules (GPU fakes, live machine, allocation count).
 -include tests/agent-tests.mk
 
-$(O)/obj/%.o: %.c
+$(O)/obj/%.o: %.c | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -120,4 +132,4 @@ run: all
 clean:
 	rm -rf build $(CLEAN_EXTRA)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path '*/obj/*' -name '*.d' -type f 2>/dev/null)

@@ -260,6 +260,33 @@ async def test_tls_pinning():
           "TLS: an old pin file with only fp is accepted")
 
 
+async def test_tls_force():
+    """AGENT_VERIFY_SSL=force: the chain and the host name are checked."""
+    cf, kf = make_cert("force")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cf, kf)
+    for extra, host, want, what in (
+            ({"AGENT_CA_FILE": cf}, "localhost", True,
+             "force: a server whose certificate chains to AGENT_CA_FILE, by name, is accepted"),
+            ({}, "localhost", False,
+             "force: the system CAs refuse a self-signed server and the agent keeps retrying"),
+            ({"AGENT_CA_FILE": cf}, "127.0.0.1", False,
+             "force: a certificate for another host name is refused")):
+        port = free_port()
+        srv = Server()
+        await srv.start(port, ctx)
+        env = {"AGENT_VERIFY_SSL": "force", "AGENT_SERVER_IP": host}
+        env.update(extra)
+        ag = start_agent(port, tls=True, extra=env)
+        try:
+            got = await wait_for(lambda: len(srv.msgs) >= 1, 4)
+            check(got == want and ag.poll() is None, what)
+        finally:
+            ag.kill()
+            ag.wait()
+            await srv.stop()
+
+
 async def test_no_alloc_steady_state():
     """The whole agent (sampling, spool, WebSocket, TLS, commands) makes no
     heap call once connected: counted by an LD_PRELOAD library that also sees
@@ -303,6 +330,7 @@ async def main():
     await test_plain()
     await test_forbidden()
     await test_tls_pinning()
+    await test_tls_force()
     await test_no_alloc_steady_state()
     if failures:
         print("# agent log:\n" + open(os.path.join(TMP, "agent.log"), errors="replace").read()[-3000:])

@@ -1,0 +1,8 @@
+# x86_64 PCs, servers and x86 routers: one fully static binary on musl
+# (a tenth of static glibc, TOOLCHAINS.md), mbedTLS built from Debian's source
+# for musl. NVIDIA through nvidia-smi (no dlopen in a static binary).
+BOARD_CC := musl-gcc
+STATIC := 1
+BOARD_MBEDTLS := 1
+# jsmn.h (header-only) comes from the system's include folder, after musl's.
+BOARD_CPPFLAGS := -idirafter /usr/include

@@ -8,7 +8,7 @@ BIN=$O/monbot-chart
 D=$O/test-tmp/chart-docs
 mkdir -p "$D" docs/img
 for s in day stability week; do "$PY" tests/integration/chart_gen.py $s "$D/$s.csv"; done
-S="--size 1200x600 --utc-offset 0"
+S="--size 1000x500 --utc-offset 0"
 "$BIN" $S --csv "$D/day.csv" --kind cpu --range 24h --host web-1 --out docs/img/chart-cpu-24h.png
 "$BIN" $S --csv "$D/day.csv" --kind net --range 24h --host web-1 --out docs/img/chart-net-24h.png
 "$BIN" $S --csv "$D/week.csv" --kind all --range 7d --host "сервер-Москва" --lang ru --out docs/img/chart-all-7d-ru.png

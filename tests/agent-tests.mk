@@ -51,7 +51,9 @@ $(AGENT_BENCH): $(O)/obj/tests/bench/agent_bench.o $$(AGENT_TEST_OBJS)
 # builds it, in a build folder of its own (STATIC=1 alone would write over
 # the dynamic binary in $(O)), and the bench helper linked statically.
 AGENT_STATIC_O := $(O)/static-agent
-.PHONY: agent-static
+.PHONY: agent-static agent-musl
+agent-musl:
+	$(Q)$(MAKE) --no-print-directory BOARD=x86_64 SAN=0 agent
 agent-static:
 	$(Q)$(MAKE) --no-print-directory O=$(AGENT_STATIC_O) STATIC=1 SAN=0 $(AGENT_STATIC_O)/monbot-agent
 $(O)/tests/agent_bench.static: $(O)/obj/tests/bench/agent_bench.o $$(AGENT_TEST_OBJS)
@@ -61,7 +63,7 @@ $(O)/tests/agent_bench.static: $(O)/obj/tests/bench/agent_bench.o $$(AGENT_TEST_
 TEST_HELPERS += $(FAKENVML_LIBS) $(AGENT_BENCH)
 INTEG_TESTS += tests/integration/agent_gpu.sh tests/integration/agent_live.sh \
                tests/integration/agent_config.sh
-AGENT_BENCH_DEPS := $(AGENT_BENCH) $(O)/tests/agent_bench.static agent-static
+AGENT_BENCH_DEPS := $(AGENT_BENCH) $(O)/tests/agent_bench.static agent-static agent-musl
 BENCH_DEPS += $(AGENT_BENCH_DEPS)
 BENCHES += tests/bench/agent.sh
 

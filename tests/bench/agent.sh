@@ -30,7 +30,14 @@ us() { awk -v n="$1" 'BEGIN { printf "%.1f µs", n / 1000 }'; }
 "$STRIP" -o "$tmp/agent-dynamic" "$AGENT"
 s_static=$(stat -c %s "$tmp/agent-static")
 s_dyn=$(stat -c %s "$tmp/agent-dynamic")
-echo "| agent, static, stripped | $(kib "$s_static") ($s_static bytes) | make agent STATIC=1 (glibc, TLS included); the native dynamic build stripped: $(kib "$s_dyn") |"
+echo "| agent, static glibc, stripped | $(kib "$s_static") ($s_static bytes) | make agent STATIC=1 (TLS included); the native dynamic build stripped: $(kib "$s_dyn") |"
+# The board build: static musl with mbedTLS built for it (make agent BOARD=x86_64).
+AGENT_MUSL=build/x86_64/monbot-agent
+if [ -x "$AGENT_MUSL" ]; then
+	strip -o "$tmp/agent-musl" "$AGENT_MUSL"
+	s_musl=$(stat -c %s "$tmp/agent-musl")
+	echo "| agent, BOARD=x86_64 (static musl), stripped | $(kib "$s_musl") ($s_musl bytes) | mbedTLS's default configuration included whole |"
+fi
 
 # ---- CPU per sample ------------------------------------------------------------
 cpu_row() { # label, mode, N, target_ns, note
@@ -75,7 +82,11 @@ if ${CC:-cc} -O2 -o "$tmp/nothing" "$tmp/nothing.c" 2>/dev/null &&
 	floor="an empty C program: $(kv hwm_kib "$tmp/nothing.out") KiB dynamic, $(kv hwm_kib "$tmp/nothing-static.out") KiB static"
 fi
 rss_row "peak RSS, --once, dynamic" "$tmp/once-dyn" "$floor"
-rss_row "peak RSS, --once, static" "$tmp/once-static" "make agent STATIC=1"
+rss_row "peak RSS, --once, static" "$tmp/once-static" "make agent STATIC=1 (glibc)"
+if [ -x "$AGENT_MUSL" ]; then
+	"$BENCH" exec "$AGENT_MUSL" --once >"$tmp/once-musl" 2>&1
+	rss_row "peak RSS, --once, BOARD=x86_64 (musl)" "$tmp/once-musl" "static musl"
+fi
 rss_row "peak RSS, 1000 cycles, dynamic" "$tmp/cycles-dyn" "agent_bench mixed 1000 (every 10th cycle full), the agent's sampling objects"
 rss_row "peak RSS, 1000 cycles, static" "$tmp/cycles-static" "the same, linked statically"
 exit 0

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# BOARD=x86_64 builds a fully static musl agent (mbedTLS built from Debian's
+# source for musl) that samples this machine like the native build.
+set -u
+cd "$(dirname "$0")/../.."
+fail=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; fail=1; }
+if ! make -s BOARD=x86_64 SAN=0 agent >/tmp/board-x86_64.log 2>&1; then
+	tail -20 /tmp/board-x86_64.log
+	nok "make agent BOARD=x86_64 builds"
+	exit 1
+fi
+ok "make agent BOARD=x86_64 builds"
+bin=build/x86_64/monbot-agent
+if readelf -l "$bin" | grep -q INTERP || readelf -d "$bin" 2>/dev/null | grep -q NEEDED; then
+	nok "the board binary is fully static"
+else
+	ok "the board binary is fully static"
+fi
+out=$("$bin" --once 2>/dev/null)
+ref=$("$O/monbot-agent" --once 2>/dev/null)
+"$PYTHON" - "$out" "$ref" <<'PY' || fail=1
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def check(c, what):
+    print(("ok" if c else "not ok") + " - " + what)
+    return c
+r = check(a["ram_total"] == b["ram_total"], "musl agent: ram_total equals the native build's")
+r &= check([d["mount"] for d in a["disks"]] == [d["mount"] for d in b["disks"]] and
+           [d["total"] for d in a["disks"]] == [d["total"] for d in b["disks"]],
+           "musl agent: the same disks and totals")
+r &= check(a["cores"] == b["cores"] and a["host"] == {**b["host"]}, "musl agent: cores and host")
+r &= check(len(a["top_procs"]) >= 1, "musl agent: top processes listed")
+sys.exit(0 if r else 1)
+PY
+exit $fail

@@ -87,7 +87,6 @@ struct plan {
 	int stability;
 	int32_t interval_ms;
 	struct chart_rtt_stats st; /* gathered while reducing */
-	int legend;
 };
 
 struct layout {

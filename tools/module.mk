@@ -68,7 +68,25 @@ $(O)/tests/test_chart_plot: $(O)/obj/tests/unit/test_chart_plot.o $(CHART_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(CHART_LIBS)
 
-INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh
+INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh \
+               tests/integration/chart_fuzz_replay.sh
+
+# Fuzzing the /plot parser and the title text (`make fuzz`, clang's
+# libFuzzer); the corpus is replayed by a plain build in `make test`.
+CHART_FUZZ := $(O)/fuzz/fuzz_chart
+FUZZ_TARGETS += $(CHART_FUZZ)
+fuzz: $(CHART_FUZZ)
+$(CHART_FUZZ): tests/fuzz/fuzz_chart.c $(CHART_SRCS) $(CHART_FONT_C)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -I. -std=c11 \
+		-D_DEFAULT_SOURCE -D_GNU_SOURCE -o $@ $^ -lpthread -lm
+TEST_HELPERS += $(O)/tests/fuzz_chart_replay
+$(O)/obj/tests/fuzz/fuzz_chart_replay.o: tests/fuzz/fuzz_chart.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -DFUZZ_REPLAY -c -o $@ $<
+$(O)/tests/fuzz_chart_replay: $(O)/obj/tests/fuzz/fuzz_chart_replay.o $(CHART_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHART_LIBS)
 
 # Bench: render+encode time and PNG size per kind and range.
 CHART_BENCH := $(O)/tests/chart_bench

@@ -198,7 +198,8 @@ struct chart_result {
 	double y_lo, y_hi;     /* y range in axis units at plot bottom and top edges */
 	uint32_t color[CHART_MAX_SERIES]; /* 0xRRGGBB of each series drawn */
 	int missing_glyphs;    /* characters the font lacks (drawn as a box) */
-	size_t peak_bytes;     /* most memory this render held (its own buffers) */
+	size_t peak_bytes;     /* most memory this render held: its own buffers and
+	                          the encoder's (filtered rows, deflate output) */
 };
 
 void chart_result_init(struct chart_result *r);

@@ -33,8 +33,8 @@ $(O)/obj/gen/chart_font_data.o: $(CHART_FONT_C)
 
 $(O)/monbot-server: $(CHART_OBJS)
 
-# monbot-chart: any chart kind from a CSV (or the database, once storage is
-# linked) to a PNG file.
+# monbot-chart: any chart kind to a PNG file, from a CSV file or (--key) from
+# the database the server is configured for.
 MONBOT_CHART := $(O)/monbot-chart
 PROGRAMS += $(MONBOT_CHART)
 .PHONY: chart-tools

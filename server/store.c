@@ -248,7 +248,6 @@ static const struct sql_text fixed_sql[ST_LATEST] = {
 	[ST_ACTIVE_GET] = {.sqlite = "SELECT secret FROM chat_active WHERE chat_id=?"},
 	[ST_NEWEST] = {.sqlite = "SELECT MAX(ts) FROM metrics WHERE secret=?"},
 	[ST_FIRST_TS] = {.sqlite = "SELECT MIN(ts) FROM metrics WHERE secret=?"},
-	[ST_DIRTY_ADD] = {.sqlite = "INSERT OR IGNORE INTO rollup_dirty (secret, bucket) VALUES (?, ?)"},
 	[ST_DIRTY_LOAD] = {.sqlite = "SELECT secret, bucket FROM rollup_dirty"},
 	[ST_DIRTY_DEL] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=? AND bucket=?"},
 	[ST_PURGE_SECRETS] = {.sqlite = "SELECT secret FROM agents UNION SELECT DISTINCT secret FROM metrics_1h"},
@@ -395,6 +394,11 @@ static char *gen_sql(struct store *st, int id)
 				sb_add(&b, ",?");
 			sb_add(&b, ")");
 		}
+	} else if (id >= ST_DIRTY_BASE && id < ST_DIRTY_BASE + NINS) {
+		int rows = ins_sizes[id - ST_DIRTY_BASE];
+		sb_dialect(&b, "INSERT OR IGNORE INTO rollup_dirty (secret, bucket) VALUES (?,?)", d);
+		for (int r = 1; r < rows; r++)
+			sb_add(&b, ",(?,?)");
 	} else if (id >= ST_RANGE_BASE && id < ST__COUNT) {
 		int res = (id - ST_RANGE_BASE) / SM__COUNT + 1, m = (id - ST_RANGE_BASE) % SM__COUNT;
 		const char *c = metric_col(m);
@@ -1348,14 +1352,22 @@ struct ins_ctx {
 };
 
 /* Journals the rows' minutes and bumps last_seen, in the open transaction. */
+/* last_seen is written at most once a minute per key, each key at its own
+ * phase of the minute, so thousands of agents started together do not all
+ * need an UPDATE in the same batch. */
+#define SEEN_EVERY 60
+
+/* Journals the rows' minutes (multi-row) and bumps last_seen, in the open
+ * transaction. */
 static int insert_side(struct store *st, const struct store_row *rows, const size_t *idx, size_t n,
                        struct anode **nodes, struct ins_ctx *x, int64_t now)
 {
 	int64_t cutoff = now - (int64_t)st->cfg.retention_days * 86400;
 	struct db_stmt *s;
+	size_t i;
 	int rc;
 	st->epoch++;
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		const struct store_row *r = &rows[idx[i]];
 		int64_t b = r->ts - r->ts % 60;
 		struct anode *a = nodes[idx[i]];
@@ -1374,15 +1386,25 @@ static int insert_side(struct store *st, const struct store_row *rows, const siz
 		if (!d)
 			return STORE_ENOMEM;
 		x->pend[x->npend++] = d;
-		GET_STMT(s, st, ST_DIRTY_ADD);
-		store_bind_text(st, s, 0, r->secret);
-		st->ops->bind_int(s, 1, b);
+	}
+	for (i = 0; i < x->npend;) {
+		int k = 0;
+		while (k < NINS - 1 && (size_t)ins_sizes[k] > x->npend - i)
+			k++;
+		GET_STMT(s, st, ST_DIRTY_BASE + k);
+		for (int j = 0; j < ins_sizes[k]; j++) {
+			store_bind_text(st, s, 2 * j, x->pend[i + (size_t)j]->secret);
+			st->ops->bind_int(s, 2 * j + 1, x->pend[i + (size_t)j]->bucket);
+		}
 		if ((rc = store_exec_stmt(st, s, "rollup journal")) != 0)
 			return rc;
+		i += (size_t)ins_sizes[k];
 	}
-	for (size_t i = 0; i < x->ntouched; i++) {
+	for (i = 0; i < x->ntouched; i++) {
 		struct anode *a = x->touched[i];
-		if (a->batch_max < a->seen + 30)
+		if (a->seen == 0)
+			a->seen = a->batch_max - (int64_t)(hash_str(a->secret, 14695981039346656037ull) % SEEN_EVERY);
+		if (a->batch_max < a->seen + SEEN_EVERY)
 			continue;
 		GET_STMT(s, st, ST_SEEN);
 		st->ops->bind_int(s, 0, a->batch_max);
@@ -1403,7 +1425,7 @@ static void insert_done(struct store *st, struct ins_ctx *x, int committed)
 			ddel(st, x->pend[i]);
 	}
 	for (size_t i = 0; committed && i < x->ntouched; i++)
-		if (x->touched[i]->batch_max >= x->touched[i]->seen + 30)
+		if (x->touched[i]->batch_max >= x->touched[i]->seen + SEEN_EVERY)
 			x->touched[i]->seen = x->touched[i]->batch_max;
 	x->npend = x->ntouched = 0;
 }

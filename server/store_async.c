@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define WRITE_BATCH 1000   /* rows per transaction */
-#define FOLD_SLICE 500     /* minutes folded per tick (~0.1 s) */
+#define FOLD_SLICE 250     /* minutes folded per tick (~60 ms) */
 #define PURGE_SLICE 100    /* keys purged per tick */
 
 enum { Q_SAMPLE, Q_CALL, Q_FLUSH };

@@ -22,7 +22,7 @@ enum store_stmt {
 	ST_DEL_AGENT, ST_DEL_OWNERS, ST_DEL_ACTIVE, ST_DEL_ALERTS, ST_DEL_CMDS,
 	ST_DEL_METRICS, ST_DEL_1M, ST_DEL_1H, ST_DEL_DIRTY,
 	ST_SEEN, ST_SEEN_HOST, ST_ACTIVE_SET, ST_ACTIVE_GET, ST_NEWEST, ST_FIRST_TS,
-	ST_DIRTY_ADD, ST_DIRTY_LOAD, ST_DIRTY_DEL,
+	ST_DIRTY_LOAD, ST_DIRTY_DEL,
 	ST_PURGE_SECRETS, ST_PURGE_RAW, ST_PURGE_1M, ST_PURGE_1H, ST_PURGE_CMDS,
 	ST_METRIC_SECRETS,
 	ST_ALERT_SET, ST_ALERT_IMPORT, ST_ALERT_DEL, ST_ALERT_LIST, ST_ALERT_UPDATE,
@@ -31,8 +31,9 @@ enum store_stmt {
 	ST_STATE_GET, ST_OLD_SECRETS, ST_OLD_ACTIVE, ST_OLD_ALERTS, ST_OLD_ALERT_LAST,
 	/* generated from the column tables */
 	ST_LATEST, ST_FOLD_MIN, ST_FOLD_HOUR, ST_BACKFILL_MIN, ST_BACKFILL_HOUR,
-	ST_INS_BASE,                               /* + index into store_ins_sizes */
-	ST_RANGE_BASE = ST_INS_BASE + 5,           /* + (res-1) * SM__COUNT + metric */
+	ST_INS_BASE,                               /* + index into STORE_INS_SIZES */
+	ST_DIRTY_BASE = ST_INS_BASE + 5,           /* journal rows, same sizes */
+	ST_RANGE_BASE = ST_DIRTY_BASE + 5,         /* + (res-1) * SM__COUNT + metric */
 	ST__COUNT = ST_RANGE_BASE + 3 * SM__COUNT
 };
 

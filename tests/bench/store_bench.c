@@ -1,7 +1,8 @@
 /* store_bench — storage throughput on the configured back-end (DB=...),
  * printed as rows of the bench table: samples/s through store_insert in
  * 1000-row transactions, samples/s through the async layer (queue, batches,
- * rollups folding behind), and the cost of folding a minute of samples. */
+ * rollups folding behind), the cost of folding a minute of samples, and the
+ * submit-to-commit latency at 5000 samples/s over STORE_BENCH_SECONDS (65). */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,128 @@ static void on_flush(void *arg, int rc)
 	flushed = 1;
 	flush_rc = rc;
 }
+
+/* ---- latency at a steady rate: every key one sample a second ---- */
+
+#define LAT_KEYS 5000
+
+struct lat {
+	double *sub;      /* submit time of the key's latest sample */
+	int64_t *ts;      /* its ts */
+	double *v;        /* measured latencies */
+	size_t n, cap;
+};
+
+static void on_lat(void *ctx, const struct store_ev *evs, size_t n)
+{
+	struct lat *l = ctx;
+	double t = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (size_t)evs[i].tag;
+		if (evs[i].kind != STORE_EV_STORED || k >= LAT_KEYS || evs[i].ts != l->ts[k] || l->n == l->cap)
+			continue;
+		if (t == 0) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			t = ts.tv_sec + ts.tv_nsec / 1e9;
+		}
+		l->v[l->n++] = t - l->sub[k];
+	}
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Keys for the latency run, made in one transaction through the import. */
+static int make_keys(const struct store_config *cfg, char (*keys)[STORE_SECRET_MAX + 1])
+{
+	struct store *st;
+	char err[STORE_ERR_LEN];
+	size_t cap = LAT_KEYS * 64 + 64, off = 0;
+	char *json = malloc(cap);
+	int rc;
+	off += (size_t)snprintf(json + off, cap - off, "{\"secrets\": {");
+	for (int i = 0; i < LAT_KEYS; i++) {
+		snprintf(keys[i], STORE_SECRET_MAX + 1, "LatencyBench%08d", i);
+		off += (size_t)snprintf(json + off, cap - off, "%s\"%s\": {\"owners\": [1]}", i ? "," : "", keys[i]);
+	}
+	off += (size_t)snprintf(json + off, cap - off, "}}");
+	if (store_open(&st, cfg, err) != 0) {
+		free(json);
+		return -1;
+	}
+	rc = store_import_json(st, json, off, (int64_t)time(NULL));
+	store_close(st);
+	free(json);
+	return rc;
+}
+
+static int latency_run(const struct store_config *cfg, const char *be, int seconds)
+{
+	char (*keys)[STORE_SECRET_MAX + 1] = calloc(LAT_KEYS, sizeof(*keys));
+	struct lat l = {0};
+	struct store_async *a;
+	struct store_row r;
+	char err[STORE_ERR_LEN];
+	double start, next_second;
+	int64_t sec;
+	size_t k = 0, refused = 0;
+	if (make_keys(cfg, keys) != LAT_KEYS)
+		return -1;
+	l.sub = calloc(LAT_KEYS, sizeof(*l.sub));
+	l.ts = calloc(LAT_KEYS, sizeof(*l.ts));
+	l.cap = (size_t)LAT_KEYS * (size_t)(seconds + 1);
+	l.v = malloc(l.cap * sizeof(*l.v));
+	if (store_async_start(&a, cfg, 0, err) != 0)
+		return -1;
+	start = now_s();
+	next_second = start;
+	sec = (int64_t)time(NULL);
+	while (now_s() - start < seconds) {
+		double t = now_s();
+		/* key k is due at next_second + k / LAT_KEYS */
+		while (k < LAT_KEYS && t >= next_second + (double)k / LAT_KEYS) {
+			fill(&r, keys[k], sec, (int)k);
+			l.sub[k] = now_s();
+			l.ts[k] = sec;
+			if (store_async_sample(a, k, &r) != 0)
+				refused++;
+			k++;
+		}
+		if (k == LAT_KEYS) {
+			k = 0;
+			next_second += 1.0;
+			sec++;
+		}
+		struct pollfd p = {store_async_fd(a), POLLIN, 0};
+		if (poll(&p, 1, 1) > 0)
+			store_async_dispatch(a, on_lat, &l);
+	}
+	flushed = 0;
+	store_async_flush(a, on_flush, NULL);
+	while (!flushed) {
+		struct pollfd p = {store_async_fd(a), POLLIN, 0};
+		if (poll(&p, 1, 100) > 0)
+			store_async_dispatch(a, on_lat, &l);
+	}
+	store_async_stop(a);
+	store_async_free(a);
+	qsort(l.v, l.n, sizeof(*l.v), dbl_cmp);
+	if (l.n)
+		printf("| store %s: submit to commit at %d samples/s (%d keys, 1/s each) | p50 %.0f ms, p99 %.0f ms, "
+		       "max %.0f ms | %d s crossing minute boundaries (rollups folding), %zu measured, %zu refused |\n",
+		       be, LAT_KEYS, LAT_KEYS, l.v[l.n / 2] * 1e3, l.v[l.n * 99 / 100] * 1e3, l.v[l.n - 1] * 1e3, seconds,
+		       l.n, refused);
+	free(l.sub);
+	free(l.ts);
+	free(l.v);
+	free(keys);
+	return l.n ? 0 : -1;
+}
+
 
 int main(void)
 {
@@ -133,5 +256,11 @@ int main(void)
 	       be, fold_s * 1e6 / folded, folded, fold_s * 1e6 / folded / 60);
 	free(keys);
 	free(rows);
+	{
+		const char *sv = getenv("STORE_BENCH_SECONDS");
+		int secs = sv ? atoi(sv) : 65;
+		if (secs > 0 && latency_run(&cfg, be, secs) != 0)
+			return 1;
+	}
 	return 0;
 }

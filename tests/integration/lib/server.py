@@ -340,3 +340,53 @@ def run(coro):
 
 def tmpdir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("TMPDIR", "/tmp"))
+
+
+# ---- real agents ------------------------------------------------------------------
+def agent_has_link():
+    """The agent binary can talk to a server (the lead's link loop is built)."""
+    if not os.access(AGENT, os.X_OK):
+        return False
+    out = subprocess.run([AGENT, "--help"], capture_output=True, text=True)
+    return "AGENT_SERVER_IP" in (out.stdout + out.stderr)
+
+
+def start_agent(srv, key, workdir, interval=1, extra=None):
+    os.makedirs(workdir, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "MYSQL_"))}
+    env.update({
+        "AGENT_SECRET": key, "AGENT_SERVER_IP": "127.0.0.1", "AGENT_PORT": str(srv.port),
+        "AGENT_INTERVAL": str(interval), "AGENT_TLS": "1" if srv.tls else "0",
+        "AGENT_VERIFY_SSL": "1", "AGENT_FP_FILE": os.path.join(workdir, "fp.json"),
+        "AGENT_RECONNECT_DELAY": "1", "AGENT_UDP_PORT": str(srv.udp_port),
+    })
+    if extra:
+        env.update(extra)
+    log = open(os.path.join(workdir, "agent.log"), "ab")
+    p = subprocess.Popen([AGENT], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=subprocess.STDOUT)
+    p.logfile = log
+    p.workdir = workdir
+    return p
+
+
+def stop_agent(p, timeout=30):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    p.logfile.close()
+    return rc
+
+
+def agent_log(p):
+    with open(os.path.join(p.workdir, "agent.log"), errors="replace") as f:
+        return f.read()
+
+
+def gaps(ts_list, limit=2):
+    """Places where consecutive stored ts are more than `limit` s apart."""
+    return [(a, b) for a, b in zip(ts_list, ts_list[1:]) if b - a > limit]

@@ -153,6 +153,11 @@ class Server:
                     raise RuntimeError("server exited: " + self.log()[-3000:])
                 if "agents on" in self.log():
                     break
+                try:  # LOG_LEVEL may hide the start line: the port answers
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    break
+                except OSError:
+                    pass
                 time.sleep(0.05)
             else:
                 raise RuntimeError("server did not start: " + self.log()[-3000:])

@@ -55,6 +55,6 @@ $(O)/tests/test_ev: $(O)/obj/tests/unit/test_ev.o $(O)/obj/server/ev.o $(O)/obj/
 # ---- integration tests and benchmarks (need the storage module) ----
 ifneq ($(wildcard server/store.mk),)
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
-BENCHES += $(wildcard tests/bench/server_bench.sh)
+BENCHES += tests/bench/server_bench.py
 BENCH_DEPS += $(SERVER) $(LOADGEN)
 endif

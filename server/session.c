@@ -6,6 +6,7 @@
 #include "server/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ static void client_close(struct client *c);
 static void client_kick(struct client *c);
 static void update_mask(struct client *c);
 static void client_read(struct client *c);
+static void read_body(struct client *c);
 static void on_fd(struct ev_loop *loop, int fd, int events, void *arg);
 
 static int64_t wall_now(void)
@@ -1260,6 +1262,9 @@ static void read_head(struct client *c)
 				extra = c->head->len - c->req->head.head_len + ((size_t)n - used);
 			on_head_done(c, rc, NULL, extra);
 		}
+		/* an upload's body may already sit in the TLS layer */
+		if (!c->dead && c->st == CL_BODY)
+			read_body(c);
 		return;
 	}
 }
@@ -1576,6 +1581,57 @@ static void on_store_fd(struct ev_loop *loop, int fd, int events, void *arg)
 	store_async_dispatch(s->store, on_store_events, s);
 }
 
+/* ---- calls from other threads ---- */
+
+struct server_post {
+	server_post_fn fn;
+	void *arg;
+	struct server_post *next;
+};
+
+int server_post(struct server *s, server_post_fn fn, void *arg)
+{
+	struct server_post *p = malloc(sizeof(*p));
+	char b = 1;
+	if (!p)
+		return -1;
+	p->fn = fn;
+	p->arg = arg;
+	p->next = NULL;
+	pthread_mutex_lock(&s->post_mu);
+	if (s->post_tail)
+		s->post_tail->next = p;
+	else
+		s->post_head = p;
+	s->post_tail = p;
+	pthread_mutex_unlock(&s->post_mu);
+	if (write(s->post_fd[1], &b, 1) < 0) {
+		/* full pipe: a wake-up is pending already */
+	}
+	return 0;
+}
+
+static void on_post_fd(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct server *s = arg;
+	struct server_post *p;
+	char buf[256];
+	(void)loop;
+	(void)events;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&s->post_mu);
+	p = s->post_head;
+	s->post_head = s->post_tail = NULL;
+	pthread_mutex_unlock(&s->post_mu);
+	while (p) {
+		struct server_post *n = p->next;
+		p->fn(s, p->arg);
+		free(p);
+		p = n;
+	}
+}
+
 /* ---- set-up, shutdown ---- */
 
 int server_init(struct server *s, const struct server_config *cfg, struct ev_loop *loop,
@@ -1603,6 +1659,15 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	ev_timer_init(&reap_timer, reap, NULL);
 	ev_timer_init(&accept_timer, on_accept_resume, s);
 	ev_timer_init(&s->expire_timer, expire_tick, s);
+	pthread_mutex_init(&s->post_mu, NULL);
+	s->post_fd[0] = s->post_fd[1] = -1;
+	if (pipe(s->post_fd) != 0 || fcntl(s->post_fd[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(s->post_fd[1], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(s->post_fd[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(s->post_fd[1], F_SETFD, FD_CLOEXEC) != 0 ||
+	    ev_fd_set(loop, s->post_fd[0], EV_READ, on_post_fd, s) != EV_OK) {
+		snprintf(err, errlen, "post pipe: %s", strerror(errno));
+		return -1;
+	}
 	if (ev_fd_set(loop, store_async_fd(store), EV_READ, on_store_fd, s) != EV_OK) {
 		snprintf(err, errlen, "cannot watch the store's fd");
 		return -1;
@@ -1718,6 +1783,20 @@ void server_free(struct server *s)
 	agent_table_free(&s->agents);
 	free(s->by_fd);
 	s->by_fd = NULL;
+	if (s->post_fd[0] >= 0) {
+		struct server_post *p = s->post_head;
+		ev_fd_del(s->loop, s->post_fd[0]);
+		close(s->post_fd[0]);
+		close(s->post_fd[1]);
+		s->post_fd[0] = s->post_fd[1] = -1;
+		while (p) {
+			struct server_post *n = p->next;
+			free(p);
+			p = n;
+		}
+		s->post_head = s->post_tail = NULL;
+		pthread_mutex_destroy(&s->post_mu);
+	}
 }
 
 /* ---- /metrics ---- */

@@ -6,6 +6,7 @@
 #ifndef MONBOT_SESSION_H
 #define MONBOT_SESSION_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,17 @@ struct server {
 	int flushed;                   /* the store flushed after stopping */
 	int64_t started;               /* unix s */
 	uint32_t gen;
+	/* calls posted from other threads (server_post) */
+	pthread_mutex_t post_mu;
+	struct server_post *post_head, *post_tail;
+	int post_fd[2];
 };
+
+/* Runs fn(s, arg) on the loop thread soon; safe from any thread (the bot's,
+ * a render worker's). The way for other threads to reach server_command()
+ * and the agent table. Returns 0, or -1 when out of memory. */
+typedef void (*server_post_fn)(struct server *s, void *arg);
+int server_post(struct server *s, server_post_fn fn, void *arg);
 
 /* Sets up (does not listen yet). tls NULL = plain. store must be started. */
 int server_init(struct server *s, const struct server_config *cfg, struct ev_loop *loop,
@@ -49,8 +60,8 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 int server_listen(struct server *s, char *err, size_t errlen);
 void server_set_hook(struct server *s, agent_hook_fn fn, void *ctx);
 
-/* A command for a key from the bot (requested_by: Telegram user, chat_id:
- * where to report). Sent at once to a connected agent (and recorded as
+/* Loop thread only (other threads: server_post). A command for a key from
+ * the bot (requested_by: Telegram user, chat_id: where to report). Sent at once to a connected agent (and recorded as
  * delivered), otherwise queued in the store with COMMAND_TTL for
  * reboot/shutdown. Returns 1 sent now, 0 queued, or a negative STORE_E*. */
 int server_command(struct server *s, const char *secret, const char *command,

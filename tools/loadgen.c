@@ -527,6 +527,8 @@ int main(int argc, char **argv)
 	}
 	G.sending = 1;
 	G.t_send = mono_ms();
+	fprintf(stderr, "sending: %d sessions open\n", G.open_now);
+	fflush(stderr);
 	G.t_stop = G.t_send + (uint64_t)G.duration_s * 1000u;
 	while (!g_stop) {
 		uint64_t now;
@@ -534,6 +536,8 @@ int main(int argc, char **argv)
 		now = mono_ms();
 		if (G.sending && now >= G.t_stop) {
 			G.sending = 0;
+			fprintf(stderr, "stopped sending\n");
+			fflush(stderr);
 			G.t_end = now + 15000;
 		}
 		if (!G.sending) {

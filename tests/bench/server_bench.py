@@ -16,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration", "lib"))
-from server import O, MariaDB, Server, have_mariadb, metric, tmpdir  # noqa: E402
+from server import O, MariaDB, Server, have_mariadb, tmpdir  # noqa: E402
 
 N = int(os.environ.get("SERVER_BENCH_AGENTS", "5000"))
 SECS = int(os.environ.get("SERVER_BENCH_SECONDS", "60"))
@@ -71,26 +71,17 @@ def bench(db, base, mariadb=None):
     lg = subprocess.Popen([LOADGEN, "--keys", keys_file, "--agents", str(nkeys), "--port", str(srv.port),
                            "--duration", str(SECS), "--ramp", "400", "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # the send phase starts when every session is open
-    ramp_end = None
-    held_max = 0
-    while lg.poll() is None:
-        time.sleep(1)
-        try:
-            fams = srv.metrics()
-        except Exception:  # noqa: BLE001
-            continue
-        held = metric(fams, "monbot_sessions_open")
-        held_max = max(held_max, held)
-        if ramp_end is None and held >= nkeys:
-            ramp_end = time.time()
-            ing0 = metric(fams, "monbot_samples_ingested_total")
-            cpu0 = proc_stat(pid)[0]
-        if ramp_end and time.time() - ramp_end >= SECS - 1 and "ing1" not in locals():
-            ing1 = metric(fams, "monbot_samples_ingested_total")
-            cpu1 = proc_stat(pid)[0]
-            t1 = time.time()
-    out, err = lg.communicate()
+    # loadgen says on stderr when every session is open and sending starts/stops
+    marks, errs = {}, []
+    for line in lg.stderr:
+        errs.append(line)
+        if line.startswith("sending"):
+            marks["t0"], marks["cpu0"] = time.time(), proc_stat(pid)[0]
+        elif line.startswith("stopped sending"):
+            marks["t1"], marks["cpu1"] = time.time(), proc_stat(pid)[0]
+    err = "".join(errs)
+    out = lg.stdout.read()
+    lg.wait()
     stop.set()
     th.join()
     srv.stop()
@@ -101,16 +92,16 @@ def bench(db, base, mariadb=None):
         return False
     tag = f"server {db}"
     note = f"{nkeys} TLS agents, 1 sample/s each, {SECS} s"
-    row(f"{tag}: concurrent agents held", f"{int(held_max)}", f"{r['opened']} opened, {r['dropped']} dropped")
-    if ramp_end and "ing1" in locals():
-        rate = (ing1 - ing0) / (t1 - ramp_end)
-        row(f"{tag}: samples/s ingested", f"{rate:.0f}", note)
-        row(f"{tag}: server CPU, send phase", f"{100 * (cpu1 - cpu0) / (t1 - ramp_end):.0f} % of a core",
+    row(f"{tag}: concurrent agents held", f"{r['held_at_end']}", f"{r['opened']} opened, {r['dropped']} dropped")
+    row(f"{tag}: samples/s ingested", f"{r['acked'] / max(r['seconds'], 1):.0f}",
+        note + "; acknowledged = committed")
+    if "t1" in marks:
+        span = marks["t1"] - marks["t0"]
+        row(f"{tag}: server CPU, send phase", f"{100 * (marks['cpu1'] - marks['cpu0']) / span:.0f} % of a core",
             "2-core machine; the load generator runs beside it")
-        rss_send = max((s[2] for s in samples if s[0] >= ramp_end), default=0)
+        rss_send = max((x[2] for x in samples if marks["t0"] <= x[0] <= marks["t1"]), default=0)
     else:
-        row(f"{tag}: samples/s ingested", f"{r['acked'] / max(r['seconds'], 1):.0f}", note + " (from acks)")
-        rss_send = max((s[2] for s in samples), default=0)
+        rss_send = max((x[2] for x in samples), default=0)
     row(f"{tag}: p50 / p99 send to stored (ack)", f"{r['p50_ms']:.0f} / {r['p99_ms']:.0f} ms",
         f"max {r['max_ms']:.0f} ms; sent {r['sent']}, acked {r['acked']}, failed {r['failed']}")
     row(f"{tag}: server RSS", f"{rss_send / 1048576:.0f} MiB", f"peak over the send phase, {nkeys} sessions")

@@ -7,10 +7,13 @@ queued while the agent is offline arrives exactly once after it reconnects,
 an expired reboot is not delivered and is reported, answers are recorded;
 /ws/<unknown> and /ws/<deleted> get 403. On SQLite and on a private MariaDB."""
 import asyncio
+import hashlib
 import json
 import math
 import os
 import shutil
+import socket
+import ssl
 import sys
 import time
 
@@ -78,9 +81,16 @@ async def try_connect(srv, key):
 
 def check_backend(db, base, mariadb=None):
     tag = f"[{db}]"
-    srv = Server(base, db=db, mariadb=mariadb).start()
+    srv = Server(base, db=db, mariadb=mariadb, tls=True).start()
     try:
         key = srv.new_key("compat")
+        # The original agent first fetches the certificate on a bare TLS
+        # connection (_ensure_fp) and hangs up, then opens the WebSocket.
+        raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        tls = ssl._create_unverified_context().wrap_socket(raw, server_hostname="127.0.0.1")
+        der = tls.getpeercert(binary_form=True)
+        tls.close()
+        t.ok(der and len(hashlib.sha256(der).hexdigest()) == 64, f"{tag} the original's certificate fetch works")
         t0 = time.time()
         replies = asyncio.run(original_session(srv, key))
         t.eq(len(replies), 7, f"{tag} a reply after every message (and one on connect)")
@@ -128,6 +138,21 @@ def check_backend(db, base, mariadb=None):
         t.eq(r.get("commands"), [], f"{tag} reply to a oneshot status sample")
         n = srv.rows("SELECT COUNT(*) FROM metrics WHERE secret=?", (key,))[0][0]
         t.eq(int(n), 3, f"{tag} the oneshot sample is not stored (as the original)")
+
+        # SPEC §5: a sane ts is kept; one in the future or past retention is stamped
+        tkey = srv.new_key("tscheck")
+
+        async def with_ts():
+            async with websockets.connect(srv.ws_url(tkey), ssl=srv.ssl_ctx()) as ws:
+                await recv_json(ws)
+                for ts in (int(time.time()) - 3600, int(time.time()) + 86400, 1000):
+                    await ws.send(json.dumps({**original_sample(1), "ts": ts}))
+                    await recv_json(ws)
+        now = int(time.time())
+        asyncio.run(with_ts())
+        got = sorted(int(r[0]) for r in srv.rows("SELECT ts FROM metrics WHERE secret=?", (tkey,)))
+        t.ok(len(got) == 3 and got[0] == now - 3600 and all(now - 1 <= x <= now + 5 for x in got[1:]),
+             f"{tag} a sane ts is kept, a future or too old one is stamped", (now, got))
 
         # /ws/<unknown> and /ws/<deleted>
         t.eq(asyncio.run(try_connect(srv, "NoSuchKey0123456789x")), 403, f"{tag} /ws/<unknown> gets 403")

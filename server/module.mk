@@ -52,6 +52,20 @@ $(O)/tests/test_ev: $(O)/obj/tests/unit/test_ev.o $(O)/obj/server/ev.o $(O)/obj/
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
+# The kqueue backend on Linux: the same tests over a kqueue(2) emulation on
+# epoll (tests/unit/ev_kqueue_shim), so both backends run in `make test`.
+ifneq ($(EV_BACKEND),kqueue)
+UNIT_TESTS += test_ev_kqueue
+$(O)/obj/tests/kq/ev_kqueue.o: server/ev_kqueue.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -Itests/unit/ev_kqueue_shim $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
+$(O)/tests/test_ev_kqueue: $(O)/obj/tests/unit/test_ev.o $(O)/obj/server/ev.o $(O)/obj/tests/kq/ev_kqueue.o \
+                           $(O)/obj/tests/unit/test_ev_kqueue_emul.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+$(O)/obj/tests/unit/test_ev_kqueue_emul.o: MB_CPPFLAGS += -Itests/unit/ev_kqueue_shim
+endif
+
 # ---- integration tests and benchmarks (need the storage module) ----
 ifneq ($(wildcard server/store.mk),)
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))

@@ -315,6 +315,10 @@ static void http_reply(struct client *c, int status, const char *ctype, const vo
 	size_t hl;
 	if (http_response_head(status, ctype, len, head, sizeof(head), &hl) != WS_OK)
 		return;
+	/* A response is bounded by its producer (/metrics: 64 MiB), not by
+	 * the per-connection output limit of a session. */
+	if (len + hl > c->out.max)
+		c->out.max = len + hl;
 	if (out_append(c, head, hl) != 0 || out_append(c, body, len) != 0)
 		return;
 	c->close_after = 1;

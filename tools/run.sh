@@ -106,8 +106,11 @@ cat <<EOF
   Ctrl-C stops both.
 EOF
 
+# `wait` returns at once on Ctrl-C (a plain sleep would delay the trap, and
+# the terminal's SIGINT reaches the server and the agent too).
 while kill -0 "$server_pid" 2>/dev/null && kill -0 "$agent_pid" 2>/dev/null; do
-	sleep 1
+	sleep 1 &
+	wait $!
 done
 if ! kill -0 "$server_pid" 2>/dev/null; then
 	echo "run: the server exited; last lines of run/server.log:" >&2

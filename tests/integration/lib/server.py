@@ -160,6 +160,8 @@ class Server:
                     pass
                 time.sleep(0.05)
             else:
+                self.proc.kill()  # leave nothing running behind a failed test
+                self.proc.wait()
                 raise RuntimeError("server did not start: " + self.log()[-3000:])
         return self
 

@@ -73,7 +73,7 @@ static void test_ack_oldest_only_sent(void **state)
 static void test_full_by_count(void **state)
 {
 	struct spool s;
-	char t[8];
+	char t[16];
 	spool_init(&s, recs, 4, data, sizeof(data));
 	for (int i = 0; i < 6; i++) {
 		snprintf(t, sizeof(t), "{%d}", i);

@@ -32,7 +32,7 @@ int conn_tls_session_start(struct conn *c);
 int conn_tls_is_server(const struct conn_tls *t);
 
 /* SubjectPublicKeyInfo inside a DER certificate (tls_der.c): sets
- * *spki/*len to the whole SEQUENCE. Returns 0, or -1 if the DER is not a
+ * *spki and *spki_len to the whole SEQUENCE. Returns 0, or -1 if the DER is not a
  * certificate we can walk. */
 int tls_der_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *spki_len);
 

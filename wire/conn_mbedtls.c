@@ -241,12 +241,12 @@ static size_t san_der(const char *host, uint8_t *out, size_t cap)
 	return n;
 }
 
-static void x509_time(char out[16], time_t t)
+static void x509_time(char out[32], time_t t)
 {
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	snprintf(out, 16, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
@@ -258,7 +258,7 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	mbedtls_mpi serial;
 	unsigned char *pem = NULL;
 	const size_t pem_cap = 4096;
-	char host[256], subject[300], nb[16], na[16], eb[128];
+	char host[256], subject[300], nb[32], na[32], eb[128];
 	uint8_t san[600], ser[16];
 	size_t san_len;
 	time_t now = time(NULL);

@@ -99,6 +99,11 @@ int tls_arena_owns(const void *p)
 	return A.base && (const uint8_t *)p >= A.base && (const uint8_t *)p < A.end;
 }
 
+int tls_arena_active(void)
+{
+	return A.base != NULL;
+}
+
 void conn_tls_arena_stats(struct conn_arena_stats *st)
 {
 	*st = A.st;

@@ -18,6 +18,7 @@ void tls_free(void *p);
 /* The arena itself, for tests: init over buf; 1 when p lies inside it. */
 int tls_arena_set(void *buf, size_t size);
 int tls_arena_owns(const void *p);
+int tls_arena_active(void);
 void tls_arena_reset(void); /* forget the arena (tests only) */
 
 #endif

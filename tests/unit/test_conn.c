@@ -92,13 +92,12 @@ static void wait_for(struct conn *a, int arc, struct conn *b, int brc)
 		poll(p, (nfds_t)n, 100);
 }
 
-/* Connects cl to a listener and accepts sv; runs both handshakes to the
- * end. Returns the client's result (the server's in *srv_rc). */
-static int pair(struct conn *cl, struct conn_tls *ct, struct conn *sv, struct conn_tls *stc,
-                const char *name, int *srv_rc)
+/* Connects cl to a listener and accepts sv (no handshake yet). */
+static void connect_accept(struct conn *cl, struct conn_tls *ct, struct conn *sv,
+                           struct conn_tls *stc, const char *name)
 {
 	unsigned port;
-	int lfd = listen_local(&port), crc, src = CONN_EAGAIN;
+	int lfd = listen_local(&port);
 	struct sockaddr_storage ss;
 	size_t sl;
 
@@ -115,8 +114,19 @@ static int pair(struct conn *cl, struct conn_tls *ct, struct conn *sv, struct co
 	}
 	close(lfd);
 	assert_true(conn_fd(sv) >= 0);
-	crc = CONN_EAGAIN;
-	for (int i = 0; i < 2000 && (crc == CONN_EAGAIN || src == CONN_EAGAIN); i++) {
+}
+
+/* connect_accept, then both handshakes to the end. Returns the client's
+ * result (the server's in *srv_rc). */
+static int pair(struct conn *cl, struct conn_tls *ct, struct conn *sv, struct conn_tls *stc,
+                const char *name, int *srv_rc)
+{
+	int crc = CONN_EAGAIN, src = CONN_EAGAIN;
+
+	connect_accept(cl, ct, sv, stc, name);
+	/* until both are done or one failed (the other would wait forever) */
+	for (int i = 0; i < 2000 && (crc == CONN_EAGAIN || src == CONN_EAGAIN) &&
+	                (crc == CONN_OK || crc == CONN_EAGAIN) && (src == CONN_OK || src == CONN_EAGAIN); i++) {
 		if (crc == CONN_EAGAIN)
 			crc = conn_handshake(cl);
 		if (src == CONN_EAGAIN)
@@ -378,8 +388,11 @@ static void test_tls_to_plain(void **st)
 
 	(void)st;
 	assert_int_equal(conn_tls_client_new(&cctx, CONN_VERIFY_NONE, NULL, err, sizeof err), CONN_OK);
-	rc = pair(&c, cctx, &s, NULL, NULL, &src);
-	assert_int_equal(src, CONN_OK);
+	connect_accept(&c, cctx, &s, NULL, NULL);
+	assert_int_equal(conn_handshake(&s), CONN_OK);
+	for (int i = 0; i < 100 && (rc = conn_handshake(&c)) == CONN_EAGAIN && !(conn_want(&c) & CONN_WANT_READ); i++)
+		poll(&(struct pollfd){ conn_fd(&c), POLLOUT, 0 }, 1, 100);
+	assert_int_equal(rc, CONN_EAGAIN); /* ClientHello sent, waiting */
 	{
 		uint8_t buf[64];
 		ssize_t r = CONN_EAGAIN;
@@ -401,9 +414,10 @@ static void test_tls_to_plain(void **st)
 	conn_close(&c);
 	conn_close(&s);
 	/* a plain client at a TLS server: the server's handshake fails */
-	rc = CONN_EAGAIN;
-	assert_int_equal(pair(&c, NULL, &s, sctx, NULL, &src), CONN_OK);
-	assert_true(src == CONN_ETLS || src == CONN_EIO || src == CONN_EAGAIN);
+	connect_accept(&c, NULL, &s, sctx, NULL);
+	assert_int_equal(conn_handshake(&c), CONN_OK);
+	src = conn_handshake(&s);
+	assert_int_equal(src, CONN_EAGAIN);
 	assert_int_equal(conn_write(&c, "GET / HTTP/1.1\r\n\r\n", 18), 18);
 	for (int i = 0; i < 100 && src == CONN_EAGAIN; i++) {
 		src = conn_handshake(&s);
@@ -431,7 +445,7 @@ static void test_random(void **st)
 /* Last: it turns the arena on for the rest of the process. */
 static void test_arena(void **st)
 {
-	static uint8_t arena[384 << 10], small[24 << 10];
+	static uint8_t arena[2048 << 10], small[24 << 10];
 	struct conn_arena_stats as;
 	struct conn_tls *sctx, *cctx = NULL;
 	struct conn c, s;
@@ -481,8 +495,12 @@ static void test_arena(void **st)
 #endif
 	sctx = server_ctx("p_cert.pem", "p_key.pem", NULL);
 	assert_int_equal(conn_tls_client_new(&cctx, CONN_VERIFY_PIN, NULL, err, sizeof err), CONN_OK);
-	assert_int_equal(pair(&c, cctx, &s, sctx, "localhost", &src), CONN_OK);
-	assert_int_equal(src, CONN_OK);
+	{
+		int crc = pair(&c, cctx, &s, sctx, "localhost", &src);
+		conn_tls_arena_stats(&as);
+		if (crc != CONN_OK || src != CONN_OK)
+			fail_msg("handshake on the arena: %d/%d, arena peak %zu fails %zu", crc, src, as.peak, as.fails);
+	}
 	pump(&c, &s, 100000);
 	conn_close(&c);
 	conn_close(&s);
@@ -490,8 +508,9 @@ static void test_arena(void **st)
 	conn_tls_free(sctx);
 #if defined(__GLIBC__)
 	after = mallinfo2();
-	/* pump's own test buffers are freed again; nothing else may remain */
-	assert_int_equal(after.uordblks, before.uordblks);
+	/* pump's own test buffers are freed again; nothing else may remain
+	 * (less is fine: wolfSSL gives back blocks it took before the arena) */
+	assert_true(after.uordblks <= before.uordblks);
 #endif
 	conn_tls_arena_stats(&as);
 	print_message("# TLS arena: peak %zu bytes (client and server together), %zu allocations\n",

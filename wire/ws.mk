@@ -57,7 +57,8 @@ $(O)/tests/ws_peer: $(O)/obj/tests/integration/wire_ws_peer.o $(WIRE_CONN_OBJS) 
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_LIBS)
 
-INTEG_TESTS += tests/integration/wire_interop.sh
+INTEG_TESTS += tests/integration/wire_interop.sh tests/integration/wire_pinning.sh \
+               tests/integration/wire_wolfssl.sh
 
 # ---- fuzzing (clang libFuzzer) ----
 # Each target links the codec sources directly; 'make fuzz' runs each for

@@ -9,7 +9,8 @@
  *
  *   ws_peer server [--tls --cert C --key K] [--port P] [--once] [--max N]
  *   ws_peer client --port P [--host H] [--path /ws/x] [--tls [--verify 0|1|force]
- *                  [--ca F] [--pin F] [--name N]] [--max N]
+ *                  [--ca F] [--pin F] [--name N]] [--max N] [--ask-close]
+ * (--ask-close: once open, ask the server to close, for one-shot checks)
  * Exit: 0 clean close, 3 pin mismatch, 4 HTTP refusal, 5 protocol error
  * (close code printed), 1 anything else. */
 #include <errno.h>
@@ -91,6 +92,7 @@ struct peer {
 	const char *host, *path, *pin;
 	unsigned port;
 	enum conn_verify verify;
+	int ask_close;
 };
 
 static void queue(struct peer *p, const void *d, size_t n)
@@ -264,6 +266,8 @@ static int http_phase(struct peer *p)
 			return -1;
 		}
 		say("open");
+		if (p->ask_close) /* the server then starts the close handshake */
+			send_frame(p, WS_OP_TEXT, 1, "!close 1000 done", 16);
 	}
 	p->ph = PH_OPEN;
 	memmove(p->in.p, p->in.p + used, p->in.len - used);
@@ -430,6 +434,8 @@ int main(int argc, char **argv)
 			tls = 1;
 		else if (!strcmp(a, "--once"))
 			once = 1;
+		else if (!strcmp(a, "--ask-close"))
+			p.ask_close = 1;
 		else if (!strcmp(a, "--port"))
 			p.port = (unsigned)atoi(v), i++;
 		else if (!strcmp(a, "--host"))

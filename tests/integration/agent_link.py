@@ -311,12 +311,20 @@ async def test_no_alloc_steady_state():
         srv.commands = ["status", "diag", "status"]
         await wait_for(lambda: len(srv.msgs) >= n0 + 12, 20)
         ag.send_signal(signal.SIGUSR2)
-        await wait_for(lambda: os.path.exists(out), 5)
-        counts = open(out).read().split() if os.path.exists(out) else []
+        # The handler creates the file, then writes one line: wait for it.
+        def line():
+            try:
+                t = open(out).read()
+            except FileNotFoundError:
+                return None
+            return t if t.endswith("\n") else None
+        await wait_for(lambda: line() is not None, 5)
+        counts = (line() or "").split()
         oneshots = sum(1 for _, m in srv.msgs[n0:] if m.get("oneshot"))
         check(len(srv.msgs) - n0 >= 12 and oneshots == 2 and counts == ["0", "0", "0", "0"],
-              "no malloc/calloc/realloc/free in %d messages over TLS with commands (got %s)" %
-              (len(srv.msgs) - n0, counts))
+              "no malloc/calloc/realloc/free in %d messages over TLS with commands (got %s, "
+              "%d oneshots, agent %s)" % (len(srv.msgs) - n0, counts, oneshots,
+                                          "running" if ag.poll() is None else "exited %s" % ag.poll()))
     finally:
         ag.kill()
         ag.wait()

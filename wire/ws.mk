@@ -92,3 +92,16 @@ UNIT_TESTS += $(WIRE_FUZZ:fuzz_%=test_replay_%)
 $(O)/tests/test_replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(WIRE_WS_OBJS) $(O)/obj/wire/tls_pin.o $(O)/obj/wire/tls_der.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# ---- benchmarks ----
+# wsbench: loopback messages/s, MB/s, TLS handshakes/s, the client's arena
+# peak; wsbench_client: the minimal agent-like client whose static size is
+# reported (tools/wsbench.sh builds the wolfSSL variants itself).
+BENCHES += tools/wsbench.sh
+BENCH_DEPS += $(O)/tools/wsbench $(O)/tools/wsbench_client
+$(O)/tools/wsbench: $(O)/obj/tools/wsbench.o $(WIRE_CONN_OBJS) $(WIRE_WS_OBJS) $(WIRE_TLS_ARENA_LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS)
+$(O)/tools/wsbench_client: $(O)/obj/tools/wsbench_client.o $(WIRE_CONN_OBJS) $(WIRE_WS_OBJS) $(WIRE_TLS_ARENA_LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -static -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS)

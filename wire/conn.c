@@ -23,8 +23,7 @@
 #define SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
 #endif
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void conn_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,7 +56,7 @@ int conn_resolve(const char *host, unsigned port, struct sockaddr_storage *sa,
 	int rc;
 
 	if (!host || !*host || port == 0 || port > 65535) {
-		set_err(err, errlen, "bad address %s port %u", host ? host : "(null)", port);
+		conn_errf(err, errlen, "bad address %s port %u", host ? host : "(null)", port);
 		return CONN_EINVAL;
 	}
 	memset(&hints, 0, sizeof hints);
@@ -72,7 +71,7 @@ int conn_resolve(const char *host, unsigned port, struct sockaddr_storage *sa,
 		rc = getaddrinfo(host, ps, &hints, &res);
 	}
 	if (rc != 0 || !res) {
-		set_err(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+		conn_errf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
 		return CONN_ERESOLVE;
 	}
 	memcpy(sa, res->ai_addr, res->ai_addrlen);
@@ -88,7 +87,7 @@ int conn_listen(const char *host, unsigned port, int backlog, char *err, size_t 
 	int rc, fd = -1, e = 0;
 
 	if (port > 65535) {
-		set_err(err, errlen, "bad port %u", port);
+		conn_errf(err, errlen, "bad port %u", port);
 		return CONN_EINVAL;
 	}
 	memset(&hints, 0, sizeof hints);
@@ -102,7 +101,7 @@ int conn_listen(const char *host, unsigned port, int backlog, char *err, size_t 
 		rc = getaddrinfo(NULL, ps, &hints, &res);
 	}
 	if (rc != 0) {
-		set_err(err, errlen, "cannot resolve %s: %s", host && *host ? host : "*", gai_strerror(rc));
+		conn_errf(err, errlen, "cannot resolve %s: %s", host && *host ? host : "*", gai_strerror(rc));
 		return CONN_ERESOLVE;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -124,7 +123,7 @@ int conn_listen(const char *host, unsigned port, int backlog, char *err, size_t 
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot listen on port %u: %s", port, strerror(e));
+		conn_errf(err, errlen, "cannot listen on port %u: %s", port, strerror(e));
 		return CONN_EIO;
 	}
 	return fd;
@@ -428,7 +427,7 @@ int conn_write_new_file(const char *path, const void *data, size_t len, unsigned
 	int rc = CONN_OK;
 
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		conn_errf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return CONN_ECONFIG;
 	}
 	/* umask may have taken bits away, never added: make the mode exact */
@@ -438,7 +437,7 @@ int conn_write_new_file(const char *path, const void *data, size_t len, unsigned
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+			conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 			rc = CONN_ECONFIG;
 			break;
 		}
@@ -446,10 +445,39 @@ int conn_write_new_file(const char *path, const void *data, size_t len, unsigned
 		len -= (size_t)n;
 	}
 	if (close(fd) != 0 && rc == CONN_OK) {
-		set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		rc = CONN_ECONFIG;
 	}
 	if (rc != CONN_OK)
 		unlink(path);
 	return rc;
+}
+
+int conn_cert_files(const char *cert_path, const char *key_path, int *make, char *err, size_t errlen)
+{
+	struct stat st;
+	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
+
+	*make = !have_cert && !have_key;
+	if (have_cert != have_key) {
+		conn_errf(err, errlen, "TLS: %s exists but %s does not; provide both or neither",
+		          have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
+		return CONN_ECONFIG;
+	}
+	return CONN_OK;
+}
+
+void conn_cert_name(const char *hostname, size_t max, char out[256])
+{
+	size_t n;
+
+	if (hostname && *hostname)
+		snprintf(out, 256, "%s", hostname);
+	else if (gethostname(out, 256) != 0)
+		out[0] = '\0';
+	out[255] = '\0';
+	n = strlen(out);
+	/* letters, digits, '-' and '.': usable in "CN=" and as a dNSName */
+	if (n == 0 || n >= max || strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
+		snprintf(out, 256, "localhost");
 }

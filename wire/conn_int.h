@@ -36,6 +36,21 @@ int conn_tls_is_server(const struct conn_tls *t);
  * certificate we can walk. */
 int tls_der_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *spki_len);
 
+/* GeneralNames DER (RFC 5280 §4.2.1.6) of dNSName host and "localhost" for
+ * the generated certificate's SAN; 0 if it does not fit in cap. */
+size_t tls_der_san(const char *host, uint8_t *out, size_t cap);
+
+/* Formats an error message into err[errlen] (NULL/0: nothing). */
+void conn_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Server set-up shared by the back-ends: whether cert_path/key_path must be
+ * made (*make = 1: both missing), CONN_ECONFIG with err when only one is
+ * there; and the name for a generated certificate (hostname, else
+ * gethostname(), else "localhost" when not a plain DNS name shorter than
+ * max). */
+int conn_cert_files(const char *cert_path, const char *key_path, int *make, char *err, size_t errlen);
+void conn_cert_name(const char *hostname, size_t max, char out[256]);
+
 /* Writes data to path with mode (O_EXCL: never over an existing file). */
 int conn_write_new_file(const char *path, const void *data, size_t len, unsigned mode,
                         char *err, size_t errlen);

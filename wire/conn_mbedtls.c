@@ -6,11 +6,9 @@
 #include "wire/tls_arena.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,18 +43,6 @@ static struct {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 } G;
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *mbed_err(int code, char *buf, size_t len)
 {
@@ -148,13 +134,13 @@ static int conf_common(struct conn_tls *t, int endpoint, char *err, size_t errle
 	char eb[128];
 
 	if (rng_init() != 0) {
-		set_err(err, errlen, "TLS: random generator could not be seeded");
+		conn_errf(err, errlen, "TLS: random generator could not be seeded");
 		return CONN_ECONFIG;
 	}
 	r = mbedtls_ssl_config_defaults(&t->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
 	                                MBEDTLS_SSL_PRESET_DEFAULT);
 	if (r != 0) {
-		set_err(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
 		return CONN_ECONFIG;
 	}
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &G.drbg);
@@ -173,7 +159,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 	*out = NULL;
 	t = ctx_new(0);
 	if (!t) {
-		set_err(err, errlen, "TLS: out of memory");
+		conn_errf(err, errlen, "TLS: out of memory");
 		return CONN_ENOMEM;
 	}
 	rc = conf_common(t, MBEDTLS_SSL_IS_CLIENT, err, errlen);
@@ -186,7 +172,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 		/* a bundle with a few certificates mbedTLS cannot read is fine
 		 * (r > 0); none at all is not */
 		if (r < 0 || t->chain.version == 0) {
-			set_err(err, errlen, "TLS: cannot load CA file %s: %s", f,
+			conn_errf(err, errlen, "TLS: cannot load CA file %s: %s", f,
 			        r < 0 ? mbed_err(r, eb, sizeof eb) : "no certificate");
 			rc = CONN_ECONFIG;
 			goto out;
@@ -207,47 +193,6 @@ out:
 
 /* ---- self-signed certificate (SPEC §2) ---- */
 
-/* A host name usable in "CN=..." and a DNS SAN: letters, digits, '-', '.'. */
-static int host_ok(const char *h)
-{
-	size_t n = strlen(h);
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
-		      (h[i] >= '0' && h[i] <= '9') || h[i] == '-' || h[i] == '.'))
-			return 0;
-	return 1;
-}
-
-/* GeneralNames ::= SEQUENCE OF [2] dNSName, for host and "localhost". */
-static size_t san_der(const char *host, uint8_t *out, size_t cap)
-{
-	const char *names[2] = { host, "localhost" };
-	int count = strcmp(host, "localhost") == 0 ? 1 : 2;
-	size_t body = 0, n = 0;
-
-	for (int i = 0; i < count; i++)
-		body += 2 + strlen(names[i]);
-	if (body > 255 || body + 3 > cap)
-		return 0;
-	out[n++] = 0x30;
-	if (body >= 128)
-		out[n++] = 0x81;
-	out[n++] = (uint8_t)body;
-	for (int i = 0; i < count; i++) {
-		size_t l = strlen(names[i]);
-		if (l > 127)
-			return 0;
-		out[n++] = 0x82;
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, names[i], l);
-		n += l;
-	}
-	return n;
-}
-
 static void x509_time(char out[32], time_t t)
 {
 	struct tm tm;
@@ -266,7 +211,7 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	unsigned char *pem = NULL;
 	const size_t pem_cap = 4096;
 	char host[256], subject[300], nb[32], na[32], eb[128];
-	uint8_t san[600], ser[16];
+	uint8_t san[160], ser[16];
 	size_t san_len;
 	time_t now = time(NULL);
 	int r, rc = CONN_ECONFIG;
@@ -274,20 +219,12 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	mbedtls_pk_init(&key);
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_mpi_init(&serial);
-	if (hostname && *hostname)
-		snprintf(host, sizeof host, "%s", hostname);
-	else if (gethostname(host, sizeof host) != 0)
-		host[0] = '\0';
-	host[sizeof host - 1] = '\0';
-	if (!host_ok(host))
-		snprintf(host, sizeof host, "localhost");
+	conn_cert_name(hostname, 120, host);
 	snprintf(subject, sizeof subject, "CN=%s", host);
-	san_len = san_der(host, san, sizeof san);
-	if (!san_len)
-		san_len = san_der("localhost", san, sizeof san);
+	san_len = tls_der_san(host, san, sizeof san);
 	pem = tls_calloc(1, pem_cap);
 	if (!pem) {
-		set_err(err, errlen, "TLS: out of memory");
+		conn_errf(err, errlen, "TLS: out of memory");
 		rc = CONN_ENOMEM;
 		goto out;
 	}
@@ -295,7 +232,7 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	    (r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
 	                             mbedtls_ctr_drbg_random, &G.drbg)) != 0 ||
 	    (r = mbedtls_pk_write_key_pem(&key, pem, pem_cap)) != 0) {
-		set_err(err, errlen, "TLS: cannot make a key: %s", mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot make a key: %s", mbed_err(r, eb, sizeof eb));
 		goto out;
 	}
 	rc = conn_write_new_file(key_path, pem, strlen((char *)pem), 0600, err, errlen);
@@ -322,7 +259,7 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	                                             0, san, san_len)) != 0 ||
 	    (r = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) != 0 ||
 	    (r = mbedtls_x509write_crt_pem(&crt, pem, pem_cap, mbedtls_ctr_drbg_random, &G.drbg)) != 0) {
-		set_err(err, errlen, "TLS: cannot make a certificate: %s", mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot make a certificate: %s", mbed_err(r, eb, sizeof eb));
 		goto out_unlink;
 	}
 	rc = conn_write_new_file(cert_path, pem, strlen((char *)pem), 0644, err, errlen);
@@ -345,9 +282,7 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
                         int *generated, char *err, size_t errlen)
 {
 	struct conn_tls *t;
-	struct stat st;
-	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
-	int r, rc;
+	int r, rc, make;
 	char eb[128];
 
 	*out = NULL;
@@ -355,19 +290,15 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
 		*generated = 0;
 	t = ctx_new(1);
 	if (!t) {
-		set_err(err, errlen, "TLS: out of memory");
+		conn_errf(err, errlen, "TLS: out of memory");
 		return CONN_ENOMEM;
 	}
 	rc = conf_common(t, MBEDTLS_SSL_IS_SERVER, err, errlen);
 	if (rc != CONN_OK)
 		goto out;
-	if (have_cert != have_key) {
-		set_err(err, errlen, "TLS: %s exists but %s does not; provide both or neither",
-		        have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
-		rc = CONN_ECONFIG;
+	if ((rc = conn_cert_files(cert_path, key_path, &make, err, errlen)) != CONN_OK)
 		goto out;
-	}
-	if (!have_cert) {
+	if (make) {
 		rc = make_self_signed(cert_path, key_path, hostname, err, errlen);
 		if (rc != CONN_OK)
 			goto out;
@@ -376,19 +307,19 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
 	}
 	rc = CONN_ECONFIG;
 	if ((r = mbedtls_x509_crt_parse_file(&t->chain, cert_path)) != 0) {
-		set_err(err, errlen, "TLS: cannot load certificate %s: %s", cert_path, mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot load certificate %s: %s", cert_path, mbed_err(r, eb, sizeof eb));
 		goto out;
 	}
 	if ((r = mbedtls_pk_parse_keyfile(&t->key, key_path, NULL)) != 0) {
-		set_err(err, errlen, "TLS: cannot load key %s: %s", key_path, mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot load key %s: %s", key_path, mbed_err(r, eb, sizeof eb));
 		goto out;
 	}
 	if ((r = mbedtls_pk_check_pair(&t->chain.pk, &t->key)) != 0) {
-		set_err(err, errlen, "TLS: key %s does not belong to certificate %s", key_path, cert_path);
+		conn_errf(err, errlen, "TLS: key %s does not belong to certificate %s", key_path, cert_path);
 		goto out;
 	}
 	if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->chain, &t->key)) != 0) {
-		set_err(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: %s", mbed_err(r, eb, sizeof eb));
 		goto out;
 	}
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);

@@ -9,11 +9,9 @@
 #include "wire/tls_arena.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <wolfssl/ssl.h>
@@ -37,18 +35,6 @@ static struct {
 	int lib_ready, rng_ready;
 	WC_RNG rng;
 } G;
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *wolf_err(int code, char *buf, size_t len)
 {
@@ -138,13 +124,13 @@ static struct conn_tls *ctx_new(int is_server, char *err, size_t errlen, int *rc
 
 	*rc = CONN_ECONFIG;
 	if (lib_init() != 0) {
-		set_err(err, errlen, "TLS: wolfSSL could not start (random generator)");
+		conn_errf(err, errlen, "TLS: wolfSSL could not start (random generator)");
 		return NULL;
 	}
 	t = tls_calloc(1, sizeof *t);
 	if (!t || !(t->ctx = wolfSSL_CTX_new(is_server ? wolfTLS_server_method() : wolfTLS_client_method()))) {
 		tls_free(t);
-		set_err(err, errlen, "TLS: out of memory");
+		conn_errf(err, errlen, "TLS: out of memory");
 		*rc = CONN_ENOMEM;
 		return NULL;
 	}
@@ -187,7 +173,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 		int r = wolfSSL_CTX_load_verify_locations(t->ctx, f, NULL);
 		char eb[128];
 		if (r != WOLFSSL_SUCCESS) {
-			set_err(err, errlen, "TLS: cannot load CA file %s: %s", f, wolf_err(r, eb, sizeof eb));
+			conn_errf(err, errlen, "TLS: cannot load CA file %s: %s", f, wolf_err(r, eb, sizeof eb));
 			conn_tls_free(t);
 			return CONN_ECONFIG;
 		}
@@ -202,7 +188,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 	if (wolfSSL_CTX_UseSupportedCurve(t->ctx, WOLFSSL_ECC_X25519) != WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_UseSupportedCurve(t->ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_UseSupportedCurve(t->ctx, WOLFSSL_ECC_SECP384R1) != WOLFSSL_SUCCESS) {
-		set_err(err, errlen, "TLS: cannot set the key exchange groups");
+		conn_errf(err, errlen, "TLS: cannot set the key exchange groups");
 		conn_tls_free(t);
 		return CONN_ECONFIG;
 	}
@@ -211,42 +197,6 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 }
 
 /* ---- self-signed certificate (SPEC §2) ---- */
-
-static int host_ok(const char *h)
-{
-	size_t n = strlen(h);
-
-	if (n == 0 || n >= CTC_NAME_SIZE)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
-		      (h[i] >= '0' && h[i] <= '9') || h[i] == '-' || h[i] == '.'))
-			return 0;
-	return 1;
-}
-
-/* GeneralNames ::= SEQUENCE OF [2] dNSName, for host and "localhost". */
-static int san_der(const char *host, uint8_t *out, size_t cap)
-{
-	const char *names[2] = { host, "localhost" };
-	int count = strcmp(host, "localhost") == 0 ? 1 : 2;
-	size_t body = 0, n = 0;
-
-	for (int i = 0; i < count; i++)
-		body += 2 + strlen(names[i]);
-	if (body > 127 || body + 2 > cap)
-		return 0;
-	out[n++] = 0x30;
-	out[n++] = (uint8_t)body;
-	for (int i = 0; i < count; i++) {
-		size_t l = strlen(names[i]);
-		out[n++] = 0x82;
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, names[i], l);
-		n += l;
-	}
-	return (int)n;
-}
 
 static int make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
                             char *err, size_t errlen)
@@ -258,16 +208,10 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	char host[256], eb[128];
 	int r, n, rc = CONN_ECONFIG, key_ready = 0;
 
-	if (hostname && *hostname)
-		snprintf(host, sizeof host, "%s", hostname);
-	else if (gethostname(host, sizeof host) != 0)
-		host[0] = '\0';
-	host[sizeof host - 1] = '\0';
-	if (!host_ok(host))
-		snprintf(host, sizeof host, "localhost");
+	conn_cert_name(hostname, CTC_NAME_SIZE, host);
 	cert = tls_calloc(1, sizeof *cert);
 	if (!der || !pem || !cert) {
-		set_err(err, errlen, "TLS: out of memory");
+		conn_errf(err, errlen, "TLS: out of memory");
 		rc = CONN_ENOMEM;
 		goto out;
 	}
@@ -287,12 +231,12 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 	rc = CONN_ECONFIG;
 	if ((r = wc_InitCert(cert)) != 0)
 		goto cert_fail;
-	snprintf(cert->subject.commonName, CTC_NAME_SIZE, "%s", host);
+	memcpy(cert->subject.commonName, host, strlen(host) + 1); /* < CTC_NAME_SIZE */
 	cert->sigType = CTC_SHA256wECDSA;
 	cert->daysValid = 3650;
 	cert->isCA = 0;
 	cert->selfSigned = 1;
-	cert->altNamesSz = san_der(host, cert->altNames, sizeof cert->altNames);
+	cert->altNamesSz = (int)tls_der_san(host, cert->altNames, sizeof cert->altNames);
 	if ((r = wc_SetSubjectKeyIdFromPublicKey_ex(cert, ECC_TYPE, &key)) != 0 ||
 	    (r = wc_MakeCert_ex(cert, der, (word32)cap, ECC_TYPE, &key, &G.rng)) < 0 ||
 	    (r = wc_SignCert_ex(cert->bodySz, cert->sigType, der, (word32)cap, ECC_TYPE, &key, &G.rng)) < 0 ||
@@ -303,10 +247,10 @@ static int make_self_signed(const char *cert_path, const char *key_path, const c
 		unlink(key_path);
 	goto out;
 key_fail:
-	set_err(err, errlen, "TLS: cannot make a key: %s", wolf_err(r, eb, sizeof eb));
+	conn_errf(err, errlen, "TLS: cannot make a key: %s", wolf_err(r, eb, sizeof eb));
 	goto out;
 cert_fail:
-	set_err(err, errlen, "TLS: cannot make a certificate: %s", wolf_err(r, eb, sizeof eb));
+	conn_errf(err, errlen, "TLS: cannot make a certificate: %s", wolf_err(r, eb, sizeof eb));
 	unlink(key_path); /* never leave a key without its certificate */
 out:
 	if (key_ready)
@@ -387,9 +331,7 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
                         const char *key_path, const char *hostname,
                         int *generated, char *err, size_t errlen)
 {
-	struct stat st;
-	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
-	int r, rc;
+	int r, rc, make;
 	char eb[128];
 	struct conn_tls *t;
 
@@ -399,31 +341,27 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
 	t = ctx_new(1, err, errlen, &rc);
 	if (!t)
 		return rc;
-	rc = CONN_ECONFIG;
-	if (have_cert != have_key) {
-		set_err(err, errlen, "TLS: %s exists but %s does not; provide both or neither",
-		        have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
+	if ((rc = conn_cert_files(cert_path, key_path, &make, err, errlen)) != CONN_OK)
 		goto out;
-	}
-	if (!have_cert) {
+	if (make) {
 		rc = make_self_signed(cert_path, key_path, hostname, err, errlen);
 		if (rc != CONN_OK)
 			goto out;
 		if (generated)
 			*generated = 1;
-		rc = CONN_ECONFIG;
 	}
+	rc = CONN_ECONFIG;
 	if ((r = wolfSSL_CTX_use_certificate_chain_file(t->ctx, cert_path)) != WOLFSSL_SUCCESS) {
-		set_err(err, errlen, "TLS: cannot load certificate %s: %s", cert_path, wolf_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot load certificate %s: %s", cert_path, wolf_err(r, eb, sizeof eb));
 		goto out;
 	}
 	if ((r = wolfSSL_CTX_use_PrivateKey_file(t->ctx, key_path, WOLFSSL_FILETYPE_PEM)) != WOLFSSL_SUCCESS) {
-		set_err(err, errlen, "TLS: cannot load key %s: %s", key_path, wolf_err(r, eb, sizeof eb));
+		conn_errf(err, errlen, "TLS: cannot load key %s: %s", key_path, wolf_err(r, eb, sizeof eb));
 		goto out;
 	}
 	if (wolfSSL_CTX_check_private_key(t->ctx) != WOLFSSL_SUCCESS ||
 	    key_matches(cert_path, key_path) != 1) {
-		set_err(err, errlen, "TLS: key %s does not belong to certificate %s", key_path, cert_path);
+		conn_errf(err, errlen, "TLS: key %s does not belong to certificate %s", key_path, cert_path);
 		goto out;
 	}
 	wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_NONE, NULL);

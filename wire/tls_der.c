@@ -1,7 +1,9 @@
-/* tls_der.c — finds the SubjectPublicKeyInfo in a DER certificate (RFC 5280
- * §4.1) so both TLS back-ends hash the same bytes for the "spki" pin. */
+/* tls_der.c — the little DER both TLS back-ends share: finding the
+ * SubjectPublicKeyInfo in a certificate (RFC 5280 §4.1), so both hash the
+ * same bytes for the "spki" pin, and the SAN of the generated certificate. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "wire/conn_int.h"
 
@@ -70,4 +72,27 @@ int tls_der_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *s
 		n -= hl + cl;
 	}
 	return -1;
+}
+
+size_t tls_der_san(const char *host, uint8_t *out, size_t cap)
+{
+	const char *names[2] = { host, "localhost" };
+	int count = strcmp(host, "localhost") == 0 ? 1 : 2;
+	size_t body = 0, n = 0;
+
+	for (int i = 0; i < count; i++)
+		body += 2 + strlen(names[i]);
+	/* short form lengths only: names under 128 bytes, body under 128 */
+	if (body > 127 || body + 2 > cap)
+		return 0;
+	out[n++] = 0x30;
+	out[n++] = (uint8_t)body;
+	for (int i = 0; i < count; i++) {
+		size_t l = strlen(names[i]);
+		out[n++] = 0x82; /* [2] dNSName */
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, names[i], l);
+		n += l;
+	}
+	return n;
 }

@@ -104,4 +104,4 @@ $(O)/tools/wsbench: $(O)/obj/tools/wsbench.o $(WIRE_CONN_OBJS) $(WIRE_WS_OBJS) $
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS)
 $(O)/tools/wsbench_client: $(O)/obj/tools/wsbench_client.o $(WIRE_CONN_OBJS) $(WIRE_WS_OBJS) $(WIRE_TLS_ARENA_LIBS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -static -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(if $(filter 1,$(SAN)),,-static) -o $@ $^ $(WIRE_TLS_ARENA_LDLIBS)

@@ -274,6 +274,9 @@ int conn_accept(struct conn *c, struct conn_tls *tls, int listen_fd)
 {
 	int fd;
 
+	if (c->fd >= 0 || (tls && !conn_tls_is_server(tls)))
+		return CONN_EINVAL; /* before accept(2): no connection is lost */
+
 	do
 		fd = accept(listen_fd, NULL, NULL);
 	while (fd < 0 && errno == EINTR);

@@ -144,7 +144,8 @@ int conn_connect(struct conn *c, struct conn_tls *tls, const struct sockaddr *sa
 int conn_accept(struct conn *c, struct conn_tls *tls, int listen_fd);
 
 /* Server: takes over an fd the caller accepted itself (made non-blocking
- * here). */
+ * here). On CONN_EINVAL (c in use, tls not a server context) the fd stays
+ * the caller's; after any other result it is c's, closed by conn_close. */
 int conn_adopt(struct conn *c, struct conn_tls *tls, int fd);
 
 /* Finishes the TCP connect and the TLS handshake: CONN_OK when the

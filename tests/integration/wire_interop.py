@@ -338,11 +338,23 @@ async def python_server_tests(tls, tmp, cert, key):
     kind = "tls" if tls else "plain"
     verdicts = {}
 
+    done = {}
+
     async def handler(ws, path):
         try:
             verdicts[path] = await client_scenario(ws, path)
         except Exception as e:
             verdicts[path] = [(False, "scenario %s raised %r" % (path, e))]
+        done.setdefault(path, asyncio.Event()).set()
+
+    async def scenario_verdicts(path):
+        """The handler's verdicts; it may finish after our client exits."""
+        try:
+            await asyncio.wait_for(done.setdefault(path, asyncio.Event()).wait(), T)
+        except asyncio.TimeoutError:
+            return [(False, "python side of %s never finished" % path)]
+        done.pop(path, None)
+        return verdicts.pop(path)
 
     async def refuse(path, headers):
         if path.endswith("/forbidden"):
@@ -377,7 +389,7 @@ async def python_server_tests(tls, tmp, cert, key):
                 except asyncio.TimeoutError:
                     rc = None
                 await peer.stop()
-                for ok, what in verdicts.pop(path, []):
+                for ok, what in ([] if scen == "forbidden" else await scenario_verdicts(path)):
                     report(ok, "our client -> python server (%s): %s" % (label, what))
                 report(rc == want_rc and peer.has(want_line),
                        "our client (%s) %s: exit %s, '%s'" % (label, scen, want_rc, want_line),
@@ -389,7 +401,6 @@ async def python_server_tests(tls, tmp, cert, key):
                                               "--path", "/ws/echo"]))
             rc = await peer.wait_exit()
             await peer.stop()
-            verdicts.pop("/ws/echo", None)
             report(rc == 1 and peer.has("conn-error TLS"), "our client (tls force): wrong host name refused",
                    peer.lines[-5:])
     finally:

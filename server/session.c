@@ -1237,6 +1237,24 @@ static void on_head_done(struct client *c, int rc, const uint8_t *rest, size_t r
 	}
 }
 
+/* One read from the peer: > 0 bytes read; 0 when nothing more now (would
+ * block, with what the connection waits for noted) or the client is gone. */
+static ssize_t client_recv(struct client *c, void *buf, size_t cap)
+{
+	ssize_t n = conn_read(&c->c, buf, cap);
+	if (n == CONN_EAGAIN) {
+		c->rd_want = (uint8_t)conn_want(&c->c);
+		return 0;
+	}
+	if (n <= 0) {
+		client_close(c);
+		return 0;
+	}
+	c->rd_want = CONN_WANT_READ;
+	mx.bytes_in += (uint64_t)n;
+	return n;
+}
+
 static void read_head(struct client *c)
 {
 	for (int i = 0; i < READS_PER_WAKE && c->st == CL_HEAD && !c->dead; i++) {
@@ -1245,17 +1263,9 @@ static void read_head(struct client *c)
 		int rc;
 		if (room == 0)
 			room = 1; /* let the feed say 431 */
-		n = conn_read(&c->c, rbuf, room < sizeof(rbuf) ? room : sizeof(rbuf));
-		if (n == CONN_EAGAIN) {
-			c->rd_want = (uint8_t)conn_want(&c->c);
+		n = client_recv(c, rbuf, room < sizeof(rbuf) ? room : sizeof(rbuf));
+		if (n == 0)
 			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-		c->rd_want = CONN_WANT_READ;
-		mx.bytes_in += (uint64_t)n;
 		rc = http_head_feed(c->head, rbuf, (size_t)n, &used, c->req);
 		if (rc == HTTP_MORE)
 			continue;
@@ -1277,18 +1287,10 @@ static void read_body(struct client *c)
 {
 	struct server *s = c->srv;
 	for (int i = 0; i < READS_PER_WAKE && c->body_left > 0 && !c->dead; i++) {
-		ssize_t n = conn_read(&c->c, rbuf, sizeof(rbuf));
+		ssize_t n = client_recv(c, rbuf, sizeof(rbuf));
 		uint64_t k;
-		if (n == CONN_EAGAIN) {
-			c->rd_want = (uint8_t)conn_want(&c->c);
+		if (n == 0)
 			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-		c->rd_want = CONN_WANT_READ;
-		mx.bytes_in += (uint64_t)n;
 		c->xfer += (uint64_t)n;
 		k = (uint64_t)n < c->body_left ? (uint64_t)n : c->body_left;
 		c->body_left -= k;
@@ -1310,17 +1312,9 @@ static void read_ws(struct client *c)
 	struct server *s = c->srv;
 	int i;
 	for (i = 0; i < READS_PER_WAKE && c->reading && !c->dead && c->st == CL_WS; i++) {
-		ssize_t n = conn_read(&c->c, rbuf, sizeof(rbuf));
-		if (n == CONN_EAGAIN) {
-			c->rd_want = (uint8_t)conn_want(&c->c);
+		ssize_t n = client_recv(c, rbuf, sizeof(rbuf));
+		if (n == 0)
 			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-		c->rd_want = CONN_WANT_READ;
-		mx.bytes_in += (uint64_t)n;
 		c->last_rx = ev_now(s->loop);
 		feed_ws(c, rbuf, (size_t)n);
 	}

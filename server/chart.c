@@ -612,20 +612,17 @@ static void reduce_series(struct render *R, struct series *s)
 	s->finite = fin;
 	s->mn = smn * s->to_base;
 	s->mx = smx * s->to_base;
-	double first = tp ? (double)ts_i(s, s->i0) : p->g_t0 + (double)s->i0 * p->g_step;
 	double last = tp ? (double)ts_i(s, s->i1 - 1) : p->g_t0 + (double)(s->i1 - 1) * p->g_step;
 	if (stab) {
 		rtt_end(&acc, &p->st);
 		if (loss_run && (double)loss_run * p->interval_ms >= OUTAGE_MIN_MS)
 			mark(R, (loss_t0 - t_lo) * xs, (last + p->g_step - t_lo) * xs, 2);
 	}
-	/* Nothing for longer than a gap at either end of an asked-for range. */
-	if (tp && isfinite(thr) && R->o->to > R->o->from) {
-		if (first - t_lo > thr)
-			mark_gap(R, s, 0, (first - t_lo) * xs);
-		if (t_hi - last > thr)
-			mark_gap(R, s, (last - t_lo) * xs, R->L.pw);
-	}
+	/* Silence for longer than a gap at the end of an asked-for range is a
+	 * host that stopped reporting: hatched. Before the first sample is left
+	 * plain: for a new agent it is only time before it existed. */
+	if (tp && isfinite(thr) && R->o->to > R->o->from && t_hi - last > thr)
+		mark_gap(R, s, (last - t_lo) * xs, R->L.pw);
 }
 
 /* A column is hatched as a gap when every series drawn has a gap there. */

@@ -229,6 +229,46 @@ static void test_gap_unjoined_and_hatched(void **state)
 	fx_free(&f);
 }
 
+/* An agent that appeared during the range: the time before its first
+ * sample is plain background (it did not exist), while a host that went
+ * silent before the end of the range is hatched there. */
+static void test_range_ends(void **state)
+{
+	struct fx f;
+	fx_init(&f, 121, T0, 5);
+	size_t m = 0;
+	for (size_t i = 0; i < 121; i++) {
+		int64_t t = T0 + 5 * (int64_t)i;
+		if (t < T0 + 200 || t > T0 + 400)
+			continue; /* born at +200 s, silent after +400 s */
+		f.ts[m] = t;
+		f.v[0][m++] = 60;
+	}
+	f.d.n = m;
+	f.d.col[CHART_M_CPU].v = f.v[0];
+	struct chart_opts o = {.from = T0, .to = T0 + 600};
+	struct chart_req q = {.kind = CHART_K_METRIC, .metric = CHART_M_CPU, .data = &f.d};
+	struct chart_result r = {0};
+	assert_int_equal(render(&o, &q, &r), CHART_OK);
+	struct img im = decode(&r);
+	int a0 = (int)xmap(&r, T0) + 6, a1 = (int)xmap(&r, T0 + 200) - 6;
+	int b0 = (int)xmap(&r, T0 + 400) + 6, b1 = (int)xmap(&r, T0 + 600) - 6;
+	/* Between the dashed grid lines: the top third of the plot, where the
+	 * line (at 60 %) is not. */
+	int before[4] = {a0, r.plot[1] + 2, a1 - a0, (int)ymap(&r, 60) - 10 - r.plot[1]};
+	int after[4] = {b0, r.plot[1] + 2, b1 - b0, before[3]};
+	int n_before = count_non_bg(&im, before), n_after = count_non_bg(&im, after);
+	assert_true(a1 - a0 > 100 && b1 - b0 > 100);
+	/* the trailing silence is hatched: dense non-background */
+	assert_true(n_after > after[2] * after[3] / 10);
+	/* the leading stretch holds at most the dashed grid: far less */
+	assert_true(n_before * 3 < n_after);
+	assert_int_equal(px(&im, (int)xmap(&r, T0 + 300), (int)ymap(&r, 60)), r.color[0]);
+	stbi_image_free(im.p);
+	chart_result_free(&r);
+	fx_free(&f);
+}
+
 /* A missing value (NULL) breaks the line but is not hatched. */
 static void test_nan_breaks_line(void **state)
 {
@@ -834,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_line_through_values),
 		cmocka_unit_test(test_dense_envelope),
 		cmocka_unit_test(test_gap_unjoined_and_hatched),
+		cmocka_unit_test(test_range_ends),
 		cmocka_unit_test(test_nan_breaks_line),
 		cmocka_unit_test(test_title_has_text),
 		cmocka_unit_test(test_legend_with_two_series),

@@ -189,24 +189,40 @@ static void test_dense_envelope(void **state)
 	fx_free(&f);
 }
 
+/* 60 % CPU every 5 s over T0..T0+600, kept where keep(t) says, rendered. */
+static void render_cpu_600(struct fx *f, int (*keep)(int64_t t), struct chart_result *r)
+{
+	size_t m = 0;
+	fx_init(f, 121, T0, 5);
+	for (size_t i = 0; i < 121; i++) {
+		int64_t t = T0 + 5 * (int64_t)i;
+		if (!keep(t))
+			continue;
+		f->ts[m] = t;
+		f->v[0][m++] = 60;
+	}
+	f->d.n = m;
+	f->d.col[CHART_M_CPU].v = f->v[0];
+	struct chart_opts o = {.from = T0, .to = T0 + 600};
+	struct chart_req q = {.kind = CHART_K_METRIC, .metric = CHART_M_CPU, .data = &f->d};
+	assert_int_equal(render(&o, &q, r), CHART_OK);
+}
+
+static int away_200_400(int64_t t)
+{
+	return !(t > T0 + 200 && t < T0 + 400); /* the agent was away */
+}
+
+static int only_200_400(int64_t t)
+{
+	return t >= T0 + 200 && t <= T0 + 400; /* born at +200 s, silent after +400 s */
+}
+
 static void test_gap_unjoined_and_hatched(void **state)
 {
 	struct fx f;
-	fx_init(&f, 121, T0, 5);
-	size_t m = 0;
-	for (size_t i = 0; i < 121; i++) {
-		int64_t t = T0 + 5 * (int64_t)i;
-		if (t > T0 + 200 && t < T0 + 400)
-			continue; /* the agent was away */
-		f.ts[m] = t;
-		f.v[0][m++] = 60;
-	}
-	f.d.n = m;
-	f.d.col[CHART_M_CPU].v = f.v[0];
-	struct chart_opts o = {.from = T0, .to = T0 + 600};
-	struct chart_req q = {.kind = CHART_K_METRIC, .metric = CHART_M_CPU, .data = &f.d};
 	struct chart_result r = {0};
-	assert_int_equal(render(&o, &q, &r), CHART_OK);
+	render_cpu_600(&f, away_200_400, &r);
 	struct img im = decode(&r);
 	uint32_t c = r.color[0];
 	int x0 = (int)xmap(&r, T0 + 200) + 6, x1 = (int)xmap(&r, T0 + 400) - 6;
@@ -235,21 +251,8 @@ static void test_gap_unjoined_and_hatched(void **state)
 static void test_range_ends(void **state)
 {
 	struct fx f;
-	fx_init(&f, 121, T0, 5);
-	size_t m = 0;
-	for (size_t i = 0; i < 121; i++) {
-		int64_t t = T0 + 5 * (int64_t)i;
-		if (t < T0 + 200 || t > T0 + 400)
-			continue; /* born at +200 s, silent after +400 s */
-		f.ts[m] = t;
-		f.v[0][m++] = 60;
-	}
-	f.d.n = m;
-	f.d.col[CHART_M_CPU].v = f.v[0];
-	struct chart_opts o = {.from = T0, .to = T0 + 600};
-	struct chart_req q = {.kind = CHART_K_METRIC, .metric = CHART_M_CPU, .data = &f.d};
 	struct chart_result r = {0};
-	assert_int_equal(render(&o, &q, &r), CHART_OK);
+	render_cpu_600(&f, only_200_400, &r);
 	struct img im = decode(&r);
 	int a0 = (int)xmap(&r, T0) + 6, a1 = (int)xmap(&r, T0 + 200) - 6;
 	int b0 = (int)xmap(&r, T0 + 400) + 6, b1 = (int)xmap(&r, T0 + 600) - 6;

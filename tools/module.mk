@@ -75,7 +75,17 @@ INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh 
 # libFuzzer); the corpus is replayed by a plain build in `make test`.
 CHART_FUZZ := $(O)/fuzz/fuzz_chart
 FUZZ_TARGETS += $(CHART_FUZZ)
-fuzz: $(CHART_FUZZ)
+FUZZ_SECONDS ?= 60
+.PHONY: chart-fuzz
+fuzz: chart-fuzz
+# Runs it on its corpus (new inputs go to a work folder); a crash input is
+# saved beside the seeds, where test_fuzz replay picks it up.
+chart-fuzz: $(CHART_FUZZ)
+	$(Q)mkdir -p $(O)/fuzz/fuzz_chart.work tests/fuzz/corpus/chart
+	@echo "== fuzz_chart ($(FUZZ_SECONDS) s)"
+	$(Q)$(CHART_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=tests/fuzz/corpus/chart/crash- $(O)/fuzz/fuzz_chart.work tests/fuzz/corpus/chart \
+		2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|==|SUMMARY|.*ERROR)'
 $(CHART_FUZZ): tests/fuzz/fuzz_chart.c $(CHART_SRCS) $(CHART_FONT_C)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -I. -std=c11 \

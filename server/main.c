@@ -122,6 +122,8 @@ static int run_server(struct server_config *cfg)
 	ask_bot_token(cfg);
 	if (!cfg->bot_token[0])
 		log_info("BOT_TOKEN is not set: running without the Telegram bot");
+	else
+		log_warn("BOT_TOKEN is set, but this build has no Telegram bot yet: it is not used");
 
 	if (pipe(sig_pipe) != 0 || set_nonblock_cloexec(sig_pipe[0]) != 0 ||
 	    set_nonblock_cloexec(sig_pipe[1]) != 0) {

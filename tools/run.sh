@@ -95,11 +95,8 @@ if [ -x "$CHART" ]; then
                                                  a chart of the last hour in run/chart.png
 EOF
 fi
-if [ -n "${BOT_TOKEN:-}" ] || grep -q '^BOT_TOKEN=.' .env 2>/dev/null; then
-	echo "    Telegram: the bot runs with BOT_TOKEN; send it /linkkey $SECRET"
-else
-	echo "    Telegram: set BOT_TOKEN (environment or run/.env) to run the bot too"
-fi
+echo "    Telegram: the bot is not part of this build yet; meanwhile keys and commands are"
+echo "              'monbot-server key ...' and 'monbot-server command <key> <cmd>' (in run/)"
 cat <<EOF
     (cd run && ../$O/monbot-server key list)     the keys in this database
 

@@ -102,23 +102,24 @@ static int take_rows(struct store *st, struct db_stmt *sel, int mark_id, int64_t
 	return (int)kept;
 }
 
-int store_cmd_take(struct store *st, const char *secret, int64_t now, struct store_cmd *out, size_t cap)
+/* take_rows in one transaction: the select statement sel_id takes
+ * (secret,) now and a row limit; secret NULL for a select without it. */
+static int take_in_tx(struct store *st, int sel_id, const char *secret, int mark_id, int64_t now,
+                      int deliver, struct store_cmd *out, size_t cap)
 {
 	struct db_stmt *s;
-	int rc;
-	if (!store_secret_ok(secret) || cap == 0)
-		return 0;
-	NEED_CONN(st);
+	int rc, i = 0;
 	if ((rc = store_begin(st)) != 0)
 		return rc;
-	if (!(s = store_stmt(st, ST_CMD_QUEUED))) {
+	if (!(s = store_stmt(st, sel_id))) {
 		store_rollback(st);
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	}
-	store_bind_text(st, s, 0, secret);
-	st->ops->bind_int(s, 1, now);
-	st->ops->bind_int(s, 2, (int64_t)(cap > 1000 ? 1000 : cap));
-	rc = take_rows(st, s, ST_CMD_DELIVER, now, 1, out, cap);
+	if (secret)
+		store_bind_text(st, s, i++, secret);
+	st->ops->bind_int(s, i++, now);
+	st->ops->bind_int(s, i, (int64_t)(cap > 1000 ? 1000 : cap));
+	rc = take_rows(st, s, mark_id, now, deliver, out, cap);
 	if (rc >= 0) {
 		int c = store_commit(st);
 		if (c != 0)
@@ -127,6 +128,14 @@ int store_cmd_take(struct store *st, const char *secret, int64_t now, struct sto
 		store_rollback(st);
 	}
 	return rc;
+}
+
+int store_cmd_take(struct store *st, const char *secret, int64_t now, struct store_cmd *out, size_t cap)
+{
+	if (!store_secret_ok(secret) || cap == 0)
+		return 0;
+	NEED_CONN(st);
+	return take_in_tx(st, ST_CMD_QUEUED, secret, ST_CMD_DELIVER, now, 1, out, cap);
 }
 
 int store_cmd_requeue(struct store *st, int64_t id)
@@ -143,28 +152,10 @@ int store_cmd_requeue(struct store *st, int64_t id)
 
 int store_cmd_expire(struct store *st, int64_t now, struct store_cmd *out, size_t cap)
 {
-	struct db_stmt *s;
-	int rc;
 	if (cap == 0)
 		return 0;
 	NEED_CONN(st);
-	if ((rc = store_begin(st)) != 0)
-		return rc;
-	if (!(s = store_stmt(st, ST_CMD_DUE))) {
-		store_rollback(st);
-		return st->c ? STORE_EDB : STORE_EDOWN;
-	}
-	st->ops->bind_int(s, 0, now);
-	st->ops->bind_int(s, 1, (int64_t)(cap > 1000 ? 1000 : cap));
-	rc = take_rows(st, s, ST_CMD_EXPIRE, now, 0, out, cap);
-	if (rc >= 0) {
-		int c = store_commit(st);
-		if (c != 0)
-			rc = c;
-	} else {
-		store_rollback(st);
-	}
-	return rc;
+	return take_in_tx(st, ST_CMD_DUE, NULL, ST_CMD_EXPIRE, now, 0, out, cap);
 }
 
 int store_cmd_answer(struct store *st, int64_t id, int64_t now, const char *answer)

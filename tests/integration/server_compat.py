@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import socket
 import ssl
 import sys
@@ -19,8 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import websockets  # noqa: E402
-from server import (MariaDB, Server, Tap, have_mariadb, metric, original_sample,  # noqa: E402
-                    tmpdir)
+from server import on_both_backends, Server, Tap, metric, original_sample  # noqa: E402
 
 t = Tap()
 
@@ -205,25 +203,7 @@ def check_backend(db, base, mariadb=None):
 
 
 def main():
-    base = tmpdir("mb-server-compat.")
-    try:
-        os.makedirs(os.path.join(base, "sqlite"))
-        check_backend("sqlite", os.path.join(base, "sqlite"))
-        if not have_mariadb():
-            t.skip("[mysql] the same on MariaDB", "mariadbd not installed")
-        else:
-            m = MariaDB(base)
-            try:
-                m.start()
-                os.makedirs(os.path.join(base, "mysql"))
-                check_backend("mysql", os.path.join(base, "mysql"), mariadb=m)
-            finally:
-                m.cleanup()
-    finally:
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            t.diag(f"kept {base}")
+    on_both_backends(t, "mb-server-compat.", check_backend)
     t.done()
 
 

@@ -6,13 +6,12 @@ and the server exits 0. On SQLite and on a private MariaDB."""
 import asyncio
 import json
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import websockets  # noqa: E402
-from server import MariaDB, Server, Tap, have_mariadb, original_sample, tmpdir  # noqa: E402
+from server import on_both_backends, Server, Tap, original_sample  # noqa: E402
 
 t = Tap()
 N = 300
@@ -53,23 +52,7 @@ def check(db, base, mariadb=None):
 
 
 def main():
-    base = tmpdir("mb-server-shutdown.")
-    try:
-        os.makedirs(os.path.join(base, "sqlite"))
-        check("sqlite", os.path.join(base, "sqlite"))
-        if not have_mariadb():
-            t.skip("[mysql] the same on MariaDB", "mariadbd not installed")
-        else:
-            m = MariaDB(base)
-            try:
-                m.start()
-                os.makedirs(os.path.join(base, "mysql"))
-                check("mysql", os.path.join(base, "mysql"), mariadb=m)
-            finally:
-                m.cleanup()
-    finally:
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(base, ignore_errors=True)
+    on_both_backends(t, "mb-server-shutdown.", check)
     t.done()
 
 

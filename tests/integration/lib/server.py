@@ -4,9 +4,9 @@ with the Prometheus text-format rules, read stored rows, print TAP.
 
 Run with /usr/bin/python3 (python3-websockets). O is the build folder."""
 import asyncio
-import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -350,6 +350,30 @@ def tmpdir(prefix):
 
 
 # ---- real agents ------------------------------------------------------------------
+def on_both_backends(t, prefix, check):
+    """check(tag, workdir[, mariadb=m]) on SQLite, then on a private MariaDB
+    (skipped, said so, when mariadbd is not installed); KEEP=1 keeps files."""
+    base = tmpdir(prefix)
+    try:
+        os.makedirs(os.path.join(base, "sqlite"))
+        check("sqlite", os.path.join(base, "sqlite"))
+        if not have_mariadb():
+            t.skip("[mysql] the same on MariaDB", "mariadbd not installed")
+            return
+        m = MariaDB(base)
+        try:
+            m.start()
+            os.makedirs(os.path.join(base, "mysql"))
+            check("mysql", os.path.join(base, "mysql"), mariadb=m)
+        finally:
+            m.cleanup()
+    finally:
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            t.diag(f"kept {base}")
+
+
 def agent_has_link():
     """The agent binary can talk to a server (the lead's link loop is built)."""
     if not os.access(AGENT, os.X_OK):

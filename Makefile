@@ -96,7 +96,7 @@ CLEAN_EXTRA :=
 # of one included later writes it as $$(VAR) (secondary expansion is on).
 .SECONDEXPANSION:
 FIRST_FRAGMENTS := port/module.mk wire/module.mk
-include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */module.mk)))
+include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */module.mk */*/module.mk)))
 # Agent tests that span modules (GPU fakes, live machine, allocation count).
 -include tests/agent-tests.mk
 

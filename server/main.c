@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/cmdq.h"
+#include "server/cmdcli.h"
 #include "server/config.h"
 #include "server/ev.h"
 #include "server/keycli.h"
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 		cfg.store.log = log_sink;
 		if (strcmp(argv[1], "key") == 0)
 			return keycli_main(argc - 1, argv + 1, &cfg.store);
-		return cmdq_main(&cfg, argc - 1, argv + 1);
+		return cmdcli_main(&cfg, argc - 1, argv + 1);
 	}
 	if (server_config_load(&cfg, NULL, argc, argv, 1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "monbot-server: %s\n", err);

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "server/http_buf.h"
+#include "server/obuf.h"
 
 /* Why a connection was refused or dropped before or outside a session. */
 enum mx_reject {

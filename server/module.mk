@@ -8,9 +8,9 @@
 # The readiness backend behind server/ev.h: kqueue on the BSDs, else epoll.
 EV_BACKEND := $(if $(filter bsd,$(PORT)),kqueue,epoll)
 
-SERVER_SRCS := server/main.c server/session.c server/agent.c server/config.c \
-               server/metrics.c server/http.c server/http_buf.c server/log.c \
-               server/udpecho.c server/cmdq.c server/ev.c server/ev_$(EV_BACKEND).c
+SERVER_SRCS := server/main.c server/session.c server/agents.c server/config.c \
+               server/metrics.c server/http.c server/obuf.c server/log.c \
+               server/udpecho.c server/cmdcli.c server/ev.c server/ev_$(EV_BACKEND).c
 # JSON reading and the hostile-input sample parser (wire/, owned here).
 JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
 JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)
@@ -32,14 +32,14 @@ $(SERVER): $(SERVER_OBJS) $(STORE_OBJS) $(WIRE_OBJS)
 endif
 
 $(LOADGEN): $(O)/obj/tools/loadgen.o $(O)/obj/server/ev.o $(O)/obj/server/ev_$(EV_BACKEND).o \
-            $(O)/obj/server/http_buf.o $(JSONR_OBJS) $(WIRE_OBJS)
+            $(O)/obj/server/obuf.o $(JSONR_OBJS) $(WIRE_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(WIRE_TLS_LIBS) -lm
 
 # ---- unit tests ----
 UNIT_TESTS += test_http test_sample_parse test_ev
 $(O)/tests/test_http: $(O)/obj/tests/unit/test_http.o $(O)/obj/server/http.o \
-                      $(O)/obj/server/http_buf.o $(O)/obj/server/metrics.o $(WIRE_WS_OBJS)
+                      $(O)/obj/server/obuf.o $(O)/obj/server/metrics.o $(WIRE_WS_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 

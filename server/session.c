@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "server/http.h"
-#include "server/http_buf.h"
+#include "server/obuf.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "wire/conn.h"
@@ -455,7 +455,7 @@ static void report_expired(struct server *s, const struct store_cmd *cmds, int n
 		log_warn("command %lld '%s' for %.4s... expired undelivered (asked by %lld at %lld)",
 		         (long long)k->id, k->command, k->secret, (long long)k->requested_by,
 		         (long long)k->requested_at);
-		ev.agent = agent_find(&s->agents, k->secret);
+		ev.agent = agents_find(&s->agents, k->secret);
 		if (s->hook)
 			s->hook(s->hook_ctx, &ev);
 	}
@@ -533,7 +533,7 @@ static void session_start(struct client *c, const char *nickname, int64_t newest
 		client_close(c);
 		return;
 	}
-	a = agent_get(&s->agents, c->req->secret);
+	a = agents_get(&s->agents, c->req->secret);
 	if (!a) {
 		http_error(c, 503);
 		return;
@@ -592,7 +592,7 @@ static void hello_done(void *arg, int rc)
 	}
 	if (rc != STORE_OK) {
 		/* Database away: a key seen since start may still come in. */
-		struct agent *a = agent_find(&s->agents, j->secret);
+		struct agent *a = agents_find(&s->agents, j->secret);
 		if (a) {
 			session_start(c, NULL, a->acked, NULL, 0);
 		} else {
@@ -604,9 +604,9 @@ static void hello_done(void *arg, int rc)
 		return;
 	}
 	if (!j->exists) {
-		struct agent *a = agent_find(&s->agents, j->secret);
+		struct agent *a = agents_find(&s->agents, j->secret);
 		if (a && a->nconns == 0)
-			agent_remove(&s->agents, a);
+			agents_remove(&s->agents, a);
 		mx.rejected[MX_REJ_FORBIDDEN]++;
 		log_info("refused /ws/ with an unknown key (403)");
 		http_error(c, 403);
@@ -658,7 +658,7 @@ static void take_done(void *arg, int rc)
 {
 	struct hello_job *j = arg;
 	struct server *s = j->srv;
-	struct agent *a = agent_find(&s->agents, j->secret);
+	struct agent *a = agents_find(&s->agents, j->secret);
 	const char *texts[SESSION_CMDS_MAX];
 	(void)rc;
 	if (j->ncmds > 0) {
@@ -684,7 +684,7 @@ static void enqueue_done(void *arg, int rc)
 		log_error("command '%s' could not be recorded: %s", j->command, store_strerror(rc));
 	} else if (!j->delivered) {
 		/* It may have connected while the command was written. */
-		a = agent_find(&s->agents, j->secret);
+		a = agents_find(&s->agents, j->secret);
 		if (a && a->conn && a->conn->st == CL_WS) {
 			struct hello_job *h = calloc(1, sizeof(*h));
 			if (h) {
@@ -702,7 +702,7 @@ static void enqueue_done(void *arg, int rc)
 int server_command(struct server *s, const char *secret, const char *command,
                    int64_t requested_by, int64_t chat_id)
 {
-	struct agent *a = agent_find(&s->agents, secret);
+	struct agent *a = agents_find(&s->agents, secret);
 	struct cmd_job *j;
 	int sent = 0, rc;
 
@@ -747,7 +747,7 @@ static int answer_fn(struct store *st, void *arg)
 static void record_answer(struct client *c, const char *prefix, const char *text, size_t len)
 {
 	struct cmd_job *j = calloc(1, sizeof(*j));
-	size_t n = agent_utf8_cut(text, len, ANSWER_MAX);
+	size_t n = agents_utf8_cut(text, len, ANSWER_MAX);
 	if (!j)
 		return;
 	j->answer = malloc(n + 1);
@@ -843,7 +843,7 @@ static void on_text(struct client *c, const struct jsonr *r, int k)
 		return;
 	if (jsonr_str(r, k, t, cap, &n) == JSONR_OK) {
 		mx.texts++;
-		agent_set_text(a, t, n, wall_now());
+		agents_set_text(a, t, n, wall_now());
 		pfx = text_prefix(a->text);
 		if (pfx)
 			record_answer(c, pfx, a->text, strlen(a->text));
@@ -876,7 +876,7 @@ static void on_diag(struct client *c, const struct jsonr *r, int kok, int kd)
 			n = 0;
 	}
 	mx.diags++;
-	agent_set_diag(a, t ? t : "", n, ok, wall_now());
+	agents_set_diag(a, t ? t : "", n, ok, wall_now());
 	if (ok)
 		record_answer(c, "diag", a->diag, strlen(a->diag));
 	else
@@ -921,7 +921,7 @@ static void on_stability(struct client *c, const struct jsonr *r, int obj)
 	if (isnan(start))
 		start = isnan(a->stab.start_ts) ? 0 : a->stab.start_ts;
 	mx.stability_chunks++;
-	agent_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, wall_now());
+	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, wall_now());
 	if (done) {
 		char ans[128];
 		int l = snprintf(ans, sizeof(ans), "%zu values%s%s", a->stab.n,
@@ -979,7 +979,7 @@ static int on_sample(struct client *c)
 	if (smp.has_host)
 		host_update(c, &smp);
 	if (ts >= a->latest_ts || !a->has_latest)
-		agent_set_latest(a, &smp, ts);
+		agents_set_latest(a, &smp, ts);
 	a->last_seen = now;
 	if (s->hook) {
 		struct agent_event ev = { .kind = AGENT_EV_SAMPLE, .agent = a, .sample = &smp };
@@ -1051,8 +1051,8 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 		handled = 1;
 		if (smp.oneshot) {
 			mx.oneshots++;
-			agent_set_oneshot(a, &smp, wall_now());
-			agent_set_latest(a, &smp, wall_now());
+			agents_set_oneshot(a, &smp, wall_now());
+			agents_set_latest(a, &smp, wall_now());
 			record_answer(c, "status", "sample", 6);
 			if (s->hook) {
 				struct agent_event ev = { .kind = AGENT_EV_ONESHOT, .agent = a, .sample = &smp };
@@ -1532,7 +1532,7 @@ static void on_store_events(void *ctx, const struct store_ev *evs, size_t n)
 		struct agent *a;
 		if (e->kind == STORE_EV_STORED) {
 			mx.samples_stored += e->count;
-			a = c ? c->agent : agent_find(&s->agents, e->secret);
+			a = c ? c->agent : agents_find(&s->agents, e->secret);
 			if (a && e->ts > a->acked)
 				a->acked = e->ts;
 			if (!c || (c->st != CL_WS && c->st != CL_CLOSING))
@@ -1652,7 +1652,7 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	}
 	lim = (unsigned)s->nfd > 64 ? (unsigned)s->nfd - 64 : 1;
 	s->max_clients = cfg->max_connections && cfg->max_connections < lim ? cfg->max_connections : lim;
-	agent_table_init(&s->agents);
+	agents_init(&s->agents);
 	memset(stream_block, 'x', sizeof(stream_block));
 	ev_timer_init(&reap_timer, reap, NULL);
 	ev_timer_init(&accept_timer, on_accept_resume, s);
@@ -1778,7 +1778,7 @@ void server_free(struct server *s)
 		close(s->listen_fd);
 		s->listen_fd = -1;
 	}
-	agent_table_free(&s->agents);
+	agents_free(&s->agents);
 	free(s->by_fd);
 	s->by_fd = NULL;
 	if (s->post_fd[0] >= 0) {

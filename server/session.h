@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/agent.h"
+#include "server/agents.h"
 #include "server/config.h"
 #include "server/ev.h"
 #include "server/store.h"

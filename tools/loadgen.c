@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "server/ev.h"
-#include "server/http_buf.h"
+#include "server/obuf.h"
 #include "wire/conn.h"
 #include "wire/jsonr.h"
 #include "wire/ws.h"

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "server/http.h"
-#include "server/http_buf.h"
+#include "server/obuf.h"
 #include "server/metrics.h"
 
 static struct http_head head;

@@ -1,5 +1,5 @@
-/* agent.c — the per-key in-memory table and result areas. */
-#include "server/agent.h"
+/* agents.c — the per-key in-memory table and result areas. */
+#include "server/agents.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-void agent_table_init(struct agent_table *t)
+void agents_init(struct agent_table *t)
 {
 	memset(t, 0, sizeof(*t));
 }
@@ -30,7 +30,7 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-void agent_table_free(struct agent_table *t)
+void agents_free(struct agent_table *t)
 {
 	struct agent *a = t->all;
 	while (a) {
@@ -41,7 +41,7 @@ void agent_table_free(struct agent_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct agent *agent_find(struct agent_table *t, const char *secret)
+struct agent *agents_find(struct agent_table *t, const char *secret)
 {
 	struct agent *a = t->bucket[fnv1a(secret) % AGENT_HASH_SIZE];
 	for (; a; a = a->hnext)
@@ -50,9 +50,9 @@ struct agent *agent_find(struct agent_table *t, const char *secret)
 	return NULL;
 }
 
-struct agent *agent_get(struct agent_table *t, const char *secret)
+struct agent *agents_get(struct agent_table *t, const char *secret)
 {
-	struct agent *a = agent_find(t, secret);
+	struct agent *a = agents_find(t, secret);
 	uint64_t h;
 	size_t b;
 
@@ -84,7 +84,7 @@ struct agent *agent_get(struct agent_table *t, const char *secret)
 	return a;
 }
 
-void agent_remove(struct agent_table *t, struct agent *a)
+void agents_remove(struct agent_table *t, struct agent *a)
 {
 	struct agent **pp = &t->bucket[fnv1a(a->secret) % AGENT_HASH_SIZE];
 	while (*pp && *pp != a)
@@ -102,7 +102,7 @@ void agent_remove(struct agent_table *t, struct agent *a)
 	agent_free(a);
 }
 
-size_t agent_utf8_cut(const char *s, size_t len, size_t max)
+size_t agents_utf8_cut(const char *s, size_t len, size_t max)
 {
 	size_t n;
 	if (len <= max)
@@ -116,7 +116,7 @@ size_t agent_utf8_cut(const char *s, size_t len, size_t max)
 
 static int set_copy(char **dst, const char *s, size_t len, size_t max)
 {
-	size_t n = agent_utf8_cut(s, len, max);
+	size_t n = agents_utf8_cut(s, len, max);
 	char *p = malloc(n + 1);
 	if (!p)
 		return -1;
@@ -127,7 +127,7 @@ static int set_copy(char **dst, const char *s, size_t len, size_t max)
 	return 0;
 }
 
-int agent_set_text(struct agent *a, const char *text, size_t len, int64_t now)
+int agents_set_text(struct agent *a, const char *text, size_t len, int64_t now)
 {
 	if (set_copy(&a->text, text, len, AGENT_TEXT_MAX) != 0)
 		return -1;
@@ -135,7 +135,7 @@ int agent_set_text(struct agent *a, const char *text, size_t len, int64_t now)
 	return 0;
 }
 
-int agent_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now)
+int agents_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now)
 {
 	if (set_copy(&a->diag, text, len, AGENT_DIAG_MAX) != 0)
 		return -1;
@@ -145,7 +145,7 @@ int agent_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_
 	return 0;
 }
 
-int agent_set_oneshot(struct agent *a, const struct sample *s, int64_t now)
+int agents_set_oneshot(struct agent *a, const struct sample *s, int64_t now)
 {
 	if (!a->oneshot) {
 		a->oneshot = malloc(sizeof(*a->oneshot));
@@ -157,7 +157,7 @@ int agent_set_oneshot(struct agent *a, const struct sample *s, int64_t now)
 	return 0;
 }
 
-void agent_set_latest(struct agent *a, const struct sample *s, int64_t ts)
+void agents_set_latest(struct agent *a, const struct sample *s, int64_t ts)
 {
 	double dmax = NAN;
 	a->has_latest = 1;
@@ -171,7 +171,7 @@ void agent_set_latest(struct agent *a, const struct sample *s, int64_t ts)
 		a->latest_disk_pct = dmax;
 }
 
-int agent_stab_add(struct agent_table *t, struct agent *a, double start_ts,
+int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
                    unsigned interval_ms, const float *rtts, size_t n, int done,
                    const char *error, int64_t now)
 {

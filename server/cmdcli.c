@@ -1,8 +1,8 @@
-/* cmdq.c — the command queue from the command line:
+/* cmdcli.c — the command queue from the command line:
  *   command <key or name> <command> [--by <user>] [--chat <id>] [--ttl <s>] [--ago <s>]
  *   command-show <id>
  * --ago backdates the request (tests of COMMAND_TTL expiry). */
-#include "server/cmdq.h"
+#include "server/cmdcli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +71,7 @@ static int show(struct store *st, int64_t id)
 	return 0;
 }
 
-int cmdq_main(struct server_config *cfg, int argc, char **argv)
+int cmdcli_main(struct server_config *cfg, int argc, char **argv)
 {
 	struct store *st = NULL;
 	char err[STORE_ERR_LEN], secret[STORE_SECRET_MAX + 1];

@@ -1,8 +1,8 @@
-/* http_buf.h — a byte queue with a hard maximum, for a connection's output
+/* obuf.h — a byte queue with a hard maximum, for a connection's output
  * and for response bodies (/metrics). Appending past the maximum fails and
  * leaves the queue as it was. */
-#ifndef MONBOT_HTTP_BUF_H
-#define MONBOT_HTTP_BUF_H
+#ifndef MONBOT_OBUF_H
+#define MONBOT_OBUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
-/* agent.h — what the server holds in memory per key while it runs: the
+/* agents.h — what the server holds in memory per key while it runs: the
  * connection that speaks for the key now, the latest values (for /metrics
  * and the bot's /status), and the latest results of commands that are not
  * stored as samples (text, diag, the status oneshot, stability chunks), as
  * the original kept LATEST_TEXT/LATEST_DIAG/LATEST_STATUS. The bot learns
  * of each through the hook. Loop thread only; every area is bounded. */
-#ifndef MONBOT_AGENT_H
-#define MONBOT_AGENT_H
+#ifndef MONBOT_SERVER_AGENTS_H
+#define MONBOT_SERVER_AGENTS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,28 +88,28 @@ struct agent_table {
 	size_t stab_total;       /* RTT values held over all agents */
 };
 
-void agent_table_init(struct agent_table *t);
-void agent_table_free(struct agent_table *t);
-struct agent *agent_find(struct agent_table *t, const char *secret);
+void agents_init(struct agent_table *t);
+void agents_free(struct agent_table *t);
+struct agent *agents_find(struct agent_table *t, const char *secret);
 /* Finds or creates (NULL when out of memory). */
-struct agent *agent_get(struct agent_table *t, const char *secret);
+struct agent *agents_get(struct agent_table *t, const char *secret);
 /* Forgets a key (deleted): its session must be gone or closing. */
-void agent_remove(struct agent_table *t, struct agent *a);
+void agents_remove(struct agent_table *t, struct agent *a);
 
 /* Result areas: each replaces the previous one (copies, truncated to the
  * caps above at a UTF-8 boundary). Return 0, or -1 when out of memory. */
-int agent_set_text(struct agent *a, const char *text, size_t len, int64_t now);
-int agent_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now);
-int agent_set_oneshot(struct agent *a, const struct sample *s, int64_t now);
-void agent_set_latest(struct agent *a, const struct sample *s, int64_t ts);
+int agents_set_text(struct agent *a, const char *text, size_t len, int64_t now);
+int agents_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now);
+int agents_set_oneshot(struct agent *a, const struct sample *s, int64_t now);
+void agents_set_latest(struct agent *a, const struct sample *s, int64_t ts);
 /* Starts a new test when start_ts differs from the current one; appends
  * rtts (NAN = lost). */
-int agent_stab_add(struct agent_table *t, struct agent *a, double start_ts,
+int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
                    unsigned interval_ms, const float *rtts, size_t n, int done,
                    const char *error, int64_t now);
 
 /* Length of the longest prefix of s[0..len) no longer than max that does
  * not cut a UTF-8 sequence. */
-size_t agent_utf8_cut(const char *s, size_t len, size_t max);
+size_t agents_utf8_cut(const char *s, size_t len, size_t max);
 
 #endif

@@ -1,5 +1,5 @@
-/* http_buf.c — bounded byte queue. */
-#include "server/http_buf.h"
+/* obuf.c — bounded byte queue. */
+#include "server/obuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

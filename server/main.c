@@ -17,7 +17,7 @@
 #include "server/keycli.h"
 #include "server/log.h"
 #include "server/metrics.h"
-#include "server/session.h"
+#include "server/server.h"
 #include "server/store.h"
 #include "server/udpecho.h"
 #include "wire/conn.h"
@@ -181,7 +181,7 @@ static int run_server(struct server_config *cfg)
 	         SERVER_VERSION, cfg->tls ? "wss" : "ws",
 	         cfg->listen_addr[0] ? cfg->listen_addr : "*", cfg->port, cfg->udp_port,
 	         cfg->store.kind == STORE_MYSQL ? "mysql" : cfg->store.sqlite_path,
-	         ev_backend_name(), srv.max_clients);
+	         ev_backend_name(), srv.tr.max_clients);
 
 	while (!stop) {
 		if (ev_run_once(loop, -1) < 0) {

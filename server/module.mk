@@ -8,7 +8,8 @@
 # The readiness backend behind server/ev.h: kqueue on the BSDs, else epoll.
 EV_BACKEND := $(if $(filter bsd,$(PORT)),kqueue,epoll)
 
-SERVER_SRCS := server/main.c server/session.c server/agents.c server/config.c \
+SERVER_SRCS := server/main.c server/server.c server/transport.c server/http_serve.c \
+               server/session.c server/commands.c server/metrics_page.c server/agents.c server/config.c \
                server/metrics.c server/http.c server/obuf.c server/log.c \
                server/udpecho.c server/cmdcli.c server/ev.c server/ev_$(EV_BACKEND).c
 # JSON reading and the hostile-input sample parser (wire/, owned here).

@@ -1,0 +1,62 @@
+/* client.h — one connection on the server's loop, as every layer of the
+ * server core sees it (private to server/): the transport's fields (socket,
+ * TLS, output, timers), the HTTP request being read, and the agent session
+ * it may become. The states are the connection's phases in order. */
+#ifndef MONBOT_SERVER_CLIENT_H
+#define MONBOT_SERVER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/ev.h"
+#include "server/http.h"
+#include "server/obuf.h"
+#include "wire/conn.h"
+#include "wire/ws.h"
+
+#define CLIENT_OUT_MAX       (8u << 20)  /* output a peer may leave unread */
+#define CLIENT_OUT_PAUSE     (1u << 20)  /* stop reading a session that does not read */
+#define CLIENT_OUT_RESUME    (256u << 10)
+#define CLIENT_XFER_STALL_MS 30000       /* /speedtest and responses: no progress */
+#define CLIENT_CLOSING_MS    5000
+
+enum cl_state { CL_TLS, CL_HEAD, CL_KEYCHECK, CL_BODY, CL_SEND, CL_WS, CL_CLOSING, CL__N };
+
+struct server;
+struct transport;
+struct agent;
+
+struct client {
+	struct server *srv;
+	struct transport *tr;
+	struct conn c;
+	int fd;
+	uint32_t gen;
+	uint8_t st;
+	uint8_t dead;
+	uint8_t reading;       /* read side enabled */
+	uint8_t close_after;   /* close when the output is written */
+	uint8_t rd_want, wr_want, hs_want;
+	uint8_t msg_op;
+	struct ev_timer timer;  /* phase deadline, or ping/idle in a session */
+	struct ev_timer resume; /* read again: TLS holds decrypted bytes */
+	/* HTTP (server/http_serve.c) */
+	struct http_head *head;
+	struct http_req *req;
+	uint64_t body_left, t0;
+	/* transport (server/transport.c) */
+	struct obuf out;
+	uint64_t stream_left, xfer, xfer_seen;
+	/* agent session (server/session.c) */
+	struct ws ws;
+	char *msg;
+	size_t msg_len, msg_cap;
+	struct agent *agent;
+	uint64_t last_rx, last_ping;
+	uint32_t pending;       /* samples given to the store, reply owed */
+	int64_t acked;
+	struct client *prev, *next;
+	struct client *dnext;   /* reaper list */
+};
+
+#endif

@@ -1,0 +1,148 @@
+/* metrics_page.c — GET /metrics: build info, the server's own counters and
+ * resources, connections by state, the store's queue, and each agent's
+ * latest values labelled by nickname and an id that is not the secret. */
+#include "server/metrics_page.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "server/metrics.h"
+#include "server/server.h"
+#include "wire/conn.h"
+
+static const char *const state_names[CL__N] = {
+	"tls_handshake", "http_head", "key_check", "http_body", "http_send", "session", "closing",
+};
+
+struct agent_gauge {
+	const char *name, *help;
+	int key;       /* SK_* or -1 */
+	double scale;
+};
+
+int server_metrics_page(struct server *s, struct obuf *o)
+{
+	static const struct agent_gauge g[] = {
+		{ "monbot_agent_cpu_percent", "Agent CPU use, percent.", SK_CPU, 1 },
+		{ "monbot_agent_ram_percent", "Agent RAM use, percent.", SK_RAM, 1 },
+		{ "monbot_agent_swap_percent", "Agent swap use, percent.", SK_SWAP, 1 },
+		{ "monbot_agent_gpu_percent", "Agent GPU 0 utilisation, percent.", SK_GPU, 1 },
+		{ "monbot_agent_vram_percent", "Agent GPU 0 memory use, percent.", SK_VRAM, 1 },
+		{ "monbot_agent_ram_used_bytes", "Agent RAM used.", SK_RAM_USED, 1 },
+		{ "monbot_agent_ram_total_bytes", "Agent RAM size.", SK_RAM_TOTAL, 1 },
+		{ "monbot_agent_swap_used_bytes", "Agent swap used.", SK_SWAP_USED, 1 },
+		{ "monbot_agent_swap_total_bytes", "Agent swap size.", SK_SWAP_TOTAL, 1 },
+		{ "monbot_agent_vram_used_bytes", "Agent GPU 0 memory used.", SK_VRAM_USED, 1048576 },
+		{ "monbot_agent_vram_total_bytes", "Agent GPU 0 memory size.", SK_VRAM_TOTAL, 1048576 },
+		{ "monbot_agent_cpu_temp_celsius", "Agent CPU temperature.", SK_CPU_TEMP, 1 },
+		{ "monbot_agent_gpu_temp_celsius", "Agent GPU 0 temperature.", SK_GPU_TEMP, 1 },
+		{ "monbot_agent_net_up_bytes_per_second", "Agent network upload rate.", SK_NET_UP, 1 },
+		{ "monbot_agent_net_down_bytes_per_second", "Agent network download rate.", SK_NET_DOWN, 1 },
+		{ "monbot_agent_uptime_seconds", "Agent host uptime.", SK_UPTIME, 1 },
+		{ "monbot_agent_load1", "Agent 1-minute load average.", -1, 1 },
+		{ "monbot_agent_disk_max_percent", "Agent's fullest disk, percent.", -2, 1 },
+	};
+	struct prom p;
+	struct store_stats st;
+	struct rusage ru;
+	const char *lbl[4];
+	char ver[64];
+
+	prom_init(&p, o);
+	snprintf(ver, sizeof(ver), "%s", SERVER_VERSION);
+	lbl[0] = "version";
+	lbl[1] = ver;
+	lbl[2] = "tls";
+	lbl[3] = s->tr.tls ? conn_tls_backend() : "off";
+	prom_family(&p, "monbot_build_info", "gauge", "Server version and TLS back-end.");
+	prom_sample(&p, "monbot_build_info", lbl, 2, 1);
+	prom_family(&p, "monbot_start_time_seconds", "gauge", "Unix time the server started.");
+	prom_sample(&p, "monbot_start_time_seconds", NULL, 0, (double)s->started);
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		prom_family(&p, "monbot_cpu_seconds_total", "counter", "CPU time used by the server.");
+		prom_sample(&p, "monbot_cpu_seconds_total", NULL, 0,
+		            (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+		prom_family(&p, "monbot_max_resident_bytes", "gauge", "Peak resident memory of the server.");
+		prom_sample(&p, "monbot_max_resident_bytes", NULL, 0, (double)ru.ru_maxrss * 1024.0);
+	}
+	prom_family(&p, "monbot_agents_connected", "gauge", "Keys with at least one open agent session.");
+	{
+		unsigned n = 0;
+		uint64_t pend = 0;
+		for (struct agent *a = s->agents.all; a; a = a->next)
+			n += a->nconns > 0;
+		prom_sample(&p, "monbot_agents_connected", NULL, 0, n);
+		prom_family(&p, "monbot_sessions_open", "gauge", "Open agent WebSocket sessions.");
+		prom_sample(&p, "monbot_sessions_open", NULL, 0, s->nsessions);
+		prom_family(&p, "monbot_connections_open", "gauge", "Open connections by state.");
+		for (int i = 0; i < CL__N; i++) {
+			const char *l[2] = { "state", state_names[i] };
+			prom_sample(&p, "monbot_connections_open", l, 1, s->tr.nstate[i]);
+		}
+		for (struct client *c = s->tr.clients; c; c = c->next)
+			pend += c->pending;
+		prom_family(&p, "monbot_replies_pending", "gauge",
+		            "Samples given to the store whose reply waits for the commit.");
+		prom_sample(&p, "monbot_replies_pending", NULL, 0, (double)pend);
+	}
+	store_async_stats(s->store, &st);
+	prom_family(&p, "monbot_store_queue_rows", "gauge",
+	            "Samples waiting for the database (queue and outage buffer).");
+	prom_sample(&p, "monbot_store_queue_rows", NULL, 0, (double)st.queued_rows);
+	prom_family(&p, "monbot_store_queue_bytes", "gauge", "Bytes of samples waiting for the database.");
+	prom_sample(&p, "monbot_store_queue_bytes", NULL, 0, (double)st.queued_bytes);
+	prom_family(&p, "monbot_store_connected", "gauge", "1 while the database connection is up.");
+	prom_sample(&p, "monbot_store_connected", NULL, 0, st.connected ? 1 : 0);
+	prom_family(&p, "monbot_store_rows_inserted_total", "counter", "Rows the database committed.");
+	prom_sample(&p, "monbot_store_rows_inserted_total", NULL, 0, (double)st.rows_inserted);
+	prom_family(&p, "monbot_store_rows_duplicate_total", "counter",
+	            "Samples already stored (same key and ts), ignored.");
+	prom_sample(&p, "monbot_store_rows_duplicate_total", NULL, 0, (double)st.rows_duplicate);
+	prom_family(&p, "monbot_store_rows_dropped_total", "counter",
+	            "Samples refused at the buffer bound.");
+	prom_sample(&p, "monbot_store_rows_dropped_total", NULL, 0, (double)st.rows_dropped_full);
+	prom_family(&p, "monbot_store_commits_total", "counter", "Database transactions committed.");
+	prom_sample(&p, "monbot_store_commits_total", NULL, 0, (double)st.commits);
+	prom_family(&p, "monbot_store_reconnects_total", "counter", "Database reconnections.");
+	prom_sample(&p, "monbot_store_reconnects_total", NULL, 0, (double)st.reconnects);
+	prom_family(&p, "monbot_store_errors_total", "counter", "Database errors.");
+	prom_sample(&p, "monbot_store_errors_total", NULL, 0, (double)st.db_errors);
+	metrics_write_counters(&p);
+
+	/* Each agent's latest values, labelled by nickname (label values are
+	 * escaped by prom_sample) and an id that is not the secret. */
+	prom_family(&p, "monbot_agent_connected", "gauge", "1 while the agent has a session.");
+	for (struct agent *a = s->agents.all; a; a = a->next) {
+		const char *l[4] = { "agent", a->nickname, "id", a->id };
+		prom_sample(&p, "monbot_agent_connected", l, 2, a->nconns > 0);
+	}
+	prom_family(&p, "monbot_agent_last_sample_timestamp_seconds", "gauge",
+	            "Unix time of the agent's latest sample.");
+	for (struct agent *a = s->agents.all; a; a = a->next) {
+		const char *l[4] = { "agent", a->nickname, "id", a->id };
+		if (a->has_latest)
+			prom_sample(&p, "monbot_agent_last_sample_timestamp_seconds", l, 2,
+			            (double)a->latest_ts);
+	}
+	for (size_t k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		int any = 0;
+		for (struct agent *a = s->agents.all; a; a = a->next) {
+			const char *l[4] = { "agent", a->nickname, "id", a->id };
+			double v;
+			if (!a->has_latest)
+				continue;
+			v = g[k].key >= 0 ? a->latest[g[k].key]
+			  : g[k].key == -1 ? a->latest_load1 : a->latest_disk_pct;
+			if (isnan(v))
+				continue;
+			if (!any) {
+				prom_family(&p, g[k].name, "gauge", g[k].help);
+				any = 1;
+			}
+			prom_sample(&p, g[k].name, l, 2, v * g[k].scale);
+		}
+	}
+	return p.err ? -1 : 0;
+}

@@ -104,11 +104,16 @@ $(O)/obj/%.o: %.c | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-.PHONY: all agent server tools test test-build check bench fuzz clean run
+.PHONY: all agent server tools test test-build check bench fuzz clean run deps
 all: $(PROGRAMS)
 
 SAN_O := $(O:%-san=%)-san
+# The Debian packages of .ci/packages, installed when missing (as root).
+deps:
+	$(Q)tools/deps.sh
+
 test:
+	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory SAN=1 test-build
 	$(Q)O="$(O)" SAN_O="$(SAN_O)" PYTHON="$(PYTHON)" tests/run-tests.sh "$(UNIT_TESTS)" "$(INTEG_TESTS)"
@@ -125,8 +130,11 @@ bench: $(PROGRAMS) $(BENCH_DEPS)
 
 # A newcomer's first command (SPEC §10): the server with embedded defaults and
 # a local agent on a fresh key, in ./run/; Ctrl-C stops both.
-run: all
-	$(Q)test -x tools/run.sh || { echo "tools/run.sh is not there yet"; exit 1; }
+# The packages first: a fresh machine has not got them, and a make that read
+# this file without them builds in a sub-make that reads it again.
+run:
+	$(Q)tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O="$(O)" PORT="$(SERVER_PORT_ENV)" tools/run.sh
 
 clean:

@@ -1,6 +1,6 @@
 # tests/: the collector tests over the Linux fixture trees
-# (tests/fixtures/README.md). Other test programs live in their module's
-# fragment or in tests/agent-tests.mk.
+# (tests/fixtures/README.md) and the check of the tree's shape. Other test
+# programs live in their module's fragment or in tests/agent-tests.mk.
 ifeq ($(PORT),linux)
 UNIT_TESTS += test_collect
 $(O)/tests/test_collect: $(O)/obj/tests/unit/test_collect.o $(O)/obj/agent-min/collect.o $$(PORT_OBJS) \
@@ -10,3 +10,6 @@ $(O)/tests/test_collect: $(O)/obj/tests/unit/test_collect.o $(O)/obj/agent-min/c
 
 INTEG_TESTS += tests/integration/agent_fixtures.sh
 endif
+
+# The tree's shape, over the objects of this build (tools/layout-check.py).
+INTEG_TESTS += tests/integration/tree_layout.sh

@@ -9,12 +9,15 @@
      name, or two files that call each other, show as a cycle;
   4. no loop between source files of different folders through #include.
 
-Usage: layout-check.py [OBJ_DIR]   (OBJ_DIR: build/<x>/obj, for rule 3)
-Prints one line per finding and 'layout: N problems'; exit 1 on any."""
+Usage: layout-check.py [--tap] [OBJ_DIR]   (OBJ_DIR: build/<x>/obj, for rule 3)
+Prints one line per finding and 'layout: N problems' (or, with --tap, one
+TAP line per rule, after a self-test that each rule sees a planted fault);
+exit 1 on any."""
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 MAX_FILE = 800
 MAX_FUNC = 150
@@ -34,7 +37,8 @@ def sources(root):
                 yield os.path.normpath(os.path.join(rel, f))
 
 
-def check_sizes(root, files, problems):
+def check_sizes(root, files, problems, fproblems=None):
+    fproblems = problems if fproblems is None else fproblems
     for f in files:
         with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
             lines = fh.read().split("\n")
@@ -48,7 +52,7 @@ def check_sizes(root, files, problems):
                 n = i - start - 1
                 if n > MAX_FUNC:
                     name = lines[start - 1].strip() if start else "?"
-                    problems.append(f"{f}:{start}: function '{name}' is {n} lines (max {MAX_FUNC})")
+                    fproblems.append(f"{f}:{start}: function '{name}' is {n} lines (max {MAX_FUNC})")
                 start = None
 
 
@@ -140,14 +144,60 @@ def check_links(objdir, problems):
         problems.append("call loop between objects: " + " <-> ".join(comp))
 
 
+def selftest():
+    """Each rule must see a fault planted in a scratch tree."""
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "x"))
+        os.makedirs(os.path.join(d, "y"))
+        long_fn = "int f(void)\n{\n" + "\tint a = 0;\n" * (MAX_FUNC + 1) + "\treturn 0;\n}\n"
+        with open(os.path.join(d, "x", "big.c"), "w") as fh:
+            fh.write(long_fn + "\n" * MAX_FILE)
+        with open(os.path.join(d, "x", "a.h"), "w") as fh:
+            fh.write('#pragma once\n#include "y/b.h"\nvoid a(int);\n')
+        with open(os.path.join(d, "y", "b.h"), "w") as fh:
+            fh.write('#pragma once\n#include "x/a.h"\nvoid b(int);\n')
+        with open(os.path.join(d, "x", "a.c"), "w") as fh:
+            fh.write('#include "x/a.h"\nvoid a(int n) { if (n) b(n - 1); }\n')
+        with open(os.path.join(d, "y", "b.c"), "w") as fh:
+            fh.write('#include "y/b.h"\nvoid b(int n) { if (n) a(n - 1); }\n')
+        obj = os.path.join(d, "obj")
+        os.makedirs(obj)
+        for n in ("x/a", "y/b"):
+            os.makedirs(os.path.dirname(os.path.join(obj, n)), exist_ok=True)
+            subprocess.run(["cc", "-c", "-I", d, "-o", os.path.join(obj, n + ".o"),
+                            os.path.join(d, n + ".c")], check=True)
+        files = list(sources(d))
+        sizes, funcs, incs, calls = [], [], [], []
+        check_sizes(d, files, sizes, funcs)
+        check_includes(d, files, incs)
+        check_links(obj, calls)
+        return len(sizes) == 1 and len(funcs) == 1 and len(incs) == 1 and len(calls) == 1
+
+
 def main():
+    args = [a for a in sys.argv[1:] if a != "--tap"]
+    tap = len(args) != len(sys.argv) - 1
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = list(sources(root))
-    problems = []
-    check_sizes(root, files, problems)
-    check_includes(root, files, problems)
-    if len(sys.argv) > 1:
-        check_links(sys.argv[1], problems)
+    sizes, funcs, incs, calls = [], [], [], []
+    check_sizes(root, files, sizes, funcs)
+    check_includes(root, files, incs)
+    if args:
+        check_links(args[0], calls)
+    problems = sizes + funcs + incs + calls
+    if tap:
+        rules = [("each rule sees a planted fault", [] if selftest() else ["self-test failed"]),
+                 (f"no source file over {MAX_FILE} lines", sizes),
+                 (f"no function over {MAX_FUNC} lines", funcs),
+                 ("no include loop across folders", incs)]
+        if args:
+            rules.append(("no call loop between objects", calls))
+        print(f"1..{len(rules)}")
+        for i, (name, found) in enumerate(rules, 1):
+            print(f"{'not ok' if found else 'ok'} {i} - {name}")
+            for p in found:
+                print(f"# {p}")
+        return 1 if any(found for _, found in rules) else 0
     for p in problems:
         print(p)
     print(f"layout: {len(files)} files, {len(problems)} problems")

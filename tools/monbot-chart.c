@@ -2,7 +2,7 @@
  * the README's pictures) and for tests (golden hashes), from a CSV file or,
  * where storage is linked in, from the configured database.
  * Exit: 0 written, 1 no data in the range, 2 bad usage or input, 3 I/O. */
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 #include <errno.h>
 #include <math.h>

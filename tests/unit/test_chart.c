@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/chart.h"
-#include "server/chart_raster.h"
+#include "server/chart/chart.h"
+#include "server/chart/chart_raster.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG

@@ -3,7 +3,7 @@
  * clamped to 0..1, which gives any width, round caps and exact joins when
  * segments are combined with max() in a mask. Rows are scanned only where the
  * capsule can reach, so a tall segment costs its length, not its box. */
-#include "server/chart_raster.h"
+#include "server/chart/chart_raster.h"
 
 #include <math.h>
 #include <stdlib.h>

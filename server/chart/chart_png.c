@@ -6,7 +6,7 @@
  * with the same 4-byte hash (LZ4's idea, two ways), with dynamic Huffman
  * codes per block (RFC 1951): several times faster than stb's, and about 8%
  * smaller than zlib -1 on charts. */
-#include "server/chart_raster.h"
+#include "server/chart/chart_raster.h"
 
 #include <pthread.h>
 #include <stdlib.h>

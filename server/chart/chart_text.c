@@ -6,8 +6,8 @@
 #define STBTT_STATIC
 #include <stb/stb_truetype.h>
 
-#include "server/chart_font.h"
-#include "server/chart_raster.h"
+#include "server/chart/chart_font.h"
+#include "server/chart/chart_raster.h"
 
 #include <math.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * the per-pixel-column reduction that keeps a render's cost and memory tied
  * to the canvas. Dark theme after the original's matplotlib
  * "dark_background" style and its colour cycle. */
-#include "server/chart.h"
-#include "server/chart_raster.h"
+#include "server/chart/chart.h"
+#include "server/chart/chart_raster.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -99,8 +99,8 @@ struct render {
 	struct plan *p;
 	struct chart_result *r;
 	struct chart_mem mem;
-	struct canvas cv;
-	struct font font;
+	struct chart_canvas cv;
+	struct chart_font font;
 	struct layout L;
 	double t_lo, t_hi, y_lo, y_hi;
 	uint8_t *hatch;        /* per plot column: 1 gap, 2 outage, 4 loss mark */
@@ -481,7 +481,7 @@ static int gap_threshold(struct render *R, struct series *s)
 	if (!s->ts || s->i1 - s->i0 < 2)
 		return 0;
 	size_t nint = s->i1 - s->i0 - 1, m = nint < MED_SAMPLES ? nint : MED_SAMPLES;
-	int64_t *dt = cm_alloc(&R->mem, m * sizeof(*dt)), dmax = 0;
+	int64_t *dt = chart_mem_alloc(&R->mem, m * sizeof(*dt)), dmax = 0;
 	if (!dt)
 		return -1;
 	for (size_t k = 0; k < m; k++) {
@@ -492,7 +492,7 @@ static int gap_threshold(struct render *R, struct series *s)
 	}
 	qsort(dt, m, sizeof(*dt), cmp_i64);
 	double med = ((double)dt[(m - 1) / 2] + (double)dt[m / 2]) / 2;
-	cm_free(&R->mem, dt, m * sizeof(*dt));
+	chart_mem_free(&R->mem, dt, m * sizeof(*dt));
 	if (med <= 0)
 		med = (double)dmax; /* the original: all duplicates -> the largest interval */
 	if (med > 0)
@@ -670,12 +670,12 @@ static void draw_hatches(struct render *R)
 			while (e < L->pw && (R->hatch[e] & bit))
 				e++;
 			if (bit == 1) {
-				cv_hatch(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, 14 * L->s,
-				         fmax(1.2, 1.6 * L->s), GAP_HATCH, 0.35);
+				chart_cv_hatch(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, 14 * L->s,
+				               fmax(1.2, 1.6 * L->s), GAP_HATCH, 0.35);
 			} else {
-				cv_rect(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, OUTAGE, 0.22);
-				cv_hatch(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, 14 * L->s,
-				         fmax(1.2, 1.6 * L->s), OUTAGE, 0.7);
+				chart_cv_rect(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, OUTAGE, 0.22);
+				chart_cv_hatch(&R->cv, L->px + c, L->py, L->px + e, L->py + L->ph, 14 * L->s,
+				               fmax(1.2, 1.6 * L->s), OUTAGE, 0.7);
 			}
 			c = e;
 		}
@@ -684,10 +684,10 @@ static void draw_hatches(struct render *R)
 	double hgt = fmax(3, 8 * L->s);
 	for (int c = 0; c < L->pw; c++)
 		if ((R->hatch[c] & 4) && !(R->hatch[c] & 2))
-			cv_rect(&R->cv, L->px + c, L->py + L->ph - hgt, L->px + c + 1, L->py + L->ph, OUTAGE, 0.9);
+			chart_cv_rect(&R->cv, L->px + c, L->py + L->ph - hgt, L->px + c + 1, L->py + L->ph, OUTAGE, 0.9);
 }
 
-static void draw_series(struct render *R, struct mask *mk)
+static void draw_series(struct render *R, struct chart_mask *mk)
 {
 	struct plan *p = R->p;
 	const struct layout *L = &R->L;
@@ -708,7 +708,7 @@ static void draw_series(struct render *R, struct mask *mk)
 			double ya = y2px(R, cl->mx * s->to_base * s->mul), yb = y2px(R, cl->mn * s->to_base * s->mul);
 			if (yb - ya > L->lw * 0.5) {
 				double top = floor(fmax(ya, L->py) + 0.5), bot = floor(fmin(yb, L->py + L->ph) + 0.5);
-				cv_rect(&R->cv, L->px + c, top, L->px + c + 1, bot, s->color, ea);
+				chart_cv_rect(&R->cv, L->px + c, top, L->px + c + 1, bot, s->color, ea);
 			}
 		}
 	}
@@ -726,7 +726,7 @@ static void draw_series(struct render *R, struct mask *mk)
 				continue;
 			double x = L->px + cl->xs / cl->n, y = y2px(R, cl->sum / cl->n * f);
 			if (prev >= 0 && !cl->brk) {
-				mask_segment(mk, px, py, x, y, r);
+				chart_mask_segment(mk, px, py, x, y, r);
 				s->col[prev].linked = 1;
 				cl->linked = 1;
 			}
@@ -737,9 +737,9 @@ static void draw_series(struct render *R, struct mask *mk)
 		for (int c = 0; c < L->pw; c++) {
 			struct col *cl = &s->col[c];
 			if (cl->n && !cl->linked)
-				mask_dot(mk, L->px + cl->xs / cl->n, y2px(R, cl->sum / cl->n * f), fmax(r * 1.6, 2));
+				chart_mask_dot(mk, L->px + cl->xs / cl->n, y2px(R, cl->sum / cl->n * f), fmax(r * 1.6, 2));
 		}
-		mask_paint(mk, &R->cv, s->color, 1.0);
+		chart_mask_paint(mk, &R->cv, s->color, 1.0);
 	}
 }
 
@@ -750,10 +750,10 @@ static const double tsteps[] = {1,     2,     5,     10,    15,     30,     60, 
 static void draw_axes(struct render *R, double ystep, int ydec)
 {
 	const struct layout *L = &R->L;
-	struct canvas *cv = &R->cv;
-	struct font *f = &R->font;
+	struct chart_canvas *cv = &R->cv;
+	struct chart_font *f = &R->font;
 	double asc, desc;
-	font_vmetrics(f, L->fs, &asc, &desc);
+	chart_font_vmetrics(f, L->fs, &asc, &desc);
 	double gw = fmax(1, L->s * 1.1), dash = 7 * L->s, gap = 5 * L->s;
 	/* y: grid, ticks, labels */
 	char b[64];
@@ -761,17 +761,17 @@ static void draw_axes(struct render *R, double ystep, int ydec)
 		double y = floor(y2px(R, v)) + 0.5;
 		if (y < L->py - 0.5 || y > L->py + L->ph + 0.5)
 			continue;
-		cv_dashed(cv, L->px, y, L->px + L->pw, y, gw, dash, gap, FG, 0.28);
-		cv_line(cv, L->px - L->tick, y, L->px, y, gw * 1.3, FG, 1);
+		chart_cv_dashed(cv, L->px, y, L->px + L->pw, y, gw, dash, gap, FG, 0.28);
+		chart_cv_line(cv, L->px - L->tick, y, L->px, y, gw * 1.3, FG, 1);
 		fmt_num(b, sizeof(b), fabs(v) < ystep * 1e-9 ? 0 : v, ydec);
-		double w = text_width(f, b, L->fs);
-		text_draw(cv, f, b, L->px - L->tick - L->pad * 0.5 - w, y + (asc - desc) / 2, L->fs, FG);
+		double w = chart_text_width(f, b, L->fs);
+		chart_text_draw(cv, f, b, L->px - L->tick - L->pad * 0.5 - w, y + (asc - desc) / 2, L->fs, FG);
 	}
 	/* x: the smallest round step whose labels do not crowd */
 	double range = R->t_hi - R->t_lo;
 	int multi_day = range > 26 * 3600;
-	double lw_hm = text_width(f, "00:00", L->fs), lw_hms = text_width(f, "00:00:00", L->fs);
-	double lw_date = text_width(f, R->lang ? "30 ноя" : "30 May", L->fs);
+	double lw_hm = chart_text_width(f, "00:00", L->fs), lw_hms = chart_text_width(f, "00:00:00", L->fs);
+	double lw_date = chart_text_width(f, R->lang ? "30 ноя" : "30 May", L->fs);
 	double step = tsteps[sizeof(tsteps) / sizeof(tsteps[0]) - 1];
 	for (size_t i = 0; i < sizeof(tsteps) / sizeof(tsteps[0]); i++) {
 		double st = tsteps[i];
@@ -790,23 +790,23 @@ static void draw_axes(struct render *R, double ystep, int ydec)
 		double x = floor(L->px + t2x(R, t)) + 0.5;
 		if (x < L->px - 0.5 || x > L->px + L->pw + 0.5)
 			continue;
-		cv_dashed(cv, x, L->py, x, L->py + L->ph, gw, dash, gap, FG, 0.28);
-		cv_line(cv, x, L->py + L->ph, x, L->py + L->ph + L->tick, gw * 1.3, FG, 1);
+		chart_cv_dashed(cv, x, L->py, x, L->py + L->ph, gw, dash, gap, FG, 0.28);
+		chart_cv_line(cv, x, L->py + L->ph, x, L->py + L->ph + L->tick, gw * 1.3, FG, 1);
 		int64_t lt = (int64_t)floor(t + 0.5) + off;
 		enum tfmt tf = step < 60 ? T_HMS : step >= 86400 ? T_DATE
 		             : (multi_day && floor_div(lt, 86400) * 86400 == lt) ? T_DATE : T_HM;
 		fmt_time(b, sizeof(b), t + 0.5, off, tf, R->lang);
-		double w = text_width(f, b, L->fs), lx = x - w / 2;
+		double w = chart_text_width(f, b, L->fs), lx = x - w / 2;
 		if (lx + w > R->cv.w - 2)
 			lx = R->cv.w - 2 - w;
-		text_draw(cv, f, b, lx, base, L->fs, tf == T_DATE ? FG : DIM);
+		chart_text_draw(cv, f, b, lx, base, L->fs, tf == T_DATE ? FG : DIM);
 	}
 	/* frame */
 	double fw = fmax(1, 1.4 * L->s);
-	cv_line(cv, L->px, L->py, L->px + L->pw, L->py, fw, FG, 1);
-	cv_line(cv, L->px, L->py + L->ph, L->px + L->pw, L->py + L->ph, fw, FG, 1);
-	cv_line(cv, L->px, L->py, L->px, L->py + L->ph, fw, FG, 1);
-	cv_line(cv, L->px + L->pw, L->py, L->px + L->pw, L->py + L->ph, fw, FG, 1);
+	chart_cv_line(cv, L->px, L->py, L->px + L->pw, L->py, fw, FG, 1);
+	chart_cv_line(cv, L->px, L->py + L->ph, L->px + L->pw, L->py + L->ph, fw, FG, 1);
+	chart_cv_line(cv, L->px, L->py, L->px, L->py + L->ph, fw, FG, 1);
+	chart_cv_line(cv, L->px + L->pw, L->py, L->px + L->pw, L->py + L->ph, fw, FG, 1);
 }
 
 static void box_set(int *b, double x, double y, double w, double h)
@@ -823,21 +823,21 @@ static void draw_header(struct render *R, double row_base)
 {
 	struct plan *p = R->p;
 	const struct layout *L = &R->L;
-	struct canvas *cv = &R->cv;
-	struct font *f = &R->font;
+	struct chart_canvas *cv = &R->cv;
+	struct chart_font *f = &R->font;
 	struct chart_result *r = R->r;
 	double ta, td, a, d;
-	font_vmetrics(f, L->fs_title, &ta, &td);
-	font_vmetrics(f, L->fs, &a, &d);
+	chart_font_vmetrics(f, L->fs_title, &ta, &td);
+	chart_font_vmetrics(f, L->fs, &a, &d);
 
-	double tw = text_width(f, r->title, L->fs_title);
+	double tw = chart_text_width(f, r->title, L->fs_title);
 	double tx = (cv->w - tw) / 2;
-	text_draw(cv, f, r->title, tx, L->pad + ta, L->fs_title, FG);
+	chart_text_draw(cv, f, r->title, tx, L->pad + ta, L->fs_title, FG);
 	box_set(r->title_box, tx, L->pad, tw, ta + td);
 
 	double ux = L->pad;
-	double uw = text_width(f, p->unit, L->fs);
-	text_draw(cv, f, p->unit, ux, row_base, L->fs, FG);
+	double uw = chart_text_width(f, p->unit, L->fs);
+	chart_text_draw(cv, f, p->unit, ux, row_base, L->fs, FG);
 	box_set(r->unit_box, ux, row_base - a, uw, a + d);
 
 	char right[128];
@@ -856,7 +856,7 @@ static void draw_header(struct render *R, double row_base)
 		fmt_time(b1, sizeof(b1), R->t_hi, R->o->utc_offset_s, tf, R->lang);
 		snprintf(right, sizeof(right), "%s \xe2\x80\x93 %s", a1, b1);
 	}
-	double rw = text_width(f, right, L->fs);
+	double rw = chart_text_width(f, right, L->fs);
 
 	/* Legend entries: a line swatch and the label. */
 	double sw = 30 * L->s, sg = 8 * L->s, eg = 26 * L->s, lw_total = 0;
@@ -864,7 +864,7 @@ static void draw_header(struct render *R, double row_base)
 	for (int k = 0; k < p->ns; k++) {
 		if (!p->s[k].finite)
 			continue;
-		lw_total += (drawn ? eg : 0) + sw + sg + text_width(f, p->s[k].label, L->fs);
+		lw_total += (drawn ? eg : 0) + sw + sg + chart_text_width(f, p->s[k].label, L->fs);
 		drawn++;
 	}
 	int legend = drawn >= 2;
@@ -878,7 +878,7 @@ static void draw_header(struct render *R, double row_base)
 			inside = 1;
 	}
 	if (show_right || !legend)
-		text_draw(cv, f, right, cv->w - L->pad - rw, row_base, L->fs, DIM);
+		chart_text_draw(cv, f, right, cv->w - L->pad - rw, row_base, L->fs, DIM);
 	if (!legend)
 		return;
 	if (!inside) {
@@ -889,8 +889,8 @@ static void draw_header(struct render *R, double row_base)
 			if (!s->finite)
 				continue;
 			double cy = row_base - (a - d) / 2;
-			cv_line(cv, x, cy, x + sw, cy, fmax(2, L->lw), s->color, 1);
-			x = text_draw(cv, f, s->label, x + sw + sg, row_base, L->fs, FG) + eg;
+			chart_cv_line(cv, x, cy, x + sw, cy, fmax(2, L->lw), s->color, 1);
+			x = chart_text_draw(cv, f, s->label, x + sw + sg, row_base, L->fs, FG) + eg;
 		}
 		return;
 	}
@@ -898,10 +898,10 @@ static void draw_header(struct render *R, double row_base)
 	double rowh = (a + d) * 1.25, maxw = 0;
 	for (int k = 0; k < p->ns; k++)
 		if (p->s[k].finite)
-			maxw = fmax(maxw, text_width(f, p->s[k].label, L->fs));
+			maxw = fmax(maxw, chart_text_width(f, p->s[k].label, L->fs));
 	double bx = L->px + L->pad, by = L->py + L->pad, bw = sw + sg + maxw + 2 * L->pad,
 	       bh = rowh * drawn + L->pad;
-	cv_rect(cv, bx, by, bx + bw, by + bh, BG, 0.75);
+	chart_cv_rect(cv, bx, by, bx + bw, by + bh, BG, 0.75);
 	box_set(r->legend_box, bx, by, bw, bh);
 	double yb = by + L->pad / 2 + a;
 	for (int k = 0; k < p->ns; k++) {
@@ -909,8 +909,8 @@ static void draw_header(struct render *R, double row_base)
 		if (!s->finite)
 			continue;
 		double cy = yb - (a - d) / 2;
-		cv_line(cv, bx + L->pad, cy, bx + L->pad + sw, cy, fmax(2, L->lw), s->color, 1);
-		text_draw(cv, f, s->label, bx + L->pad + sw + sg, yb, L->fs, FG);
+		chart_cv_line(cv, bx + L->pad, cy, bx + L->pad + sw, cy, fmax(2, L->lw), s->color, 1);
+		chart_text_draw(cv, f, s->label, bx + L->pad + sw + sg, yb, L->fs, FG);
 		yb += rowh;
 	}
 }
@@ -921,7 +921,7 @@ static void draw_header(struct render *R, double row_base)
 static double y_ticks(struct render *R, int *dec)
 {
 	double a, d;
-	font_vmetrics(&R->font, R->L.fs, &a, &d);
+	chart_font_vmetrics(&R->font, R->L.fs, &a, &d);
 	double want = fmin(10, fmax(3, R->L.ph / ((a + d) * 3.3)));
 	double step = nice_step((R->y_hi - R->y_lo) / want);
 	*dec = decimals_for(step);
@@ -935,7 +935,7 @@ static double ylabel_width(struct render *R)
 	char b[64];
 	for (double v = ceil(R->y_lo / step - 1e-9) * step; v <= R->y_hi + step * 1e-9; v += step) {
 		fmt_num(b, sizeof(b), fabs(v) < step * 1e-9 ? 0 : v, dec);
-		w = fmax(w, text_width(&R->font, b, R->L.fs));
+		w = fmax(w, chart_text_width(&R->font, b, R->L.fs));
 		if (w > R->cv.w / 3.0 || w > 4096)
 			break;
 	}
@@ -993,7 +993,7 @@ static void y_axis(struct render *R, double *step, int *dec)
 
 static int finish(struct render *R, int rc)
 {
-	font_free(&R->font);
+	chart_font_free(&R->font);
 	R->r->peak_bytes = R->mem.peak;
 	return rc;
 }
@@ -1076,12 +1076,12 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 	L->lw = fmax(1.5, (plan.stability ? 2.2 : 3.0) * L->s);
 	L->pad = fmax(5, 14 * L->s);
 	L->tick = fmax(3, 8 * L->s);
-	if (font_init(&R->font, &R->mem))
+	if (chart_font_init(&R->font, &R->mem))
 		return finish(R, set_err(r, CHART_ENOMEM, "font"));
 	double ta, td, a, d;
-	font_vmetrics(&R->font, L->fs_title, &ta, &td);
-	font_vmetrics(&R->font, L->fs, &a, &d);
-	text_fit(&R->font, r->title, sizeof(r->title), L->fs_title, W - 2 * L->pad);
+	chart_font_vmetrics(&R->font, L->fs_title, &ta, &td);
+	chart_font_vmetrics(&R->font, L->fs, &a, &d);
+	chart_text_fit(&R->font, r->title, sizeof(r->title), L->fs_title, W - 2 * L->pad);
 	double row_base = L->pad + ta + td + L->pad * 0.6 + a;
 	L->py = (int)ceil(row_base + d + L->pad * 0.8);
 	int bottom = (int)ceil(L->tick + L->pad * 0.4 + a + d + L->pad);
@@ -1091,7 +1091,7 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 	 * units keep them to four digits, "00000" leaves room for a fifth. */
 	double ylw;
 	if (plan.ymode == Y_AUTO) {
-		ylw = text_width(&R->font, "00000", L->fs);
+		ylw = chart_text_width(&R->font, "00000", L->fs);
 	} else {
 		R->y_lo = 0;
 		R->y_hi = plan.ymode == Y_PERCENT ? 100 : plan.limit;
@@ -1108,14 +1108,14 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 
 	/* buffers: canvas, columns, hatch marks, line mask */
 	size_t cvbytes = (size_t)W * (size_t)H * 3, colbytes = (size_t)L->pw * sizeof(struct col);
-	R->cv.px = cm_alloc_raw(&R->mem, cvbytes, 0); /* cleared to the background below */
-	R->hatch = cm_alloc(&R->mem, (size_t)L->pw);
+	R->cv.px = chart_mem_alloc_raw(&R->mem, cvbytes, 0); /* cleared to the background below */
+	R->hatch = chart_mem_alloc(&R->mem, (size_t)L->pw);
 	int ok = R->cv.px && R->hatch;
 	for (int k = 0; k < plan.ns && ok; k++)
-		ok = (plan.s[k].col = cm_alloc(&R->mem, colbytes)) != NULL;
-	struct mask mk = {0};
+		ok = (plan.s[k].col = chart_mem_alloc(&R->mem, colbytes)) != NULL;
+	struct chart_mask mk = {0};
 	if (ok)
-		ok = mask_init(&mk, &R->mem, L->px, L->py, L->pw, L->ph) == 0;
+		ok = chart_mask_init(&mk, &R->mem, L->px, L->py, L->pw, L->ph) == 0;
 	size_t finite = 0;
 	double ystep = 1;
 	int ydec = 0;
@@ -1129,7 +1129,7 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 			y_axis(R, &ystep, &ydec);
 	}
 	if (ok && finite) {
-		cv_clear(&R->cv, BG);
+		chart_cv_clear(&R->cv, BG);
 		draw_hatches(R);
 		draw_axes(R, ystep, ydec);
 		draw_series(R, &mk);
@@ -1141,7 +1141,7 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 		/* Encoding runs with everything above still held, plus stb's
 		 * filtered rows and our token block and output. */
 		size_t enc = (size_t)(W * 3 + 1) * (size_t)H + (size_t)W * 3 + 65536 * 4;
-		if (png_encode(&R->cv, &r->png, &r->png_len, CHART_MAX_PNG) != 0) {
+		if (chart_png_encode(&R->cv, &r->png, &r->png_len, CHART_MAX_PNG) != 0) {
 			r->png = NULL;
 			r->png_len = 0;
 			rc = set_err(r, CHART_EPNG, "PNG encoding failed");
@@ -1152,10 +1152,10 @@ int chart_render(const struct chart_opts *o, const struct chart_req *q, struct c
 	} else if (!ok) {
 		rc = set_err(r, CHART_ENOMEM, "out of memory");
 	}
-	mask_free(&mk, &R->mem);
+	chart_mask_free(&mk, &R->mem);
 	for (int k = 0; k < plan.ns; k++)
-		cm_free(&R->mem, plan.s[k].col, colbytes);
-	cm_free(&R->mem, R->hatch, (size_t)L->pw);
-	cm_free(&R->mem, R->cv.px, cvbytes);
+		chart_mem_free(&R->mem, plan.s[k].col, colbytes);
+	chart_mem_free(&R->mem, R->hatch, (size_t)L->pw);
+	chart_mem_free(&R->mem, R->cv.px, cvbytes);
 	return finish(R, rc);
 }

@@ -10,7 +10,9 @@
 HOSTCC ?= cc
 FONT_TTF ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-CHART_SRCS := server/chart/chart.c server/chart/chart_raster.c server/chart/chart_text.c \
+CHART_SRCS := server/chart/chart.c server/chart/chart_plan.c server/chart/chart_reduce.c \
+              server/chart/chart_axes.c server/chart/chart_draw.c server/chart/chart_fmt.c \
+              server/chart/chart_raster.c server/chart/chart_text.c \
               server/chart/chart_png.c server/chart/chart_plot.c
 CHART_FONT_C = $(O)/gen/chart_font_data.c
 CHART_OBJS = $(CHART_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/chart_font_data.o

@@ -1,8 +1,8 @@
 # server/: monbot-server — event loop, HTTP, agent sessions, UDP echo,
 # configuration; the storage module comes from server/store.mk (its own
-# owner), the chart objects from tools/module.mk (added to this program's
-# prerequisites there). Also monbot-loadgen (tools/loadgen.c) and the
-# server's tests and benchmarks.
+# owner), the chart library from server/chart/module.mk (read before this
+# file). Also monbot-loadgen (tools/loadgen.c) and the server's tests and
+# benchmarks.
 -include server/store.mk
 
 # The readiness backend behind server/ev.h: kqueue on the BSDs, else epoll.
@@ -19,6 +19,8 @@ SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS)
 SERVER := $(O)/monbot-server
 LOADGEN := $(O)/monbot-loadgen
 SERVER_LIBS := -lpthread -lm
+# the charts (server/chart/module.mk): the recipe links $(CHART_LIBS)
+$(SERVER): $(CHART_LIB)
 
 .PHONY: server
 server: $(SERVER) $(LOADGEN)

@@ -2,7 +2,7 @@
  * the README's pictures) and for tests (golden hashes), from a CSV file or,
  * where storage is linked in, from the configured database.
  * Exit: 0 written, 1 no data in the range, 2 bad usage or input, 3 I/O. */
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 #include <errno.h>
 #include <math.h>
@@ -333,13 +333,78 @@ static int parse_size(const char *s, int *w, int *h)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line, once read. */
+struct cli {
+	const char *csv, *key, *out, *kind, *plot, *unit, *range, *end;
+	double limit;
+	int have_off; /* --utc-offset given */
+	int is_stab;  /* --kind stability */
+	struct chart_opts o;
+};
+
+/* One option and its value into c; -1 when it was fine, else the exit code. */
+static int parse_opt(struct cli *c, const char *a, const char *v)
 {
-	const char *csv = NULL, *key = NULL, *out = NULL, *kind = "cpu", *plot = NULL, *unit = NULL;
-	const char *range = NULL, *end = NULL;
-	double limit = NAN;
-	int have_off = 0, rc = 0;
-	struct chart_opts o = {0};
+	if (!strcmp(a, "--csv"))
+		c->csv = v;
+	else if (!strcmp(a, "--key"))
+		c->key = v;
+	else if (!strcmp(a, "--out") || !strcmp(a, "-o"))
+		c->out = v;
+	else if (!strcmp(a, "--kind"))
+		c->kind = v;
+	else if (!strcmp(a, "--plot"))
+		c->plot = v;
+	else if (!strcmp(a, "--unit"))
+		c->unit = v;
+	else if (!strcmp(a, "--limit")) {
+		char *e;
+		c->limit = strtod(v, &e);
+		if (e == v || *e) {
+			fprintf(stderr, "monbot-chart: --limit: not a number: %s\n", v);
+			return 2;
+		}
+	} else if (!strcmp(a, "--range"))
+		c->range = v;
+	else if (!strcmp(a, "--end"))
+		c->end = v;
+	else if (!strcmp(a, "--size")) {
+		if (parse_size(v, &c->o.width, &c->o.height)) {
+			fprintf(stderr, "monbot-chart: --size: expected WxH, got %s\n", v);
+			return 2;
+		}
+	} else if (!strcmp(a, "--host"))
+		c->o.host = v;
+	else if (!strcmp(a, "--lang")) {
+		if (!strcmp(v, "ru"))
+			c->o.lang = CHART_RU;
+		else if (strcmp(v, "en")) {
+			fprintf(stderr, "monbot-chart: --lang: en or ru\n");
+			return 2;
+		}
+	} else if (!strcmp(a, "--utc-offset")) {
+		char *e;
+		long x = strtol(v, &e, 10);
+		if (e == v || *e || x < -86400 || x > 86400) {
+			fprintf(stderr, "monbot-chart: --utc-offset: seconds east of UTC\n");
+			return 2;
+		}
+		c->o.utc_offset_s = (int32_t)x;
+		c->have_off = 1;
+	} else {
+		fprintf(stderr, "monbot-chart: unknown option %s\n", a);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* -1 to go on, else the exit code (0 after --help). */
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = "cpu";
+	c->limit = NAN;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -353,209 +418,171 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		i++;
-		if (!strcmp(a, "--csv"))
-			csv = v;
-		else if (!strcmp(a, "--key"))
-			key = v;
-		else if (!strcmp(a, "--out") || !strcmp(a, "-o"))
-			out = v;
-		else if (!strcmp(a, "--kind"))
-			kind = v;
-		else if (!strcmp(a, "--plot"))
-			plot = v;
-		else if (!strcmp(a, "--unit"))
-			unit = v;
-		else if (!strcmp(a, "--limit")) {
-			char *e;
-			limit = strtod(v, &e);
-			if (e == v || *e) {
-				fprintf(stderr, "monbot-chart: --limit: not a number: %s\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--range"))
-			range = v;
-		else if (!strcmp(a, "--end"))
-			end = v;
-		else if (!strcmp(a, "--size")) {
-			if (parse_size(v, &o.width, &o.height)) {
-				fprintf(stderr, "monbot-chart: --size: expected WxH, got %s\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--host"))
-			o.host = v;
-		else if (!strcmp(a, "--lang")) {
-			if (!strcmp(v, "ru"))
-				o.lang = CHART_RU;
-			else if (strcmp(v, "en")) {
-				fprintf(stderr, "monbot-chart: --lang: en or ru\n");
-				return 2;
-			}
-		} else if (!strcmp(a, "--utc-offset")) {
-			char *e;
-			long x = strtol(v, &e, 10);
-			if (e == v || *e || x < -86400 || x > 86400) {
-				fprintf(stderr, "monbot-chart: --utc-offset: seconds east of UTC\n");
-				return 2;
-			}
-			o.utc_offset_s = (int32_t)x;
-			have_off = 1;
-		} else {
-			fprintf(stderr, "monbot-chart: unknown option %s\n", a);
-			usage(stderr);
-			return 2;
-		}
+		int rc = parse_opt(c, a, v);
+		if (rc >= 0)
+			return rc;
 	}
-	if (!out || (!csv == !key)) {
+	if (!c->out || (!c->csv == !c->key)) {
 		fprintf(stderr, "monbot-chart: need --out and one of --csv or --key\n");
 		usage(stderr);
 		return 2;
 	}
 #if !CHART_WITH_STORE
-	if (key) {
+	if (c->key) {
 		fprintf(stderr, "monbot-chart: --key is not available in this build (storage is not "
 		                "linked into monbot-chart); export the rows to CSV and use --csv\n");
 		return 2;
 	}
 #endif
+	c->is_stab = !strcmp(c->kind, "stability");
+	return -1;
+}
 
-	struct chart_req q = {0};
-	struct chart_plot pl;
+/* The chart kind (or /plot request) and the range's length; 0 or 2. */
+static int build_req(const struct cli *c, struct chart_req *q, struct chart_plot *pl, int64_t *span)
+{
 	char err[160];
-	int is_stab = !strcmp(kind, "stability");
-	if (plot) {
-		q.kind = CHART_K_CUSTOM;
-		if (chart_plot_set(&pl, plot, unit, limit, 0, o.lang, err, sizeof(err))) {
+	if (c->plot) {
+		q->kind = CHART_K_CUSTOM;
+		if (chart_plot_set(pl, c->plot, c->unit, c->limit, 0, c->o.lang, err, sizeof(err))) {
 			fprintf(stderr, "monbot-chart: %s\n", err);
 			return 2;
 		}
-		q.plot = &pl;
-	} else if (unit || !isnan(limit)) {
+		q->plot = pl;
+	} else if (c->unit || !isnan(c->limit)) {
 		fprintf(stderr, "monbot-chart: --unit and --limit go with --plot\n");
 		return 2;
-	} else if (!strcmp(kind, "net")) {
-		q.kind = CHART_K_NET;
-	} else if (!strcmp(kind, "all")) {
-		q.kind = CHART_K_ALL;
-	} else if (is_stab) {
-		q.kind = CHART_K_STABILITY;
+	} else if (!strcmp(c->kind, "net")) {
+		q->kind = CHART_K_NET;
+	} else if (!strcmp(c->kind, "all")) {
+		q->kind = CHART_K_ALL;
+	} else if (c->is_stab) {
+		q->kind = CHART_K_STABILITY;
 	} else {
-		int m = chart_metric_from_name(kind);
+		int m = chart_metric_from_name(c->kind);
 		if (m < 0) {
-			fprintf(stderr, "monbot-chart: unknown --kind %s\n", kind);
+			fprintf(stderr, "monbot-chart: unknown --kind %s\n", c->kind);
 			return 2;
 		}
-		q.kind = CHART_K_METRIC;
-		q.metric = (enum chart_metric)m;
+		q->kind = CHART_K_METRIC;
+		q->metric = (enum chart_metric)m;
 	}
-	int64_t span = 0;
-	if (range && (span = chart_parse_span(range)) < 0) {
+	*span = 0;
+	if (c->range && (*span = chart_parse_span(c->range)) < 0) {
 		fprintf(stderr, "monbot-chart: --range: expected tokens like 10m, 24h, 7d, 1d12h\n");
 		return 2;
 	}
+	return 0;
+}
 
-	struct table t = {0};
-	struct chart_data d = {0};
-	struct chart_rtt rt = {0};
+/* The zone's offset at t, unless --utc-offset gave one. */
+static void local_offset(struct cli *c, int64_t t)
+{
+	if (c->have_off)
+		return;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (localtime_r(&tt, &tm))
+		c->o.utc_offset_s = (int32_t)tm.tm_gmtoff;
+}
+
 #if CHART_WITH_STORE
-	struct store_series ser[CHART_M_COUNT];
-	memset(ser, 0, sizeof(ser));
-	char nick[STORE_NAME_MAX + 1] = "";
-	if (key) {
-		if (is_stab) {
-			fprintf(stderr, "monbot-chart: stability results are not stored; use --csv\n");
-			return 2;
-		}
-		int want[CHART_M_COUNT] = {0};
-		if (q.kind == CHART_K_METRIC)
-			want[q.metric] = 1;
-		else if (q.kind == CHART_K_NET)
-			want[CHART_M_NET_UP] = want[CHART_M_NET_DOWN] = 1;
-		else if (q.kind == CHART_K_ALL)
-			want[CHART_M_CPU] = want[CHART_M_RAM] = want[CHART_M_GPU] = want[CHART_M_VRAM] = 1;
-		else
-			for (int k = 0; k < pl.nmetrics; k++)
-				want[pl.metric[k]] = 1;
-		int64_t to = end ? strtoll(end, NULL, 10) : (int64_t)time(NULL);
-		o.to = to;
-		o.from = to - (span > 0 ? span : 86400);
-		rc = load_key(key, o.from, o.to, want, &d, ser, nick, sizeof(nick));
-		if (rc)
-			goto done;
-		if (!o.host)
-			o.host = nick;
-		if (!have_off) {
-			time_t tt = (time_t)to;
-			struct tm tm;
-			if (localtime_r(&tt, &tm))
-				o.utc_offset_s = (int32_t)tm.tm_gmtoff;
-		}
-		if (q.kind != CHART_K_STABILITY)
-			q.data = &d;
-		goto render;
+/* --key: the metrics the kind draws over --range (default 24 h) to --end
+ * (default now), from the database. Exit code. */
+static int from_key(struct cli *c, struct chart_req *q, const struct chart_plot *pl, int64_t span,
+                    struct chart_data *d, struct store_series *ser, char *nick, size_t nick_len)
+{
+	if (c->is_stab) {
+		fprintf(stderr, "monbot-chart: stability results are not stored; use --csv\n");
+		return 2;
 	}
-#endif
-	rc = load_csv(csv, &t);
+	int want[CHART_M_COUNT] = {0};
+	if (q->kind == CHART_K_METRIC)
+		want[q->metric] = 1;
+	else if (q->kind == CHART_K_NET)
+		want[CHART_M_NET_UP] = want[CHART_M_NET_DOWN] = 1;
+	else if (q->kind == CHART_K_ALL)
+		want[CHART_M_CPU] = want[CHART_M_RAM] = want[CHART_M_GPU] = want[CHART_M_VRAM] = 1;
+	else
+		for (int k = 0; k < pl->nmetrics; k++)
+			want[pl->metric[k]] = 1;
+	int64_t to = c->end ? strtoll(c->end, NULL, 10) : (int64_t)time(NULL);
+	c->o.to = to;
+	c->o.from = to - (span > 0 ? span : 86400);
+	int rc = load_key(c->key, c->o.from, c->o.to, want, d, ser, nick, nick_len);
 	if (rc)
-		goto done;
+		return rc;
+	if (!c->o.host)
+		c->o.host = nick;
+	local_offset(c, to);
+	if (q->kind != CHART_K_STABILITY)
+		q->data = d;
+	return 0;
+}
+#endif
+
+/* --csv: the file's rows; the range ends at --end or the last ts. Exit code. */
+static int from_csv(struct cli *c, struct chart_req *q, int64_t span, struct table *t,
+                    struct chart_data *d, struct chart_rtt *rt)
+{
+	int rc = load_csv(c->csv, t);
+	if (rc)
+		return rc;
 	int64_t last = 0;
-	for (size_t i = 0; i < t.n; i++)
-		if (t.ts[i] > last || i == 0)
-			last = t.ts[i];
-	if (end) {
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ts[i] > last || i == 0)
+			last = t->ts[i];
+	if (c->end) {
 		char *e;
-		long long x = strtoll(end, &e, 10);
-		if (e == end || *e) {
+		long long x = strtoll(c->end, &e, 10);
+		if (e == c->end || *e) {
 			fprintf(stderr, "monbot-chart: --end: unix seconds\n");
-			rc = 2;
-			goto done;
+			return 2;
 		}
 		last = x;
 	}
-	if (!have_off) { /* local time at the end of the range */
-		time_t tt = (time_t)last;
-		struct tm tm;
-		if (localtime_r(&tt, &tm))
-			o.utc_offset_s = (int32_t)tm.tm_gmtoff;
-	}
-	if (is_stab) {
-		if (!t.rtt.v || t.n == 0) {
+	local_offset(c, last); /* local time at the end of the range */
+	if (c->is_stab) {
+		if (!t->rtt.v || t->n == 0) {
 			fprintf(stderr, "monbot-chart: stability needs ts and rtt columns\n");
-			rc = t.n == 0 ? 1 : 2;
-			goto done;
+			return t->n == 0 ? 1 : 2;
 		}
-		rt.start_ms = (int64_t)llround(t.tsf[0] * 1000);
-		rt.interval_ms = t.n > 1 ? (int32_t)llround((t.tsf[t.n - 1] - t.tsf[0]) * 1000 / (double)(t.n - 1)) : 1000;
-		if (rt.interval_ms <= 0) {
+		rt->start_ms = (int64_t)llround(t->tsf[0] * 1000);
+		rt->interval_ms = t->n > 1 ? (int32_t)llround((t->tsf[t->n - 1] - t->tsf[0]) * 1000 / (double)(t->n - 1))
+		                           : 1000;
+		if (rt->interval_ms <= 0) {
 			fprintf(stderr, "monbot-chart: stability rows must be at a regular, rising interval\n");
-			rc = 2;
-			goto done;
+			return 2;
 		}
-		rt.rtt_ms = t.rtt.v;
-		rt.n = t.n;
-		q.rtt = &rt;
-	} else {
-		d.ts = t.ts;
-		d.n = t.n;
-		for (int m = 0; m < CHART_M_COUNT; m++) {
-			d.col[m].v = t.col[m].present ? t.col[m].v : NULL;
-			d.col[m].vmin = t.cmin[m].present ? t.cmin[m].v : NULL;
-			d.col[m].vmax = t.cmax[m].present ? t.cmax[m].v : NULL;
-		}
-		q.data = &d;
-		if (span > 0 || end) {
-			o.to = last;
-			o.from = last - (span > 0 ? span : last - (t.n ? t.ts[0] : last));
-			if (o.from >= o.to)
-				o.from = o.to - 60;
-		}
+		rt->rtt_ms = t->rtt.v;
+		rt->n = t->n;
+		q->rtt = rt;
+		return 0;
 	}
+	d->ts = t->ts;
+	d->n = t->n;
+	for (int m = 0; m < CHART_M_COUNT; m++) {
+		d->col[m].v = t->col[m].present ? t->col[m].v : NULL;
+		d->col[m].vmin = t->cmin[m].present ? t->cmin[m].v : NULL;
+		d->col[m].vmax = t->cmax[m].present ? t->cmax[m].v : NULL;
+	}
+	q->data = d;
+	if (span > 0 || c->end) {
+		c->o.to = last;
+		c->o.from = last - (span > 0 ? span : last - (t->n ? t->ts[0] : last));
+		if (c->o.from >= c->o.to)
+			c->o.from = c->o.to - 60;
+	}
+	return 0;
+}
 
+/* Renders and writes the PNG; the exit code. */
+static int render_to_file(const struct chart_opts *o, const struct chart_req *q, const char *out)
+{
+	int rc = 0;
 	struct chart_result r;
-#if CHART_WITH_STORE
-render:
-#endif
 	chart_result_init(&r);
-	int crc = chart_render(&o, &q, &r);
+	int crc = chart_render(o, q, &r);
 	if (crc == CHART_ENODATA) {
 		fprintf(stderr, "monbot-chart: no data: %s\n", r.err);
 		rc = 1;
@@ -573,7 +600,38 @@ render:
 		}
 	}
 	chart_result_free(&r);
-done:
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse_args(argc, argv, &c);
+	if (rc >= 0)
+		return rc;
+	struct chart_req q = {0};
+	struct chart_plot pl;
+	int64_t span;
+	rc = build_req(&c, &q, &pl, &span);
+	if (rc)
+		return rc;
+
+	struct table t = {0};
+	struct chart_data d = {0};
+	struct chart_rtt rt = {0};
+#if CHART_WITH_STORE
+	struct store_series ser[CHART_M_COUNT];
+	memset(ser, 0, sizeof(ser));
+	char nick[STORE_NAME_MAX + 1] = "";
+	if (c.key)
+		rc = from_key(&c, &q, &pl, span, &d, ser, nick, sizeof(nick));
+	else
+		rc = from_csv(&c, &q, span, &t, &d, &rt);
+#else
+	rc = from_csv(&c, &q, span, &t, &d, &rt);
+#endif
+	if (!rc)
+		rc = render_to_file(&c.o, &q, c.out);
 	table_free(&t);
 #if CHART_WITH_STORE
 	for (int m = 0; m < CHART_M_COUNT; m++)

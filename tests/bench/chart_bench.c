@@ -5,7 +5,7 @@
  * days of raw 5 s samples (518 400 points) and long stability tests.
  * Prints rows of the `make bench` table.
  * Usage: chart_bench [WxH] [repeats] [name filter]; CHART_BENCH_DUMP=DIR keeps the PNGs. */
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 #include <math.h>
 #include <stdint.h>

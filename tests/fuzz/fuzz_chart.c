@@ -4,7 +4,7 @@
  * missing glyphs, ellipsis). Built with libFuzzer by `make fuzz`; with
  * -DFUZZ_REPLAY it is a plain program that runs the files given to it, so the
  * corpus in tests/fuzz/corpus/chart is replayed by `make test`. */
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/chart.h"
-#include "server/chart_raster.h"
+#include "server/chart/chart.h"
+#include "server/chart/chart_raster.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -848,7 +848,7 @@ static void test_deflate_roundtrip(void **state)
 			}
 		}
 		size_t zl = 0;
-		unsigned char *z = chart_deflate(b, n, &zl);
+		unsigned char *z = chart_png_deflate(b, n, &zl);
 		assert_non_null(z);
 		int ol = -1;
 		char *o = stbi_zlib_decode_malloc((const char *)z, (int)zl, &ol);
@@ -867,7 +867,7 @@ static void test_utf8_decoder(void **state)
 	/* an overlong "/" and a UTF-16 surrogate: one U+FFFD each */
 	uint32_t want[] = {'A', 0x416, 0x20ac, 0x1f642, 0xfffd, 0xfffd, 'Z'};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_int_equal(utf8_next(&s), want[i]);
+		assert_int_equal(chart_utf8_next(&s), want[i]);
 	assert_int_equal(*s, 0);
 }
 

@@ -1,4 +1,4 @@
-/* Unit tests for the /plot parser (server/chart_plot.c): the original's
+/* Unit tests for the /plot parser (server/chart/chart_plot.c): the original's
  * grammar, unit tables, mixed-unit error and error texts in both languages. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 /* Splits a command line on spaces, as Telegram's args arrive. */
 static int parse(const char *line, enum chart_lang lang, struct chart_plot *p, char *err, size_t n)

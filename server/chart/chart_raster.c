@@ -3,18 +3,18 @@
  * clamped to 0..1, which gives any width, round caps and exact joins when
  * segments are combined with max() in a mask. Rows are scanned only where the
  * capsule can reach, so a tall segment costs its length, not its box. */
-#include "server/chart_raster.h"
+#include "server/chart/chart_raster.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *cm_alloc(struct chart_mem *m, size_t n)
+void *chart_mem_alloc(struct chart_mem *m, size_t n)
 {
-	return cm_alloc_raw(m, n, 1);
+	return chart_mem_alloc_raw(m, n, 1);
 }
 
-void *cm_alloc_raw(struct chart_mem *m, size_t n, int zero)
+void *chart_mem_alloc_raw(struct chart_mem *m, size_t n, int zero)
 {
 	void *p = zero ? calloc(1, n ? n : 1) : malloc(n ? n : 1);
 	if (p) {
@@ -25,7 +25,7 @@ void *cm_alloc_raw(struct chart_mem *m, size_t n, int zero)
 	return p;
 }
 
-void cm_free(struct chart_mem *m, void *p, size_t n)
+void chart_mem_free(struct chart_mem *m, void *p, size_t n)
 {
 	if (!p)
 		return;
@@ -33,7 +33,7 @@ void cm_free(struct chart_mem *m, void *p, size_t n)
 	m->cur -= n;
 }
 
-void cv_clear(struct canvas *c, uint32_t rgb)
+void chart_cv_clear(struct chart_canvas *c, uint32_t rgb)
 {
 	size_t n = (size_t)c->w * (size_t)c->h;
 	uint8_t r = (uint8_t)(rgb >> 16), g = (uint8_t)(rgb >> 8), b = (uint8_t)rgb;
@@ -66,7 +66,7 @@ static double span_cov(double a, double b, int i)
 	return hi > lo ? hi - lo : 0;
 }
 
-void cv_rect(struct canvas *c, double x0, double y0, double x1, double y1, uint32_t rgb, double alpha)
+void chart_cv_rect(struct chart_canvas *c, double x0, double y0, double x1, double y1, uint32_t rgb, double alpha)
 {
 	if (x0 < 0)
 		x0 = 0;
@@ -100,7 +100,7 @@ void cv_rect(struct canvas *c, double x0, double y0, double x1, double y1, uint3
 			} else {
 				unsigned aa = a255(alpha * cx * cy);
 				if (aa)
-					cv_blend(c, x, y, rgb, aa);
+					chart_cv_blend(c, x, y, rgb, aa);
 			}
 		}
 	}
@@ -214,7 +214,7 @@ static void capsule(double x0, double y0, double x1, double y1, double r, int cx
 }
 
 struct blend_ctx {
-	struct canvas *c;
+	struct chart_canvas *c;
 	uint32_t rgb;
 	unsigned alpha; /* 0..256 */
 };
@@ -224,7 +224,7 @@ static void put_blend(void *ctx, int x, int y, unsigned cov)
 	struct blend_ctx *b = ctx;
 	unsigned a = (cov * b->alpha) >> 8;
 	if (a)
-		cv_blend(b->c, x, y, b->rgb, a);
+		chart_cv_blend(b->c, x, y, b->rgb, a);
 }
 
 static unsigned a256(double a)
@@ -234,8 +234,8 @@ static unsigned a256(double a)
 	return a >= 1 ? 256 : (unsigned)(a * 256 + 0.5);
 }
 
-void cv_line(struct canvas *c, double x0, double y0, double x1, double y1, double w, uint32_t rgb,
-             double alpha)
+void chart_cv_line(struct chart_canvas *c, double x0, double y0, double x1, double y1, double w, uint32_t rgb,
+                   double alpha)
 {
 	double r = w / 2;
 	if (r < 0.5) { /* hairline: keep the shape, fade the colour */
@@ -247,15 +247,8 @@ void cv_line(struct canvas *c, double x0, double y0, double x1, double y1, doubl
 		capsule(x0, y0, x1, y1, r, 0, 0, c->w, c->h, put_blend, &b);
 }
 
-void cv_dot(struct canvas *c, double x, double y, double r, uint32_t rgb, double alpha)
-{
-	struct blend_ctx b = {c, rgb, a256(alpha)};
-	if (b.alpha)
-		capsule(x, y, x, y, r, 0, 0, c->w, c->h, put_blend, &b);
-}
-
-void cv_dashed(struct canvas *c, double x0, double y0, double x1, double y1, double w, double on,
-               double off, uint32_t rgb, double alpha)
+void chart_cv_dashed(struct chart_canvas *c, double x0, double y0, double x1, double y1, double w, double on,
+                     double off, uint32_t rgb, double alpha)
 {
 	double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
 	if (!(len > 0) || !(on > 0) || off < 0)
@@ -268,12 +261,12 @@ void cv_dashed(struct canvas *c, double x0, double y0, double x1, double y1, dou
 		double a = s + cap, b = e - cap;
 		if (b < a)
 			a = b = (s + e) / 2;
-		cv_line(c, x0 + ux * a, y0 + uy * a, x0 + ux * b, y0 + uy * b, w, rgb, alpha);
+		chart_cv_line(c, x0 + ux * a, y0 + uy * a, x0 + ux * b, y0 + uy * b, w, rgb, alpha);
 	}
 }
 
-void cv_hatch(struct canvas *c, int x0, int y0, int x1, int y1, double spacing, double w,
-              uint32_t rgb, double alpha)
+void chart_cv_hatch(struct chart_canvas *c, int x0, int y0, int x1, int y1, double spacing, double w,
+                    uint32_t rgb, double alpha)
 {
 	if (x0 < 0)
 		x0 = 0;
@@ -303,17 +296,17 @@ void cv_hatch(struct canvas *c, int x0, int y0, int x1, int y1, double spacing, 
 		int m = (x0 + y + 1) % sp;
 		for (int x = x0; x < x1; x++) {
 			if (cov[m])
-				cv_blend(c, x, y, rgb, cov[m]);
+				chart_cv_blend(c, x, y, rgb, cov[m]);
 			if (++m == sp)
 				m = 0;
 		}
 	}
 }
 
-int mask_init(struct mask *k, struct chart_mem *mem, int ox, int oy, int w, int h)
+int chart_mask_init(struct chart_mask *k, struct chart_mem *mem, int ox, int oy, int w, int h)
 {
 	memset(k, 0, sizeof(*k));
-	k->m = cm_alloc(mem, (size_t)w * (size_t)h);
+	k->m = chart_mem_alloc(mem, (size_t)w * (size_t)h);
 	if (!k->m)
 		return -1;
 	k->ox = ox;
@@ -325,15 +318,15 @@ int mask_init(struct mask *k, struct chart_mem *mem, int ox, int oy, int w, int 
 	return 0;
 }
 
-void mask_free(struct mask *k, struct chart_mem *mem)
+void chart_mask_free(struct chart_mask *k, struct chart_mem *mem)
 {
-	cm_free(mem, k->m, (size_t)k->w * (size_t)k->h);
+	chart_mem_free(mem, k->m, (size_t)k->w * (size_t)k->h);
 	k->m = NULL;
 }
 
 static void put_mask(void *ctx, int x, int y, unsigned cov)
 {
-	struct mask *k = ctx;
+	struct chart_mask *k = ctx;
 	uint8_t *p = k->m + (size_t)y * (size_t)k->w + (size_t)x;
 	if (cov > *p)
 		*p = (uint8_t)cov;
@@ -347,19 +340,19 @@ static void put_mask(void *ctx, int x, int y, unsigned cov)
 		k->dy1 = y + 1;
 }
 
-void mask_segment(struct mask *k, double x0, double y0, double x1, double y1, double r)
+void chart_mask_segment(struct chart_mask *k, double x0, double y0, double x1, double y1, double r)
 {
 	if (r < 0.5)
 		r = 0.5;
 	capsule(x0 - k->ox, y0 - k->oy, x1 - k->ox, y1 - k->oy, r, 0, 0, k->w, k->h, put_mask, k);
 }
 
-void mask_dot(struct mask *k, double x, double y, double r)
+void chart_mask_dot(struct chart_mask *k, double x, double y, double r)
 {
-	mask_segment(k, x, y, x, y, r);
+	chart_mask_segment(k, x, y, x, y, r);
 }
 
-void mask_paint(struct mask *k, struct canvas *c, uint32_t rgb, double alpha)
+void chart_mask_paint(struct chart_mask *k, struct chart_canvas *c, uint32_t rgb, double alpha)
 {
 	unsigned al = a256(alpha);
 	for (int y = k->dy0; y < k->dy1; y++) {
@@ -368,7 +361,7 @@ void mask_paint(struct mask *k, struct canvas *c, uint32_t rgb, double alpha)
 			if (row[x]) {
 				unsigned a = (row[x] * al) >> 8;
 				if (a)
-					cv_blend(c, x + k->ox, y + k->oy, rgb, a);
+					chart_cv_blend(c, x + k->ox, y + k->oy, rgb, a);
 			}
 		}
 		if (k->dx1 > k->dx0)

@@ -1,6 +1,6 @@
 /* chart_plot.c — metric names, the original's unit tables and best_unit, and
  * the /plot argument parser with its error texts (SPEC §7). */
-#include "server/chart.h"
+#include "server/chart/chart.h"
 
 #include <ctype.h>
 #include <math.h>

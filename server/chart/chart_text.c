@@ -6,18 +6,18 @@
 #define STBTT_STATIC
 #include <stb/stb_truetype.h>
 
-#include "server/chart_font.h"
-#include "server/chart_raster.h"
+#include "server/chart/chart_font.h"
+#include "server/chart/chart_raster.h"
 
 #include <math.h>
 #include <string.h>
 
-_Static_assert(sizeof(stbtt_fontinfo) <= sizeof(((struct font *)0)->info), "font info buffer");
+_Static_assert(sizeof(stbtt_fontinfo) <= sizeof(((struct chart_font *)0)->info), "font info buffer");
 
 #define SLOTS 1024      /* cache entries per render; past 3/4 full, glyphs are not kept */
 #define PHASES 4        /* sub-pixel pen positions */
 
-struct glyph {
+struct chart_glyph {
 	int gi, size_q, phase;
 	int xoff, yoff, w, h;
 	size_t bytes;
@@ -26,31 +26,31 @@ struct glyph {
 
 #define INFO(f) ((stbtt_fontinfo *)(void *)(f)->info)
 
-int font_init(struct font *f, struct chart_mem *mem)
+int chart_font_init(struct chart_font *f, struct chart_mem *mem)
 {
 	memset(f, 0, sizeof(*f));
 	f->mem = mem;
 	if (!stbtt_InitFont(INFO(f), chart_font_ttf, stbtt_GetFontOffsetForIndex(chart_font_ttf, 0)))
 		return -1;
-	f->slot = cm_alloc(mem, SLOTS * sizeof(*f->slot));
+	f->slot = chart_mem_alloc(mem, SLOTS * sizeof(*f->slot));
 	if (!f->slot)
 		return -1;
 	f->nslots = SLOTS;
 	return 0;
 }
 
-void font_free(struct font *f)
+void chart_font_free(struct chart_font *f)
 {
 	if (!f->slot)
 		return;
 	for (unsigned i = 0; i < f->nslots; i++)
 		if (f->slot[i])
-			cm_free(f->mem, f->slot[i], f->slot[i]->bytes);
-	cm_free(f->mem, f->slot, f->nslots * sizeof(*f->slot));
+			chart_mem_free(f->mem, f->slot[i], f->slot[i]->bytes);
+	chart_mem_free(f->mem, f->slot, f->nslots * sizeof(*f->slot));
 	f->slot = NULL;
 }
 
-uint32_t utf8_next(const char **sp)
+uint32_t chart_utf8_next(const char **sp)
 {
 	const unsigned char *s = (const unsigned char *)*sp;
 	uint32_t c = s[0];
@@ -88,12 +88,12 @@ uint32_t utf8_next(const char **sp)
 	return c;
 }
 
-static float scale_for(struct font *f, double px)
+static float scale_for(struct chart_font *f, double px)
 {
 	return stbtt_ScaleForMappingEmToPixels(INFO(f), (float)px);
 }
 
-void font_vmetrics(struct font *f, double px, double *ascent, double *descent)
+void chart_font_vmetrics(struct chart_font *f, double px, double *ascent, double *descent)
 {
 	int a, d, g;
 	stbtt_GetFontVMetrics(INFO(f), &a, &d, &g);
@@ -102,7 +102,7 @@ void font_vmetrics(struct font *f, double px, double *ascent, double *descent)
 	*descent = -d * s;
 }
 
-static int glyph_index(struct font *f, uint32_t cp, int count_missing)
+static int glyph_index(struct chart_font *f, uint32_t cp, int count_missing)
 {
 	int gi = stbtt_FindGlyphIndex(INFO(f), (int)cp);
 	if (!gi && count_missing && cp >= 0x20)
@@ -111,13 +111,13 @@ static int glyph_index(struct font *f, uint32_t cp, int count_missing)
 }
 
 /* Advance of each glyph plus kerning, in pixels, without rounding. */
-double text_width(struct font *f, const char *s, double px)
+double chart_text_width(struct chart_font *f, const char *s, double px)
 {
 	float sc = scale_for(f, px);
 	double w = 0;
 	int prev = -1;
 	while (*s) {
-		uint32_t cp = utf8_next(&s);
+		uint32_t cp = chart_utf8_next(&s);
 		if (cp < 0x20)
 			continue;
 		int gi = glyph_index(f, cp, 0), adv, lsb;
@@ -130,14 +130,14 @@ double text_width(struct font *f, const char *s, double px)
 	return w;
 }
 
-static struct glyph *glyph_get(struct font *f, int gi, double px, int phase, int *temp)
+static struct chart_glyph *glyph_get(struct chart_font *f, int gi, double px, int phase, int *temp)
 {
 	int size_q = (int)(px * 64 + 0.5);
 	unsigned h = ((unsigned)gi * 2654435761u) ^ ((unsigned)size_q * 40503u) ^ (unsigned)phase;
 	unsigned i = h & (f->nslots - 1);
 	*temp = 0;
 	while (f->slot[i]) {
-		struct glyph *g = f->slot[i];
+		struct chart_glyph *g = f->slot[i];
 		if (g->gi == gi && g->size_q == size_q && g->phase == phase)
 			return g;
 		i = (i + 1) & (f->nslots - 1);
@@ -148,8 +148,8 @@ static struct glyph *glyph_get(struct font *f, int gi, double px, int phase, int
 	int w = x1 - x0, hh = y1 - y0;
 	if (w < 0 || hh < 0 || w > 1024 || hh > 1024)
 		w = hh = 0;
-	size_t bytes = sizeof(struct glyph) + (size_t)w * (size_t)hh;
-	struct glyph *g = cm_alloc(f->mem, bytes);
+	size_t bytes = sizeof(struct chart_glyph) + (size_t)w * (size_t)hh;
+	struct chart_glyph *g = chart_mem_alloc(f->mem, bytes);
 	if (!g)
 		return NULL;
 	g->gi = gi;
@@ -171,13 +171,13 @@ static struct glyph *glyph_get(struct font *f, int gi, double px, int phase, int
 	return g;
 }
 
-double text_draw(struct canvas *c, struct font *f, const char *s, double x, double baseline,
-                 double px, uint32_t rgb)
+double chart_text_draw(struct chart_canvas *c, struct chart_font *f, const char *s, double x, double baseline,
+                       double px, uint32_t rgb)
 {
 	float sc = scale_for(f, px);
 	int by = (int)floor(baseline + 0.5), prev = -1;
 	while (*s) {
-		uint32_t cp = utf8_next(&s);
+		uint32_t cp = chart_utf8_next(&s);
 		if (cp < 0x20)
 			continue;
 		int gi = glyph_index(f, cp, 1), adv, lsb, temp;
@@ -188,7 +188,7 @@ double text_draw(struct canvas *c, struct font *f, const char *s, double x, doub
 		int phase = (int)((x - fl) * PHASES);
 		if (phase >= PHASES)
 			phase = PHASES - 1;
-		struct glyph *g = glyph_get(f, gi, px, phase, &temp);
+		struct chart_glyph *g = glyph_get(f, gi, px, phase, &temp);
 		if (g) {
 			int gx = (int)fl + g->xoff, gy = by + g->yoff;
 			for (int yy = 0; yy < g->h; yy++) {
@@ -199,11 +199,11 @@ double text_draw(struct canvas *c, struct font *f, const char *s, double x, doub
 				for (int xx = 0; xx < g->w; xx++) {
 					int cx = gx + xx;
 					if (row[xx] && cx >= 0 && cx < c->w)
-						cv_blend(c, cx, cy, rgb, row[xx]);
+						chart_cv_blend(c, cx, cy, rgb, row[xx]);
 				}
 			}
 			if (temp)
-				cm_free(f->mem, g, g->bytes);
+				chart_mem_free(f->mem, g, g->bytes);
 		}
 		stbtt_GetGlyphHMetrics(INFO(f), gi, &adv, &lsb);
 		x += adv * sc;
@@ -211,12 +211,12 @@ double text_draw(struct canvas *c, struct font *f, const char *s, double x, doub
 	return x;
 }
 
-void text_fit(struct font *f, char *s, size_t cap, double px, double max_w)
+void chart_text_fit(struct chart_font *f, char *s, size_t cap, double px, double max_w)
 {
-	if (text_width(f, s, px) <= max_w)
+	if (chart_text_width(f, s, px) <= max_w)
 		return;
 	static const char ell[] = "\xe2\x80\xa6"; /* … */
-	double ew = text_width(f, ell, px);
+	double ew = chart_text_width(f, ell, px);
 	size_t len = strlen(s);
 	/* Drop whole characters from the end until the rest and "…" fit. */
 	while (len > 0) {
@@ -225,7 +225,7 @@ void text_fit(struct font *f, char *s, size_t cap, double px, double max_w)
 		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80);
 		char save = s[len];
 		s[len] = 0;
-		double w = text_width(f, s, px);
+		double w = chart_text_width(f, s, px);
 		s[len] = save;
 		if (w + ew <= max_w)
 			break;

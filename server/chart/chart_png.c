@@ -6,7 +6,7 @@
  * with the same 4-byte hash (LZ4's idea, two ways), with dynamic Huffman
  * codes per block (RFC 1951): several times faster than stb's, and about 8%
  * smaller than zlib -1 on charts. */
-#include "server/chart_raster.h"
+#include "server/chart/chart_raster.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static unsigned char *zlib_for_stb(unsigned char *data, int len, int *out_len, i
 {
 	(void)quality;
 	size_t n = 0;
-	unsigned char *z = chart_deflate(data, (size_t)len, &n);
+	unsigned char *z = chart_png_deflate(data, (size_t)len, &n);
 	if (!z || n > (size_t)0x7fffffff) {
 		free(z);
 		return NULL;
@@ -71,7 +71,7 @@ static void sink_write(void *ctx, void *data, int size)
 	s->len += (size_t)size;
 }
 
-int png_encode(const struct canvas *c, unsigned char **out, size_t *out_len, size_t max_len)
+int chart_png_encode(const struct chart_canvas *c, unsigned char **out, size_t *out_len, size_t max_len)
 {
 	pthread_once(&filter_once, filter_set);
 	struct sink s = {NULL, 0, max_len, 0};
@@ -450,7 +450,7 @@ static uint32_t adler32(const unsigned char *p, size_t n)
 	return b << 16 | a;
 }
 
-unsigned char *chart_deflate(const unsigned char *in, size_t n, size_t *out_len)
+unsigned char *chart_png_deflate(const unsigned char *in, size_t n, size_t *out_len)
 {
 	struct bits b = {0};
 	/* Charts compress 20-50x; start small and grow. Literals cost at most

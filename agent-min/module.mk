@@ -2,7 +2,7 @@
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/spool.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o \
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent
 

@@ -1,5 +1,5 @@
 # wire/: code both ends share (JSON writing now; RFC 6455 and TLS join it).
-WIRE_SRCS := wire/json.c wire/sample.c wire/dotenv.c
+WIRE_SRCS := wire/json.c wire/sample.c wire/dotenv.c wire/conf.c
 WIRE_OBJS = $(WIRE_SRCS:%.c=$(O)/obj/%.o)
 
 UNIT_TESTS += test_json

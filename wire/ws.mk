@@ -12,7 +12,7 @@
 #   MBEDTLS_LIBDIR       where libmbed*.a are (default: asked from $(CC))
 
 WIRE_WS_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c
-WIRE_CONN_SRCS := wire/conn.c wire/conn_$(TLS).c wire/tls_arena.c wire/tls_der.c wire/tls_pin.c
+WIRE_CONN_SRCS := wire/conn.c wire/conn_base.c wire/conn_$(TLS).c wire/tls_arena.c wire/tls_der.c wire/tls_pin.c
 WIRE_SRCS += $(WIRE_WS_SRCS) $(WIRE_CONN_SRCS)
 WIRE_WS_OBJS = $(WIRE_WS_SRCS:%.c=$(O)/obj/%.o)
 WIRE_CONN_OBJS = $(WIRE_CONN_SRCS:%.c=$(O)/obj/%.o) $(PORT_SOCK_OBJS)

@@ -58,7 +58,7 @@ static size_t tcp_pending(const struct conn *c)
 
 static int tcp_shutdown(struct conn *c)
 {
-	return port_sock_shutdown(c->fd, &c->sys_errno) == PORT_OK ? CONN_OK : CONN_EIO;
+	return conn_sock_shutdown(c);
 }
 
 static void tcp_free(struct conn *c)

@@ -53,6 +53,11 @@ ssize_t conn_sock_send(struct conn *c, const void *buf, size_t len)
 	return CONN_EIO;
 }
 
+int conn_sock_shutdown(struct conn *c)
+{
+	return port_sock_shutdown(c->fd, &c->sys_errno) == PORT_OK ? CONN_OK : CONN_EIO;
+}
+
 int conn_write_new_file(const char *path, const void *data, size_t len, unsigned mode,
                         char *err, size_t errlen)
 {

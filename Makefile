@@ -38,7 +38,8 @@ STRIP ?= $(CROSS_COMPILE)strip
 CLANG ?= clang-14
 PYTHON ?= /usr/bin/python3
 
-O := build/$(or $(BOARD),native$(if $(filter 1,$(STATIC)),-static))$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
+# A port other than the target's own gets its own folder (build/native-unsupported).
+O := build/$(or $(BOARD),native)$(if $(filter-out $(or $(BOARD_PORT),linux),$(PORT)),-$(PORT))$(if $(BOARD),,$(if $(filter 1,$(STATIC)),-static))$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -5,28 +5,19 @@
  * Memory is fixed at start-up: the spool, the buffers and the TLS arena. */
 #include "agent-min/agent.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
-
-#define JSMN_STATIC
-#include <jsmn.h>
 
 #include "agent-min/collect.h"
 #include "agent-min/spool.h"
 #include "port/port.h"
 #include "wire/conn.h"
 #include "wire/json.h"
+#include "wire/jsonr.h"
 #include "wire/sample.h"
 #include "wire/tls_pin.h"
 #include "wire/ws.h"
@@ -40,6 +31,8 @@
 #define REC_MAX 16384          /* largest sample JSON */
 #define RX_MAX 65536           /* largest server message we accept */
 #define TX_CAP (REC_MAX + 4096)
+#define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
+#define MSG_DEPTH 16
 #define TLS_ARENA_SIZE (160u * 1024u)
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
@@ -52,8 +45,7 @@ struct agent {
 	struct spool spool;
 	char rec[REC_MAX];
 
-	struct sockaddr_storage sa;
-	size_t salen;
+	struct port_addr addr;
 	int resolved;
 	struct conn_tls *tls;
 	struct conn c;
@@ -72,17 +64,17 @@ struct agent {
 	uint8_t rx[RX_MAX + WS_HDR_MAX + 256];
 	size_t rx_len;
 	char msg[RX_MAX + 1];
+	jsmntok_t tok[MSG_TOKENS];
 	size_t msg_len;
 	int msg_skip;      /* current message too big: dropped */
 
 	uint64_t next_sample, next_connect, last_rx, last_ping, connect_start;
 	uint64_t status_at; /* a full sample is due (status command), 0 = none */
 	unsigned fails;
-	struct port_host host;
+	struct sample_host host; /* sent in the first record after connecting */
 };
 
 static struct agent A;
-static volatile sig_atomic_t stop_signal;
 static uint8_t tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(16)));
 
 /* ---- logging ----------------------------------------------------------- */
@@ -105,11 +97,6 @@ static void logf_(const char *lvl, const char *fmt, ...)
 #define LOG_INFO(...) logf_("INFO", __VA_ARGS__)
 #define LOG_WARN(...) logf_("WARN", __VA_ARGS__)
 #define LOG_ERR(...) logf_("ERROR", __VA_ARGS__)
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 /* ---- sampling ---------------------------------------------------------- */
 
@@ -155,22 +142,12 @@ static void link_close(struct agent *a, const char *why)
 	a->next_connect = port_mono_ms() + delay;
 }
 
+/* A literal address needs no resolver (which allocates): conn_resolve
+ * takes it without one. */
 static int resolve(struct agent *a)
 {
 	char err[256];
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
-	memset(&a->sa, 0, sizeof(a->sa));
-	/* A literal address needs no resolver (which allocates). */
-	if (inet_pton(AF_INET, a->cfg->server, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)a->cfg->port);
-		a->salen = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, a->cfg->server, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)a->cfg->port);
-		a->salen = sizeof(*s6);
-	} else if (conn_resolve(a->cfg->server, a->cfg->port, &a->sa, &a->salen, err, sizeof(err)) != CONN_OK) {
+	if (conn_resolve(a->cfg->server, a->cfg->port, &a->addr, err, sizeof(err)) != CONN_OK) {
 		LOG_WARN("%s", err);
 		return -1;
 	}
@@ -188,8 +165,7 @@ static void link_start(struct agent *a, uint64_t now)
 		return;
 	}
 	conn_init(&a->c);
-	rc = conn_connect(&a->c, a->tls, (const struct sockaddr *)&a->sa, a->salen,
-	                  a->tls ? a->cfg->server : NULL);
+	rc = conn_connect(&a->c, a->tls, &a->addr, a->tls ? a->cfg->server : NULL);
 	if (rc != CONN_OK && rc != CONN_EAGAIN) {
 		link_close(a, conn_strerror(&a->c, rc, err, sizeof(err)));
 		return;
@@ -284,18 +260,7 @@ static void pump_spool(struct agent *a)
 			json_init(&w, a->splice, sizeof(a->splice));
 			json_obj_open(&w);
 			json_key(&w, "host");
-			json_obj_open(&w);
-			json_key(&w, "hostname");
-			json_str(&w, a->host.hostname);
-			json_key(&w, "os");
-			json_str(&w, a->host.os);
-			json_key(&w, "kernel");
-			json_str(&w, a->host.kernel);
-			json_key(&w, "arch");
-			json_str(&w, a->host.arch);
-			json_key(&w, "agent");
-			json_str(&w, "monbot-agent " AGENT_VERSION);
-			json_obj_close(&w);
+			sample_host_write(&w, &a->host);
 			/* splice: {"host":{...}, + the record without its '{' */
 			if (json_finish(&w, &hl) != JSON_OK || hl + r->len + 1 > sizeof(a->splice))
 				return;
@@ -315,26 +280,6 @@ static void pump_spool(struct agent *a)
 
 /* ---- server messages --------------------------------------------------- */
 
-static int tok_eq(const char *js, const jsmntok_t *t, const char *s)
-{
-	size_t n = strlen(s);
-	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n && memcmp(js + t->start, s, n) == 0;
-}
-
-/* Tokens of the value starting at t (itself included). */
-static int tok_span(const jsmntok_t *t, int avail)
-{
-	int n = 1, i;
-	if (avail <= 0)
-		return 0;
-	if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
-		int items = t->type == JSMN_OBJECT ? t->size * 2 : t->size;
-		for (i = 0; i < items && n < avail; i++)
-			n += tok_span(t + n, avail - n);
-	}
-	return n;
-}
-
 static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 {
 	if (n == 6 && memcmp(cmd, "status", 6) == 0) {
@@ -352,41 +297,31 @@ static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 
 static void on_message(struct agent *a, uint64_t now)
 {
-	jsmn_parser p;
-	jsmntok_t tok[128];
-	int n, i, has_ack = 0;
+	struct jsonr r;
+	char cmd[256];
+	size_t n;
+	int v, has_ack = 0;
 	double ack = NAN;
-	jsmn_init(&p);
-	n = jsmn_parse(&p, a->msg, a->msg_len, tok, sizeof(tok) / sizeof(tok[0]));
-	if (n < 1 || tok[0].type != JSMN_OBJECT) {
+	if (jsonr_parse(&r, a->msg, a->msg_len, a->tok, MSG_TOKENS, MSG_DEPTH) != JSONR_OK ||
+	    jsonr_type(&r, 0) != JSONR_T_OBJECT) {
 		LOG_WARN("server sent a message that is not a JSON object (%zu bytes), ignored", a->msg_len);
 		return;
 	}
-	for (i = 1; i < n;) {
-		const jsmntok_t *k = &tok[i], *v = &tok[i + 1];
-		if (i + 1 >= n)
-			break;
-		if (tok_eq(a->msg, k, "ack")) {
-			char num[64];
-			int l = v->end - v->start;
-			char *end;
-			has_ack = 1;
-			if (v->type == JSMN_PRIMITIVE && l > 0 && l < (int)sizeof(num)) {
-				memcpy(num, a->msg + v->start, (size_t)l);
-				num[l] = '\0';
-				ack = strtod(num, &end);
-				if (*end != '\0' || !isfinite(ack))
-					ack = NAN;
+	if ((v = jsonr_get(&r, 0, "ack")) > 0) {
+		has_ack = 1;
+		if (jsonr_num(&r, v, &ack) != JSONR_OK)
+			ack = NAN;
+	}
+	if ((v = jsonr_get(&r, 0, "commands")) > 0 && jsonr_type(&r, v) == JSONR_T_ARRAY) {
+		for (int k = jsonr_first(&r, v); k > 0; k = jsonr_after(&r, v, k)) {
+			if (jsonr_type(&r, k) != JSONR_T_STRING)
+				continue;
+			if (jsonr_str(&r, k, cmd, sizeof(cmd), &n) != JSONR_OK) {
+				snprintf(cmd, sizeof(cmd), "(unreadable)");
+				n = strlen(cmd);
 			}
-		} else if (tok_eq(a->msg, k, "commands") && v->type == JSMN_ARRAY) {
-			int j = i + 2;
-			for (int c = 0; c < v->size && j < n; c++) {
-				if (tok[j].type == JSMN_STRING)
-					do_command(a, a->msg + tok[j].start, (size_t)(tok[j].end - tok[j].start), now);
-				j += tok_span(&tok[j], n - j);
-			}
+			do_command(a, cmd, n, now);
 		}
-		i += 1 + tok_span(v, n - i - 1);
 	}
 	if (has_ack) {
 		/* Our server: ack is the newest sample stored durably. */
@@ -587,23 +522,32 @@ static int link_step(struct agent *a, uint64_t now)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Bytes in path, 0 when it cannot be read (ISO C: no stat). */
+static size_t file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n = -1;
+	if (f) {
+		if (fseek(f, 0, SEEK_END) == 0)
+			n = ftell(f);
+		fclose(f);
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
 int agent_run(const struct agent_config *cfg)
 {
 	struct agent *a = &A;
 	char err[256];
 	struct spool_rec *recs;
 	uint8_t *data;
-	struct sigaction sa;
+	struct port_host ph;
 
 	/* A is static and zero: no memset, which would make every page of its
 	 * buffers resident. */
 	a->cfg = cfg;
 	conn_init(&a->c);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	port_stop_install();
 
 	/* Start-up allocations: the spool (about 1 KiB a sample) and the TLS
 	 * library's arena. Nothing is allocated after this. */
@@ -616,13 +560,12 @@ int agent_run(const struct agent_config *cfg)
 	spool_init(&a->spool, recs, cfg->spool, data, cfg->spool * 1024u + REC_MAX);
 	if (cfg->tls) {
 		void *arena = tls_arena;
-		size_t arena_size = sizeof(tls_arena);
-		struct stat st;
+		size_t arena_size = sizeof(tls_arena), ca_size;
 		/* Verifying the chain keeps every CA of the bundle parsed: Debian's
 		 * 144-CA bundle (220 KB) peaks at 2.9 times its PEM size. */
 		if (cfg->verify == VERIFY_FORCE &&
-		    stat(cfg->ca_file[0] ? cfg->ca_file : SYSTEM_CA_FILE, &st) == 0 && st.st_size > 0) {
-			arena_size += (size_t)st.st_size * 4u;
+		    (ca_size = file_size(cfg->ca_file[0] ? cfg->ca_file : SYSTEM_CA_FILE)) > 0) {
+			arena_size += ca_size * 4u;
 			arena = malloc(arena_size);
 			if (!arena) {
 				fprintf(stderr, "monbot-agent: cannot allocate %zu bytes for the CA bundle\n", arena_size);
@@ -641,7 +584,12 @@ int agent_run(const struct agent_config *cfg)
 		if (cfg->verify == VERIFY_NONE)
 			LOG_WARN("AGENT_VERIFY_SSL=0: the server's certificate is not checked");
 	}
-	port_host_read(&a->host);
+	port_host_read(&ph);
+	snprintf(a->host.hostname, sizeof(a->host.hostname), "%s", ph.hostname);
+	snprintf(a->host.os, sizeof(a->host.os), "%s", ph.os);
+	snprintf(a->host.kernel, sizeof(a->host.kernel), "%s", ph.kernel);
+	snprintf(a->host.arch, sizeof(a->host.arch), "%s", ph.arch);
+	snprintf(a->host.agent, sizeof(a->host.agent), "monbot-agent %s", AGENT_VERSION);
 	collect_init(&a->coll, cfg->net_ignore);
 	LOG_INFO("monbot-agent %s: server %s:%u, %s, every %u s, spool %u samples", AGENT_VERSION,
 	         cfg->server, cfg->port, cfg->tls ? "TLS" : "plain ws://", cfg->interval, cfg->spool);
@@ -653,10 +601,10 @@ int agent_run(const struct agent_config *cfg)
 	a->next_sample = now + cfg->interval * 1000u;
 	a->next_connect = now;
 
-	while (!stop_signal) {
-		struct pollfd pfd = {-1, 0, 0};
+	while (!port_stop_requested()) {
+		int fd = -1, os_err;
+		unsigned events = 0, ready;
 		uint64_t wake;
-		int timeout;
 		now = port_mono_ms();
 		if (now >= a->next_sample) {
 			take_sample(a, now, 0);
@@ -687,13 +635,13 @@ int agent_run(const struct agent_config *cfg)
 				wake = pw;
 			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
 				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
-			pfd.fd = conn_fd(&a->c);
-			pfd.events = POLLIN;
+			fd = conn_fd(&a->c);
+			events = PORT_WAIT_READ;
 			if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
-				pfd.events |= POLLOUT;
+				events |= PORT_WAIT_WRITE;
 			if (a->st == L_CONNECTING && conn_want(&a->c))
-				pfd.events = (short)((conn_want(&a->c) & CONN_WANT_READ ? POLLIN : 0) |
-				                     (conn_want(&a->c) & CONN_WANT_WRITE ? POLLOUT : 0));
+				events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
+				         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
 			/* Records waiting and room to send: go round again at once. */
 			if (a->st == L_OPEN && spool_unsent(&a->spool) && a->inflight < INFLIGHT_MAX)
 				wake = now;
@@ -701,15 +649,14 @@ int agent_run(const struct agent_config *cfg)
 				wake = now;
 		}
 		now = port_mono_ms();
-		timeout = wake > now ? (int)(wake - now) : 0;
-		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout) < 0 && errno != EINTR)
+		if (port_wait(fd, events, wake > now ? (unsigned)(wake - now) : 0, &ready, &os_err) != PORT_OK)
 			port_sleep_ms(10);
 	}
 	{
 		struct conn_arena_stats st;
 		conn_tls_arena_stats(&st);
 		LOG_INFO("stopping (signal %d), %u samples unacknowledged, %llu dropped; TLS arena peak %zu of %zu bytes",
-		         (int)stop_signal, spool_count(&a->spool), (unsigned long long)a->spool.dropped, st.peak,
+		         port_stop_requested(), spool_count(&a->spool), (unsigned long long)a->spool.dropped, st.peak,
 		         st.size);
 	}
 	if (a->st == L_OPEN) {

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "wire/conf.h"
 #include "wire/dotenv.h"
 
 #define ENV_FILE ".env"
@@ -23,43 +24,23 @@ static const char usage[] =
 	"AGENT_VERIFY_SSL (1 pin, force, 0), AGENT_CA_FILE, AGENT_TLS, AGENT_FP_FILE,\n"
 	"AGENT_UDP_PORT, AGENT_NET_IGNORE, AGENT_ALLOW_POWER, AGENT_SPOOL, AGENT_ICON_FILE.\n";
 
-static int set_str(char *dst, size_t cap, const char *name, const char *v, char *err, size_t errlen)
-{
-	if (strlen(v) >= cap) {
-		snprintf(err, errlen, "%s: value too long (at most %zu characters)", name, cap - 1);
-		return -1;
-	}
-	strcpy(dst, v);
-	return 0;
-}
-
-static int set_uint(unsigned *dst, const char *name, const char *v, unsigned long min, unsigned long max,
-                    char *err, size_t errlen)
-{
-	unsigned long x;
-	if (conf_uint(name, v, min, max, &x, err, errlen) < 0)
-		return -1;
-	*dst = (unsigned)x;
-	return 0;
-}
-
 /* One setting by its variable name (from .env, environment or a flag). */
 static int apply(struct agent_config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(name, "AGENT_SECRET") == 0)
-		return set_str(c->secret, sizeof(c->secret), name, v, err, errlen);
+		return conf_set_str(c->secret, sizeof(c->secret), name, v, err, errlen);
 	if (strcmp(name, "AGENT_SERVER_IP") == 0)
-		return set_str(c->server, sizeof(c->server), name, v, err, errlen);
+		return conf_set_str(c->server, sizeof(c->server), name, v, err, errlen);
 	if (strcmp(name, "AGENT_PORT") == 0)
-		return set_uint(&c->port, name, v, 1, 65535, err, errlen);
+		return conf_set_uint(&c->port, name, v, 1, 65535, 1, err, errlen);
 	if (strcmp(name, "AGENT_INTERVAL") == 0)
-		return set_uint(&c->interval, name, v, 1, 86400, err, errlen);
+		return conf_set_uint(&c->interval, name, v, 1, 86400, 1, err, errlen);
 	if (strcmp(name, "AGENT_RECONNECT_DELAY") == 0)
-		return set_uint(&c->reconnect_delay, name, v, 1, 3600, err, errlen);
+		return conf_set_uint(&c->reconnect_delay, name, v, 1, 3600, 1, err, errlen);
 	if (strcmp(name, "AGENT_UDP_PORT") == 0)
-		return set_uint(&c->udp_port, name, v, 1, 65535, err, errlen);
+		return conf_set_uint(&c->udp_port, name, v, 1, 65535, 1, err, errlen);
 	if (strcmp(name, "AGENT_SPOOL") == 0)
-		return set_uint(&c->spool, name, v, 1, 1000000, err, errlen);
+		return conf_set_uint(&c->spool, name, v, 1, 1000000, 1, err, errlen);
 	if (strcmp(name, "AGENT_VERIFY_SSL") == 0) {
 		if (strcasecmp(v, "force") == 0) {
 			c->verify = VERIFY_FORCE;
@@ -78,13 +59,13 @@ static int apply(struct agent_config *c, const char *name, const char *v, char *
 	if (strcmp(name, "AGENT_ALLOW_POWER") == 0)
 		return conf_bool(name, v, &c->allow_power, err, errlen);
 	if (strcmp(name, "AGENT_CA_FILE") == 0)
-		return set_str(c->ca_file, sizeof(c->ca_file), name, v, err, errlen);
+		return conf_set_str(c->ca_file, sizeof(c->ca_file), name, v, err, errlen);
 	if (strcmp(name, "AGENT_FP_FILE") == 0)
-		return set_str(c->fp_file, sizeof(c->fp_file), name, v, err, errlen);
+		return conf_set_str(c->fp_file, sizeof(c->fp_file), name, v, err, errlen);
 	if (strcmp(name, "AGENT_NET_IGNORE") == 0)
-		return set_str(c->net_ignore, sizeof(c->net_ignore), name, v, err, errlen);
+		return conf_set_str(c->net_ignore, sizeof(c->net_ignore), name, v, err, errlen);
 	if (strcmp(name, "AGENT_ICON_FILE") == 0)
-		return set_str(c->icon_file, sizeof(c->icon_file), name, v, err, errlen);
+		return conf_set_str(c->icon_file, sizeof(c->icon_file), name, v, err, errlen);
 	return 0;
 }
 

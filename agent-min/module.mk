@@ -2,7 +2,7 @@
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/spool.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o \
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent
 
@@ -28,3 +28,12 @@ TEST_HELPERS += $(O)/tests/libmalloc_count.so
 $(O)/tests/libmalloc_count.so: tests/helpers/malloc_count.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -o $@ $<
+
+# The agent on the stub port, in a build folder of its own (the top Makefile
+# names it build/native-unsupported), so port.h and port/unsupported/ cannot
+# drift apart; tests/integration/agent_unsupported.sh runs it.
+.PHONY: agent-unsupported
+agent-unsupported:
+	$(Q)$(MAKE) --no-print-directory PORT=unsupported SAN=0 agent
+TEST_HELPERS += agent-unsupported
+INTEG_TESTS += tests/integration/agent_unsupported.sh

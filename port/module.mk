@@ -1,11 +1,16 @@
 # port/: the OS interface. PORT= picks the folder; the Linux port needs -ldl
-# for NVML (dlopen) and nothing else.
-PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+# for NVML (dlopen) and nothing else. port/posix/ (stop signal, waiting,
+# sockets) is shared by the POSIX ports.
+PORT_POSIX := $(filter linux bsd,$(PORT))
+PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/posix/*.c))
 # A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
 ifeq ($(PORT)$(STATIC),linux1)
 PORT_SRCS := $(filter-out port/linux/gpu_nvml.c,$(PORT_SRCS)) port/linux/static/gpu_nvml.c
 endif
 PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
+# What wire/conn.c needs of the port (sockets, waiting): every program that
+# links the connection layer gets these, the server included.
+PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o,$(O)/obj/port/$(PORT)/$(PORT).o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS := $(PORT_LIBS_$(PORT))

@@ -13,7 +13,9 @@
 #define PORT_ENOTAVAIL (-1) /* not on this OS or this host */
 #define PORT_EPARSE    (-2) /* source present but garbled or truncated */
 #define PORT_ENOSPC    (-3) /* caller's buffer or array too small */
-#define PORT_EIO       (-4) /* the OS call failed (errno kept by caller) */
+#define PORT_EIO       (-4) /* the OS call failed (its error number in *os_err) */
+#define PORT_EAGAIN    (-5) /* would block: wait with port_wait() and retry */
+#define PORT_ERESOLVE  (-6) /* host name or address did not resolve */
 
 #define PORT_NA UINT64_MAX
 
@@ -119,5 +121,68 @@ const char *port_gpu_backend(void);
 /* Power actions (reboot(2) as root, else the shutdown command). */
 enum port_power { PORT_POWER_REBOOT, PORT_POWER_SHUTDOWN };
 int port_power(enum port_power what, char *err, size_t errlen);
+
+/* ---- The link loop's OS calls: stop signal, waiting, sockets ----------
+ * Used by the agent's loop and wire/conn.c (the server links these too).
+ * A socket is an int >= 0; -1 is none. Calls that fail with PORT_EIO put the
+ * OS's error number in *os_err (errno, or a Winsock code): only
+ * port_strerror() reads it. */
+
+/* SIGINT and SIGTERM (Windows: console Ctrl-C and close) only set the flag
+ * that port_stop_requested() returns: the signal number, 0 while none came.
+ * Writing to a socket the peer closed is an error, never a signal. */
+void port_stop_install(void);
+int port_stop_requested(void);
+
+/* Waits until fd is ready for what events asks (PORT_WAIT_*) or timeout_ms
+ * passes (0: just look). fd < 0 only sleeps. *ready gets the ready bits, 0
+ * on timeout or when a signal cut the wait short (the caller then checks
+ * port_stop_requested()). PORT_OK or PORT_EIO. */
+#define PORT_WAIT_READ  1u
+#define PORT_WAIT_WRITE 2u
+int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int *os_err);
+
+/* A socket address with its port (IPv4 or IPv6), opaque to portable code. */
+#define PORT_ADDR_MAX 128
+struct port_addr {
+	size_t len; /* 0 = none */
+	union {
+		unsigned char b[PORT_ADDR_MAX];
+		uint64_t align;
+	} u;
+};
+/* A numeric address ("192.0.2.7", "2001:db8::7") without the resolver,
+ * which allocates. PORT_EPARSE when host is not numeric. */
+int port_addr_parse(const char *host, unsigned port, struct port_addr *a);
+/* Any host name through the system resolver (blocking; may allocate).
+ * PORT_ERESOLVE with "cannot resolve <host>: <why>" in err. */
+int port_addr_resolve(const char *host, unsigned port, struct port_addr *a, char *err, size_t errlen);
+
+/* Starts a non-blocking TCP connect: PORT_OK (connected at once),
+ * PORT_EAGAIN (in progress: wait writable, then port_sock_connected), or
+ * PORT_EIO. *fd is the socket whenever it is >= 0 (close it in every case). */
+int port_sock_connect(const struct port_addr *a, int *fd, int *os_err);
+/* After PORT_EAGAIN from port_sock_connect: PORT_OK once connected, PORT_EAGAIN
+ * while in progress, PORT_EIO when it failed (refused, unreachable...). */
+int port_sock_connected(int fd, int *os_err);
+/* A non-blocking listening TCP socket on host:port (host NULL or "": every
+ * address, IPv6 dual-stack where the host has it), address reuse on.
+ * PORT_ERESOLVE or PORT_EIO with the reason in err. */
+int port_sock_listen(const char *host, unsigned port, int backlog, int *fd, char *err, size_t errlen);
+/* One waiting connection, set up like port_sock_setup: PORT_OK, PORT_EAGAIN
+ * (none waiting, or it was aborted before we took it), PORT_EIO. */
+int port_sock_accept(int listen_fd, int *fd, int *os_err);
+/* Non-blocking, close-on-exec, no Nagle delay, no SIGPIPE: for a socket
+ * accepted elsewhere. PORT_OK or PORT_EIO. */
+int port_sock_setup(int fd, int *os_err);
+/* *n bytes moved (recv: 0 = the peer closed), or PORT_EAGAIN / PORT_EIO.
+ * Interrupted calls are retried. */
+int port_sock_recv(int fd, void *buf, size_t len, size_t *n, int *os_err);
+int port_sock_send(int fd, const void *buf, size_t len, size_t *n, int *os_err);
+/* Shuts the write side (FIN after what was sent). */
+int port_sock_shutdown(int fd, int *os_err);
+void port_sock_close(int fd);
+/* Text for an os_err from the calls above ("Connection refused"). */
+const char *port_strerror(int os_err, char *buf, size_t cap);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server/log.h"
+#include "wire/conf.h"
 #include "wire/dotenv.h"
 
 /* Every name the server reads, in --help order. */
@@ -40,26 +41,18 @@ void server_config_defaults(struct server_config *c)
 	c->store.command_ttl = (int)c->command_ttl;
 }
 
+/* The shared setters return 0 or -1; server_config_set returns 1 for a
+ * name it took. */
 static int copy_str(char *dst, size_t cap, const char *name, const char *v,
                     char *err, size_t errlen)
 {
-	size_t n = strlen(v);
-	if (n >= cap) {
-		snprintf(err, errlen, "%s: value too long (at most %zu bytes)", name, cap - 1);
-		return -1;
-	}
-	memcpy(dst, v, n + 1);
-	return 1;
+	return conf_set_str(dst, cap, name, v, err, errlen) == 0 ? 1 : -1;
 }
 
 static int set_uint(unsigned *dst, const char *name, const char *v, unsigned long min,
                     unsigned long max, unsigned long scale, char *err, size_t errlen)
 {
-	unsigned long x;
-	if (conf_uint(name, v, min, max, &x, err, errlen) != 0)
-		return -1;
-	*dst = (unsigned)(x * scale);
-	return 1;
+	return conf_set_uint(dst, name, v, min, max, scale, err, errlen) == 0 ? 1 : -1;
 }
 
 int server_config_set(struct server_config *c, const char *name, const char *v,

@@ -121,17 +121,6 @@ int store_host_json(const struct sample *s, char *buf, size_t cap)
 	struct json_w w;
 	size_t len;
 	json_init(&w, buf, cap);
-	json_obj_open(&w);
-	json_key(&w, "hostname");
-	json_str(&w, s->host.hostname);
-	json_key(&w, "os");
-	json_str(&w, s->host.os);
-	json_key(&w, "kernel");
-	json_str(&w, s->host.kernel);
-	json_key(&w, "arch");
-	json_str(&w, s->host.arch);
-	json_key(&w, "agent");
-	json_str(&w, s->host.agent);
-	json_obj_close(&w);
+	sample_host_write(&w, &s->host);
 	return json_finish(&w, &len) == JSON_OK ? 0 : STORE_EFULL;
 }

@@ -52,8 +52,7 @@ static struct {
 	unsigned port;
 	int tls, n, rate_ms, duration_s, ramp, json;
 	const char *keys_file;
-	struct sockaddr_storage sa;
-	size_t salen;
+	struct port_addr sa;
 	struct conn_tls *ctx;
 	struct ev_loop *loop;
 	struct sess *s;
@@ -370,7 +369,7 @@ static void open_one(struct sess *s)
 	ev_timer_init(&s->tick, on_tick, s);
 	s->st = S_CONNECT;
 	s->fd = -1;
-	rc = conn_connect(&s->c, G.ctx, (struct sockaddr *)&G.sa, G.salen, G.host);
+	rc = conn_connect(&s->c, G.ctx, &G.sa, G.host);
 	if (rc != CONN_OK && rc != CONN_EAGAIN) {
 		sess_fail(s, "connect");
 		return;
@@ -501,7 +500,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	srand((unsigned)getpid());
-	if (conn_resolve(G.host, G.port, &G.sa, &G.salen, err, sizeof(err)) != CONN_OK) {
+	if (conn_resolve(G.host, G.port, &G.sa, err, sizeof(err)) != CONN_OK) {
 		fprintf(stderr, "monbot-loadgen: %s\n", err);
 		return 1;
 	}

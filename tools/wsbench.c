@@ -177,15 +177,14 @@ static int listen_any(unsigned *port)
 
 static void client_connect(struct conn *c, struct conn_tls *tls, unsigned port)
 {
-	struct sockaddr_storage ss;
-	size_t sl;
+	struct port_addr ss;
 	char err[200];
 	int rc;
 
 	conn_init(c);
-	if (conn_resolve("127.0.0.1", port, &ss, &sl, err, sizeof err) != CONN_OK)
+	if (conn_resolve("127.0.0.1", port, &ss, err, sizeof err) != CONN_OK)
 		die(err, NULL, 0);
-	if ((rc = conn_connect(c, tls, (struct sockaddr *)&ss, sl, "localhost")) != CONN_OK)
+	if ((rc = conn_connect(c, tls, &ss, "localhost")) != CONN_OK)
 		die("connect", c, rc);
 	handshake(c);
 }

@@ -25,11 +25,11 @@ int main(int argc, char **argv)
 {
 	struct conn_tls *t = NULL;
 	struct conn c;
-	struct sockaddr_storage ss;
+	struct port_addr ss;
 	struct ws ws;
 	uint8_t nonce[16], fp[32], spki[32], buf[1024];
 	char req[512], key[WS_KEY_B64_LEN + 1], err[600];
-	size_t sl, n, have = 0, used;
+	size_t n, have = 0, used;
 	int rc, st;
 
 	if (argc < 2 || conn_tls_arena_init(arena, sizeof arena) != CONN_OK)
@@ -37,8 +37,8 @@ int main(int argc, char **argv)
 	if (argc > 2 && conn_tls_client_new(&t, CONN_VERIFY_PIN, NULL, err, sizeof err) != CONN_OK)
 		return 1;
 	conn_init(&c);
-	if (conn_resolve("127.0.0.1", (unsigned)atoi(argv[1]), &ss, &sl, err, sizeof err) != CONN_OK ||
-	    conn_connect(&c, t, (struct sockaddr *)&ss, sl, "localhost") != CONN_OK)
+	if (conn_resolve("127.0.0.1", (unsigned)atoi(argv[1]), &ss, err, sizeof err) != CONN_OK ||
+	    conn_connect(&c, t, &ss, "localhost") != CONN_OK)
 		return 1;
 	while (io(&c, rc = conn_handshake(&c)))
 		;

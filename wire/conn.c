@@ -1,132 +1,38 @@
 /* conn.c — the connection layer's common part: sockets (resolve, listen,
  * non-blocking connect and accept), the plain TCP transport, and the calls
  * that dispatch through a connection's function table to TCP or the TLS
- * back-end. POSIX sockets. */
+ * back-end. The socket calls are the port's (port/port.h); what the TLS
+ * back-ends call back is in conn_base.c, so they never call this file. */
 #include "wire/conn_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#ifdef MSG_NOSIGNAL
-#define SEND_FLAGS MSG_NOSIGNAL
-#else
-#define SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
-#endif
+#include "port/port.h"
 
-void conn_errf(char *err, size_t errlen, const char *fmt, ...)
+int conn_resolve(const char *host, unsigned port, struct port_addr *addr, char *err, size_t errlen)
 {
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int sock_setup(int fd)
-{
-	int one = 1, fl = fcntl(fd, F_GETFL, 0);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		return -1;
-#ifdef SO_NOSIGPIPE
-	setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-	/* small JSON messages: no Nagle delay (fails harmlessly on non-TCP) */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return 0;
-}
-
-int conn_resolve(const char *host, unsigned port, struct sockaddr_storage *sa,
-                 size_t *salen, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL;
-	char ps[8];
-	int rc;
-
 	if (!host || !*host || port == 0 || port > 65535) {
 		conn_errf(err, errlen, "bad address %s port %u", host ? host : "(null)", port);
 		return CONN_EINVAL;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(ps, sizeof ps, "%u", port);
-	rc = getaddrinfo(host, ps, &hints, &res);
-	if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
-		/* AI_ADDRCONFIG hides ::1/127.0.0.1 on hosts without that family */
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, ps, &hints, &res);
-	}
-	if (rc != 0 || !res) {
-		conn_errf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-		return CONN_ERESOLVE;
-	}
-	memcpy(sa, res->ai_addr, res->ai_addrlen);
-	*salen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return CONN_OK;
+	if (port_addr_parse(host, port, addr) == PORT_OK)
+		return CONN_OK;
+	return port_addr_resolve(host, port, addr, err, errlen) == PORT_OK ? CONN_OK : CONN_ERESOLVE;
 }
 
 int conn_listen(const char *host, unsigned port, int backlog, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char ps[8];
-	int rc, fd = -1, e = 0;
+	int fd, rc;
 
 	if (port > 65535) {
 		conn_errf(err, errlen, "bad port %u", port);
 		return CONN_EINVAL;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = (host && *host) ? AF_UNSPEC : AF_INET6;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	snprintf(ps, sizeof ps, "%u", port);
-	rc = getaddrinfo(host && *host ? host : NULL, ps, &hints, &res);
-	if (rc != 0 && !(host && *host)) {
-		hints.ai_family = AF_INET; /* no IPv6 on this host */
-		rc = getaddrinfo(NULL, ps, &hints, &res);
-	}
-	if (rc != 0) {
-		conn_errf(err, errlen, "cannot resolve %s: %s", host && *host ? host : "*", gai_strerror(rc));
-		return CONN_ERESOLVE;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		int one = 1, zero = 0;
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-		if (sock_setup(fd) == 0 && bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, backlog > 0 ? backlog : 128) == 0)
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		conn_errf(err, errlen, "cannot listen on port %u: %s", port, strerror(e));
-		return CONN_EIO;
-	}
-	return fd;
+	rc = port_sock_listen(host, port, backlog, &fd, err, errlen);
+	if (rc == PORT_OK)
+		return fd;
+	return rc == PORT_ERESOLVE ? CONN_ERESOLVE : CONN_EIO;
 }
 
 void conn_init(struct conn *c)
@@ -137,40 +43,6 @@ void conn_init(struct conn *c)
 }
 
 /* ---- plain TCP transport ---- */
-
-ssize_t conn_sock_recv(struct conn *c, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = recv(c->fd, buf, len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->want = CONN_WANT_READ;
-		return CONN_EAGAIN;
-	}
-	c->sys_errno = errno;
-	return CONN_EIO;
-}
-
-ssize_t conn_sock_send(struct conn *c, const void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = send(c->fd, buf, len, SEND_FLAGS);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->want = CONN_WANT_WRITE;
-		return CONN_EAGAIN;
-	}
-	c->sys_errno = errno;
-	return CONN_EIO;
-}
 
 static int tcp_handshake(struct conn *c)
 {
@@ -186,7 +58,7 @@ static size_t tcp_pending(const struct conn *c)
 
 static int tcp_shutdown(struct conn *c)
 {
-	return shutdown(c->fd, SHUT_WR) == 0 ? CONN_OK : CONN_EIO;
+	return conn_sock_shutdown(c);
 }
 
 static void tcp_free(struct conn *c)
@@ -225,10 +97,10 @@ static int start_transport(struct conn *c)
 	return conn_tls_session_start(c);
 }
 
-int conn_connect(struct conn *c, struct conn_tls *tls, const struct sockaddr *sa,
-                 size_t salen, const char *server_name)
+int conn_connect(struct conn *c, struct conn_tls *tls, const struct port_addr *addr,
+                 const char *server_name)
 {
-	int fd;
+	int rc;
 
 	if (c->fd >= 0 || (tls && conn_tls_is_server(tls)))
 		return CONN_EINVAL;
@@ -236,22 +108,11 @@ int conn_connect(struct conn *c, struct conn_tls *tls, const struct sockaddr *sa
 	c->server_name[0] = '\0';
 	if (server_name && strlen(server_name) < sizeof c->server_name)
 		strcpy(c->server_name, server_name);
-	fd = socket(sa->sa_family, SOCK_STREAM, 0);
-	if (fd < 0) {
-		c->sys_errno = errno;
-		return CONN_EIO;
-	}
-	c->fd = fd;
-	if (sock_setup(fd) != 0) {
-		c->sys_errno = errno;
-		return CONN_EIO;
-	}
-	if (connect(fd, sa, (socklen_t)salen) == 0)
+	rc = port_sock_connect(addr, &c->fd, &c->sys_errno);
+	if (rc == PORT_OK)
 		return start_transport(c);
-	if (errno != EINPROGRESS && errno != EINTR) {
-		c->sys_errno = errno;
+	if (rc != PORT_EAGAIN)
 		return CONN_EIO;
-	}
 	c->state = CONN_ST_CONNECTING;
 	c->want = CONN_WANT_WRITE;
 	return CONN_OK;
@@ -263,51 +124,39 @@ int conn_adopt(struct conn *c, struct conn_tls *tls, int fd)
 		return CONN_EINVAL;
 	c->fd = fd;
 	c->tls = tls;
-	if (sock_setup(fd) != 0) {
-		c->sys_errno = errno;
+	if (port_sock_setup(fd, &c->sys_errno) != PORT_OK)
 		return CONN_EIO;
-	}
 	return start_transport(c);
 }
 
 int conn_accept(struct conn *c, struct conn_tls *tls, int listen_fd)
 {
-	int fd;
+	int fd, rc;
 
 	if (c->fd >= 0 || (tls && !conn_tls_is_server(tls)))
 		return CONN_EINVAL; /* before accept(2): no connection is lost */
-
-	do
-		fd = accept(listen_fd, NULL, NULL);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) {
-			c->want = CONN_WANT_READ;
-			return CONN_EAGAIN;
-		}
-		c->sys_errno = errno;
-		return CONN_EIO;
+	rc = port_sock_accept(listen_fd, &fd, &c->sys_errno);
+	if (rc == PORT_EAGAIN) {
+		c->want = CONN_WANT_READ;
+		return CONN_EAGAIN;
 	}
-	return conn_adopt(c, tls, fd);
+	if (rc != PORT_OK)
+		return CONN_EIO;
+	c->fd = fd;
+	c->tls = tls;
+	return start_transport(c);
 }
 
 int conn_handshake(struct conn *c)
 {
 	if (c->state == CONN_ST_CONNECTING) {
-		struct pollfd p = { c->fd, POLLOUT, 0 };
-		int e = 0, rc;
-		socklen_t el = sizeof e;
-		do
-			rc = poll(&p, 1, 0);
-		while (rc < 0 && errno == EINTR);
-		if (rc == 0) {
+		int rc = port_sock_connected(c->fd, &c->sys_errno);
+		if (rc == PORT_EAGAIN) {
 			c->want = CONN_WANT_WRITE;
 			return CONN_EAGAIN;
 		}
-		if (rc < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e != 0) {
-			c->sys_errno = rc < 0 || e == 0 ? errno : e;
+		if (rc != PORT_OK)
 			return CONN_EIO;
-		}
 		rc = start_transport(c);
 		if (rc != CONN_OK)
 			return rc;
@@ -360,8 +209,7 @@ void conn_close(struct conn *c)
 {
 	if (c->ops)
 		c->ops->free(c);
-	if (c->fd >= 0)
-		close(c->fd);
+	port_sock_close(c->fd);
 	c->ops = NULL;
 	c->sess = NULL;
 	c->fd = -1;
@@ -395,7 +243,10 @@ const char *conn_strerror(const struct conn *c, int rc, char *buf, size_t len)
 		snprintf(buf, len, "would block");
 		break;
 	case CONN_EIO:
-		snprintf(buf, len, "%s", c->sys_errno ? strerror(c->sys_errno) : "connection closed");
+		if (c->sys_errno)
+			port_strerror(c->sys_errno, buf, len);
+		else
+			snprintf(buf, len, "connection closed");
 		break;
 	case CONN_ETLS:
 	case CONN_EVERIFY:
@@ -420,67 +271,4 @@ const char *conn_strerror(const struct conn *c, int rc, char *buf, size_t len)
 		break;
 	}
 	return buf;
-}
-
-int conn_write_new_file(const char *path, const void *data, size_t len, unsigned mode,
-                        char *err, size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
-	const char *p = data;
-	int rc = CONN_OK;
-
-	if (fd < 0) {
-		conn_errf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return CONN_ECONFIG;
-	}
-	/* umask may have taken bits away, never added: make the mode exact */
-	fchmod(fd, (mode_t)mode);
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-			rc = CONN_ECONFIG;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) != 0 && rc == CONN_OK) {
-		conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		rc = CONN_ECONFIG;
-	}
-	if (rc != CONN_OK)
-		unlink(path);
-	return rc;
-}
-
-int conn_cert_files(const char *cert_path, const char *key_path, int *make, char *err, size_t errlen)
-{
-	struct stat st;
-	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
-
-	*make = !have_cert && !have_key;
-	if (have_cert != have_key) {
-		conn_errf(err, errlen, "TLS: %s exists but %s does not; provide both or neither",
-		          have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
-		return CONN_ECONFIG;
-	}
-	return CONN_OK;
-}
-
-void conn_cert_name(const char *hostname, size_t max, char out[256])
-{
-	size_t n;
-
-	if (hostname && *hostname)
-		snprintf(out, 256, "%s", hostname);
-	else if (gethostname(out, 256) != 0)
-		out[0] = '\0';
-	out[255] = '\0';
-	n = strlen(out);
-	/* letters, digits, '-' and '.': usable in "CN=" and as a dNSName */
-	if (n == 0 || n >= max || strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
-		snprintf(out, 256, "localhost");
 }

@@ -15,8 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct sockaddr;
-struct sockaddr_storage;
+#include "port/port.h" /* struct port_addr */
 
 #define CONN_OK        0
 #define CONN_EAGAIN  (-1) /* would block; see conn_want() */
@@ -59,7 +58,7 @@ struct conn {
 	int fd;                     /* -1 when closed */
 	uint8_t state;              /* private */
 	uint8_t want;               /* CONN_WANT_* after the last CONN_EAGAIN */
-	int sys_errno;              /* errno of the last CONN_EIO */
+	int sys_errno;              /* OS error of the last CONN_EIO (port_strerror) */
 	int tls_code;               /* library code of the last CONN_ETLS/EVERIFY */
 	char server_name[256];      /* SNI and host name check (client) */
 };
@@ -117,10 +116,10 @@ void conn_tls_free(struct conn_tls *t);
 
 /* ---- Sockets ----------------------------------------------------------- */
 
-/* Resolves host:port (numeric or name; blocking, and getaddrinfo allocates:
- * the agent does it outside its steady state) into *sa / *salen. */
-int conn_resolve(const char *host, unsigned port, struct sockaddr_storage *sa,
-                 size_t *salen, char *err, size_t errlen);
+/* Resolves host:port into *addr: a numeric address without the resolver,
+ * a name through it (blocking, and getaddrinfo allocates: the agent does it
+ * outside its steady state). CONN_EINVAL, CONN_ERESOLVE with err. */
+int conn_resolve(const char *host, unsigned port, struct port_addr *addr, char *err, size_t errlen);
 
 /* A non-blocking listening socket on host:port (host NULL or "" = all
  * addresses, IPv6 dual-stack when available), SO_REUSEADDR, backlog.
@@ -132,11 +131,11 @@ int conn_listen(const char *host, unsigned port, int backlog, char *err, size_t 
 /* Cannot fail; makes c safe to conn_close(). */
 void conn_init(struct conn *c);
 
-/* Client: starts a non-blocking connect to sa. tls NULL = plain TCP;
+/* Client: starts a non-blocking connect to addr. tls NULL = plain TCP;
  * server_name is sent as SNI and checked in CONN_VERIFY_FORCE (NULL = none).
  * Then call conn_handshake() until it returns CONN_OK. */
-int conn_connect(struct conn *c, struct conn_tls *tls, const struct sockaddr *sa,
-                 size_t salen, const char *server_name);
+int conn_connect(struct conn *c, struct conn_tls *tls, const struct port_addr *addr,
+                 const char *server_name);
 
 /* Server: accepts one connection from listen_fd (non-blocking). Returns
  * CONN_OK (then conn_handshake() until CONN_OK), CONN_EAGAIN when none is

@@ -1,4 +1,4 @@
-/* conn_int.h — what conn.c (sockets, plain TCP) and a TLS back-end file
+/* conn_int.h — what conn.c (sockets, plain TCP), conn_base.c and a TLS back-end file
  * (conn_mbedtls.c or conn_wolfssl.c, picked by the build) share. */
 #ifndef MONBOT_CONN_INT_H
 #define MONBOT_CONN_INT_H
@@ -23,6 +23,8 @@ struct conn_ops {
  * CONN_EAGAIN, or CONN_EIO with c->sys_errno set. */
 ssize_t conn_sock_recv(struct conn *c, void *buf, size_t len);
 ssize_t conn_sock_send(struct conn *c, const void *buf, size_t len);
+/* Shuts the socket's write side: CONN_OK or CONN_EIO. */
+int conn_sock_shutdown(struct conn *c);
 
 /* Back-end: starts a TLS session on c (c->tls set; is_server from the
  * context) and sets c->ops. */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -419,7 +418,7 @@ static int m_shutdown(struct conn *c)
 	struct sess *s = c->sess;
 
 	mbedtls_ssl_close_notify(&s->ssl); /* best effort: may want write */
-	return shutdown(c->fd, SHUT_WR) == 0 ? CONN_OK : CONN_EIO;
+	return conn_sock_shutdown(c);
 }
 
 static void m_free(struct conn *c)

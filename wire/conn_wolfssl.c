@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <wolfssl/ssl.h>
@@ -444,7 +443,7 @@ static size_t w_pending(const struct conn *c)
 static int w_shutdown(struct conn *c)
 {
 	wolfSSL_shutdown(c->sess); /* best effort: sends close_notify once */
-	return shutdown(c->fd, SHUT_WR) == 0 ? CONN_OK : CONN_EIO;
+	return conn_sock_shutdown(c);
 }
 
 static void w_free(struct conn *c)

@@ -1,4 +1,4 @@
-/* dotenv.c — .env reading and writing, number and flag parsing for config. */
+/* dotenv.c — .env reading and writing; the value setters are in conf.c. */
 #include "wire/dotenv.h"
 
 #include <ctype.h>
@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static char *trim(char *s)
 {
@@ -145,45 +144,4 @@ int dotenv_save(const char *path, const char *key, const char *value, char *err,
 	rc = 0;
 done:
 	return rc;
-}
-
-int conf_uint(const char *name, const char *s, unsigned long min, unsigned long max,
-              unsigned long *out, char *err, size_t errlen)
-{
-	char *end;
-	unsigned long v;
-	if (!s || !isdigit((unsigned char)*s)) {
-		snprintf(err, errlen, "%s: '%s' is not a number", name, s ? s : "");
-		return -1;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end != '\0') {
-		snprintf(err, errlen, "%s: '%s' is not a number", name, s);
-		return -1;
-	}
-	if (v < min || v > max) {
-		snprintf(err, errlen, "%s: %lu is out of range (%lu..%lu)", name, v, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-int conf_bool(const char *name, const char *s, int *out, char *err, size_t errlen)
-{
-	static const char *const yes[] = {"1", "true", "yes", "on"};
-	static const char *const no[] = {"0", "false", "no", "off"};
-	for (size_t i = 0; s && i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "%s: '%s' is not 0 or 1", name, s ? s : "");
-	return -1;
 }

@@ -26,11 +26,4 @@ const char *dotenv_get(const struct dotenv *d, const char *key);
  * (used when a value was asked for on a terminal). */
 int dotenv_save(const char *path, const char *key, const char *value, char *err, size_t errlen);
 
-/* Parses a whole decimal number within [min, max]; on error writes
- * "<name>: ..." into err and returns -1. */
-int conf_uint(const char *name, const char *s, unsigned long min, unsigned long max,
-              unsigned long *out, char *err, size_t errlen);
-/* "0"/"1"/"true"/"false"/"yes"/"no"/"on"/"off"; -1 with err otherwise. */
-int conf_bool(const char *name, const char *s, int *out, char *err, size_t errlen);
-
 #endif

@@ -1,11 +1,13 @@
-# wire/: code both ends share (JSON writing now; RFC 6455 and TLS join it).
-WIRE_SRCS := wire/json.c wire/sample.c wire/dotenv.c
-WIRE_OBJS = $(WIRE_SRCS:%.c=$(O)/obj/%.o)
+# wire/: code both ends share: JSON writing, the metric record, .env and
+# configuration setters; RFC 6455, the connection layer and TLS are in
+# wire/ws.mk. WIRE_OBJS carries the port's socket objects conn.c calls.
+WIRE_SRCS := wire/json.c wire/sample.c wire/dotenv.c wire/conf.c
+WIRE_OBJS = $(WIRE_SRCS:%.c=$(O)/obj/%.o) $(PORT_SOCK_OBJS)
 
 UNIT_TESTS += test_json
 $(O)/tests/test_json: $(O)/obj/tests/unit/test_json.o $(O)/obj/wire/json.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 
-# RFC 6455, the connection layer and their tests (issue 3).
+# RFC 6455, the connection layer and their tests.
 include wire/ws.mk

@@ -41,6 +41,22 @@ static void num_member(struct json_w *w, const char *key, double v, int dec)
 	json_num(w, v, dec);
 }
 
+void sample_host_write(struct json_w *w, const struct sample_host *h)
+{
+	json_obj_open(w);
+	json_key(w, "hostname");
+	json_str(w, h->hostname);
+	json_key(w, "os");
+	json_str(w, h->os);
+	json_key(w, "kernel");
+	json_str(w, h->kernel);
+	json_key(w, "arch");
+	json_str(w, h->arch);
+	json_key(w, "agent");
+	json_str(w, h->agent);
+	json_obj_close(w);
+}
+
 void sample_json_members(struct json_w *w, const struct sample *s)
 {
 	if (!isnan(s->ts))
@@ -104,18 +120,7 @@ void sample_json_members(struct json_w *w, const struct sample *s)
 	}
 	if (s->has_host) {
 		json_key(w, "host");
-		json_obj_open(w);
-		json_key(w, "hostname");
-		json_str(w, s->host.hostname);
-		json_key(w, "os");
-		json_str(w, s->host.os);
-		json_key(w, "kernel");
-		json_str(w, s->host.kernel);
-		json_key(w, "arch");
-		json_str(w, s->host.arch);
-		json_key(w, "agent");
-		json_str(w, s->host.agent);
-		json_obj_close(w);
+		sample_host_write(w, &s->host);
 	}
 	if (s->oneshot) {
 		json_key(w, "oneshot");

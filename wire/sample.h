@@ -83,5 +83,9 @@ int sample_to_json(const struct sample *s, char *buf, size_t cap, size_t *len);
 /* The same into an open writer, as the members of an object the caller
  * opened (so a caller may add keys of its own). */
 void sample_json_members(struct json_w *w, const struct sample *s);
+/* The "host" object {"hostname","os","kernel","arch","agent"} as the next
+ * value of an open writer; the one place that writes it (the sample, the
+ * agent's first record after connecting, the store's host column). */
+void sample_host_write(struct json_w *w, const struct sample_host *h);
 
 #endif

@@ -3,7 +3,8 @@
 # their unit tests, test helpers, interop scripts, fuzz targets and bench.
 #
 # For programs:
-#   WIRE_OBJS            every wire object, this back-end's TLS file included
+#   WIRE_OBJS            every wire object, this back-end's TLS file included,
+#                        and the port's socket objects (PORT_SOCK_OBJS)
 #   WIRE_TLS_LIBS        TLS libraries, dynamic (the server)
 #   WIRE_TLS_ARENA_LIBS  static TLS libraries whose allocations go to the
 #                        arena of conn_tls_arena_init() (the agent); a
@@ -11,10 +12,10 @@
 #   MBEDTLS_LIBDIR       where libmbed*.a are (default: asked from $(CC))
 
 WIRE_WS_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c
-WIRE_CONN_SRCS := wire/conn.c wire/conn_$(TLS).c wire/tls_arena.c wire/tls_der.c wire/tls_pin.c
+WIRE_CONN_SRCS := wire/conn.c wire/conn_base.c wire/conn_$(TLS).c wire/tls_arena.c wire/tls_der.c wire/tls_pin.c
 WIRE_SRCS += $(WIRE_WS_SRCS) $(WIRE_CONN_SRCS)
 WIRE_WS_OBJS = $(WIRE_WS_SRCS:%.c=$(O)/obj/%.o)
-WIRE_CONN_OBJS = $(WIRE_CONN_SRCS:%.c=$(O)/obj/%.o)
+WIRE_CONN_OBJS = $(WIRE_CONN_SRCS:%.c=$(O)/obj/%.o) $(PORT_SOCK_OBJS)
 
 OBJCOPY ?= $(CROSS_COMPILE)objcopy
 MBEDTLS_LIBDIR ?= $(patsubst %/,%,$(dir $(shell $(CC) -print-file-name=libmbedcrypto.a)))

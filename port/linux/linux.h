@@ -1,5 +1,5 @@
 /* linux.h — private to port/linux: state found at start-up and the file
- * helpers the GPU back-ends share. */
+ * helpers the readers and the GPU back-ends share. */
 #ifndef MONBOT_PORT_LINUX_H
 #define MONBOT_PORT_LINUX_H
 
@@ -33,6 +33,14 @@ int lx_read_i64(const char *abs, int64_t *out);
 int lx_parse_u64(const char *s, uint64_t *out);
 int lx_dir_each(const char *abs, int (*fn)(const char *name, void *arg), void *arg);
 int lx_parse_pid_stat(const char *buf, struct port_proc *pp, uint64_t page_size);
+/* Reads a decimal field at *p (leading blanks skipped) and moves *p past it. */
+int lx_field_u64(const char **p, uint64_t *out);
+int lx_field_decimal(const char **p, double *out);
+
+/* Found once by port_init (sensors.c, cpu_mem.c, disk.c). */
+void lx_temp_find(void);
+void lx_cgroup_find(void);
+void lx_fstypes_read(void);
 
 /* GPU back-ends (gpu_nvml.c, gpu_smi.c, gpu_amd.c). */
 void lx_gpu_init(void);

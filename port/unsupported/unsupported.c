@@ -3,6 +3,7 @@
  * ISO C only. */
 #include "port/port.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,4 +55,73 @@ int port_power(enum port_power what, char *err, size_t errlen)
 	(void)what;
 	snprintf(err, errlen, "power actions are not available on this OS");
 	return PORT_ENOTAVAIL;
+}
+
+/* The link loop: ISO C has signal() but no sockets and no way to wait on
+ * one, so the agent runs, samples nothing and never connects. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+void port_stop_install(void)
+{
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+}
+
+int port_stop_requested(void) { return (int)stop_signal; }
+
+int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int *os_err)
+{
+	(void)events;
+	(void)os_err;
+	*ready = 0;
+	if (fd >= 0)
+		return PORT_ENOTAVAIL;
+	port_sleep_ms(timeout_ms);
+	return PORT_OK;
+}
+
+int port_addr_parse(const char *host, unsigned port, struct port_addr *a)
+{
+	(void)host;
+	(void)port;
+	memset(a, 0, sizeof(*a));
+	return PORT_EPARSE;
+}
+
+int port_addr_resolve(const char *host, unsigned port, struct port_addr *a, char *err, size_t errlen)
+{
+	(void)port;
+	memset(a, 0, sizeof(*a));
+	snprintf(err, errlen, "cannot resolve %s: no network on this OS port", host);
+	return PORT_ERESOLVE;
+}
+
+int port_sock_connect(const struct port_addr *a, int *fd, int *os_err) { (void)a; *fd = -1; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_connected(int fd, int *os_err) { (void)fd; *os_err = 0; return PORT_ENOTAVAIL; }
+
+int port_sock_listen(const char *host, unsigned port, int backlog, int *fd, char *err, size_t errlen)
+{
+	(void)host;
+	(void)backlog;
+	*fd = -1;
+	snprintf(err, errlen, "cannot listen on port %u: no network on this OS port", port);
+	return PORT_ENOTAVAIL;
+}
+
+int port_sock_accept(int lfd, int *fd, int *os_err) { (void)lfd; *fd = -1; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_setup(int fd, int *os_err) { (void)fd; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_recv(int fd, void *b, size_t len, size_t *n, int *os_err) { (void)fd; (void)b; (void)len; *n = 0; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_send(int fd, const void *b, size_t len, size_t *n, int *os_err) { (void)fd; (void)b; (void)len; *n = 0; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_shutdown(int fd, int *os_err) { (void)fd; *os_err = 0; return PORT_ENOTAVAIL; }
+void port_sock_close(int fd) { (void)fd; }
+
+const char *port_strerror(int os_err, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "not available on this OS port (%d)", os_err);
+	return buf;
 }

@@ -496,14 +496,13 @@ int main(int argc, char **argv)
 		conn_tls_free(ctx);
 		return rc;
 	} else {
-		struct sockaddr_storage ss;
-		size_t sl;
+		struct port_addr ss;
 		int rc;
-		if (conn_resolve(p.host, p.port, &ss, &sl, err, sizeof err) != CONN_OK) {
+		if (conn_resolve(p.host, p.port, &ss, err, sizeof err) != CONN_OK) {
 			say("resolve-error %s", err);
 			return 1;
 		}
-		if ((rc = conn_connect(&p.c, ctx, (struct sockaddr *)&ss, sl, name ? name : p.host)) != CONN_OK) {
+		if ((rc = conn_connect(&p.c, ctx, &ss, name ? name : p.host)) != CONN_OK) {
 			say("connect-error %s", conn_strerror(&p.c, rc, err, sizeof err));
 			return 1;
 		}

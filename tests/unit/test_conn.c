@@ -68,15 +68,9 @@ static int listen_local(unsigned *port)
 	return fd;
 }
 
-static void local_addr(unsigned port, struct sockaddr_storage *ss, size_t *len)
+static void local_addr(unsigned port, struct port_addr *a)
 {
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*len = sizeof *a;
+	assert_int_equal(port_addr_parse("127.0.0.1", port, a), PORT_OK);
 }
 
 static void wait_for(struct conn *a, int arc, struct conn *b, int brc)
@@ -98,13 +92,12 @@ static void connect_accept(struct conn *cl, struct conn_tls *ct, struct conn *sv
 {
 	unsigned port;
 	int lfd = listen_local(&port);
-	struct sockaddr_storage ss;
-	size_t sl;
+	struct port_addr ss;
 
 	conn_init(cl);
 	conn_init(sv);
-	local_addr(port, &ss, &sl);
-	assert_int_equal(conn_connect(cl, ct, (struct sockaddr *)&ss, sl, name), CONN_OK);
+	local_addr(port, &ss);
+	assert_int_equal(conn_connect(cl, ct, &ss, name), CONN_OK);
 	for (int i = 0; i < 100; i++) {
 		int r = conn_accept(sv, stc, lfd);
 		if (r == CONN_OK)
@@ -227,15 +220,14 @@ static void test_connect_refused(void **st)
 	struct conn c;
 	unsigned port;
 	int lfd = listen_local(&port), rc = CONN_EAGAIN;
-	struct sockaddr_storage ss;
-	size_t sl;
+	struct port_addr ss;
 	char eb[100];
 
 	(void)st;
 	close(lfd); /* nobody listens there now */
-	local_addr(port, &ss, &sl);
+	local_addr(port, &ss);
 	conn_init(&c);
-	rc = conn_connect(&c, NULL, (struct sockaddr *)&ss, sl, NULL);
+	rc = conn_connect(&c, NULL, &ss, NULL);
 	for (int i = 0; i < 100 && (rc == CONN_OK || rc == CONN_EAGAIN); i++) {
 		rc = conn_handshake(&c);
 		if (rc == CONN_EAGAIN)
@@ -249,18 +241,18 @@ static void test_connect_refused(void **st)
 
 static void test_resolve(void **st)
 {
-	struct sockaddr_storage ss;
-	size_t sl;
+	struct port_addr ss;
 	char err[200];
 
 	(void)st;
-	assert_int_equal(conn_resolve("127.0.0.1", 8000, &ss, &sl, err, sizeof err), CONN_OK);
-	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8000);
-	assert_int_equal(conn_resolve("localhost", 1, &ss, &sl, err, sizeof err), CONN_OK);
-	assert_int_equal(conn_resolve("no-such-host.invalid", 80, &ss, &sl, err, sizeof err), CONN_ERESOLVE);
+	assert_int_equal(conn_resolve("127.0.0.1", 8000, &ss, err, sizeof err), CONN_OK);
+	assert_int_equal(ss.len, sizeof(struct sockaddr_in));
+	assert_int_equal(((struct sockaddr_in *)(void *)ss.u.b)->sin_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)(void *)ss.u.b)->sin_port), 8000);
+	assert_int_equal(conn_resolve("localhost", 1, &ss, err, sizeof err), CONN_OK);
+	assert_int_equal(conn_resolve("no-such-host.invalid", 80, &ss, err, sizeof err), CONN_ERESOLVE);
 	assert_non_null(strstr(err, "no-such-host.invalid"));
-	assert_int_equal(conn_resolve("h", 0, &ss, &sl, err, sizeof err), CONN_EINVAL);
+	assert_int_equal(conn_resolve("h", 0, &ss, err, sizeof err), CONN_EINVAL);
 }
 
 static void test_generated_cert(void **st)
@@ -524,13 +516,12 @@ static void test_arena(void **st)
 	/* an arena too small fails cleanly */
 	assert_int_equal(conn_tls_arena_init(small, sizeof small), CONN_OK);
 	if (conn_tls_client_new(&cctx, CONN_VERIFY_PIN, NULL, err, sizeof err) == CONN_OK) {
-		struct sockaddr_storage ss;
-		size_t sl;
+		struct port_addr ss;
 		unsigned port;
 		int lfd = listen_local(&port), rc;
-		local_addr(port, &ss, &sl);
+		local_addr(port, &ss);
 		conn_init(&c);
-		rc = conn_connect(&c, cctx, (struct sockaddr *)&ss, sl, "localhost");
+		rc = conn_connect(&c, cctx, &ss, "localhost");
 		for (int i = 0; i < 100 && (rc == CONN_OK || rc == CONN_EAGAIN); i++) {
 			rc = conn_handshake(&c);
 			if (rc == CONN_EAGAIN)

@@ -1,11 +1,12 @@
 /* unsupported.c — port.h for an OS without a port: every reading is "not
- * available", so portable code links and runs on any target. Clocks use
- * ISO C only. */
+ * available", so portable code links and runs on any target. Clocks and
+ * sleeping use ISO C11 only (timespec_get, thrd_sleep): no busy wait. */
 #include "port/port.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <threads.h>
 #include <time.h>
 
 int port_init(const char *root) { (void)root; return PORT_OK; }
@@ -13,9 +14,20 @@ void port_fini(void) {}
 const char *port_root(void) { return ""; }
 const char *port_name(void) { return "unsupported"; }
 
+/* TIME_UTC is the only base ISO C names: a wall clock stepped backwards
+ * shows here as time standing still, never as time going back. */
+static uint64_t mono_last;
+
 uint64_t port_mono_ms(void)
 {
-	return (uint64_t)clock() * 1000u / CLOCKS_PER_SEC;
+	struct timespec ts;
+	uint64_t now;
+	if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
+		return mono_last;
+	now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (now > mono_last)
+		mono_last = now;
+	return mono_last;
 }
 
 int64_t port_wall_ms(void)
@@ -25,9 +37,8 @@ int64_t port_wall_ms(void)
 
 void port_sleep_ms(unsigned ms)
 {
-	uint64_t end = port_mono_ms() + ms;
-	while (port_mono_ms() < end)
-		;
+	struct timespec d = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+	thrd_sleep(&d, NULL);
 }
 
 int port_cpu_read(struct port_cpu *c) { (void)c; return PORT_ENOTAVAIL; }

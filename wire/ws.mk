@@ -61,38 +61,12 @@ $(O)/tests/ws_peer: $(O)/obj/tests/integration/wire_ws_peer.o $(WIRE_CONN_OBJS) 
 INTEG_TESTS += tests/integration/wire_interop.sh tests/integration/wire_pinning.sh \
                tests/integration/wire_wolfssl.sh
 
-# ---- fuzzing (clang libFuzzer) ----
-# Each target links the codec sources directly; 'make fuzz' runs each for
-# FUZZ_SECONDS on its corpus in tests/fuzz/<name>/corpus and saves crash
-# inputs to tests/fuzz/<name>/crashes; test_replay_<name> runs both in
-# 'make test'.
-WIRE_FUZZ := fuzz_ws_frame fuzz_ws_http fuzz_tls_pin
-FUZZ_SECONDS ?= 60
-FUZZ_TARGETS += $(WIRE_FUZZ:%=$(O)/fuzz/%)
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -std=c11 -D_GNU_SOURCE
+# ---- fuzzing (tests/fuzz/module.mk has the rules and the layout) ----
+# The codec sources linked directly; the replay links the same objects.
 WIRE_FUZZ_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c wire/tls_pin.c wire/tls_der.c
-$(O)/fuzz/%: tests/fuzz/%.c $(WIRE_FUZZ_SRCS)
-	@mkdir -p $(dir $@)
-	$(call say,CLANG,$@)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(WIRE_FUZZ_SRCS)
-
-.PHONY: wire-fuzz
-fuzz: wire-fuzz
-wire-fuzz: $(WIRE_FUZZ:%=$(O)/fuzz/%)
-	$(Q)for t in $(WIRE_FUZZ); do \
-		mkdir -p tests/fuzz/$$t/corpus tests/fuzz/$$t/crashes $(O)/fuzz/$$t.work; \
-		echo "== $$t ($(FUZZ_SECONDS) s)"; \
-		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=tests/fuzz/$$t/crashes/ $(O)/fuzz/$$t.work tests/fuzz/$$t/corpus \
-			2>&1 | grep -E '^(#[0-9]+ +DONE|stat::|==|SUMMARY|.*ERROR)' ; \
-	done
-
-# The replay: each target's LLVMFuzzerTestOneInput under gcc with a small
-# main over its corpus and crash inputs.
-UNIT_TESTS += $(WIRE_FUZZ:fuzz_%=test_replay_%)
-.SECONDARY: $(WIRE_FUZZ:%=$(O)/obj/tests/fuzz/%.o) $(O)/obj/tests/fuzz/replay.o
-$(O)/tests/test_replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(WIRE_WS_OBJS) $(O)/obj/wire/tls_pin.o $(O)/obj/wire/tls_der.o
-	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+FUZZ_NAMES += fuzz_ws_frame fuzz_ws_http fuzz_tls_pin
+$(foreach t,fuzz_ws_frame fuzz_ws_http fuzz_tls_pin,$(eval FUZZ_SRCS_$(t) := $(WIRE_FUZZ_SRCS)))
+$(foreach t,fuzz_ws_frame fuzz_ws_http fuzz_tls_pin,$(eval FUZZ_OBJS_$(t) = $$(WIRE_WS_OBJS) $$(O)/obj/wire/tls_pin.o $$(O)/obj/wire/tls_der.o))
 
 # ---- benchmarks ----
 # wsbench: loopback messages/s, MB/s, TLS handshakes/s, the client's arena

@@ -47,37 +47,15 @@ $(O)/tests/test_chart_plot: $(O)/obj/tests/unit/test_chart_plot.o $(CHART_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CHART_LIBS) -lcmocka
 
-INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh \
-               tests/integration/chart_fuzz_replay.sh
+INTEG_TESTS += tests/integration/chart_cli.sh tests/integration/chart_golden.sh
 
-# Fuzzing the /plot parser and the title text (`make fuzz`, clang's
-# libFuzzer, which instruments the sources themselves, so it compiles them
-# rather than linking the gcc-built archive); the corpus is replayed by a
-# plain build in `make test`.
-CHART_FUZZ := $(O)/fuzz/fuzz_chart
-FUZZ_TARGETS += $(CHART_FUZZ)
-FUZZ_SECONDS ?= 60
-.PHONY: chart-fuzz
-fuzz: chart-fuzz
-# Runs it on its corpus (new inputs go to a work folder); a crash input is
-# saved beside the seeds, where the replay (chart_fuzz_replay.sh) picks it up.
-chart-fuzz: $(CHART_FUZZ)
-	$(Q)mkdir -p $(O)/fuzz/fuzz_chart.work tests/fuzz/corpus/chart
-	@echo "== fuzz_chart ($(FUZZ_SECONDS) s)"
-	$(Q)$(CHART_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=tests/fuzz/corpus/chart/crash- $(O)/fuzz/fuzz_chart.work tests/fuzz/corpus/chart \
-		2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|==|SUMMARY|.*ERROR)'
-$(CHART_FUZZ): tests/fuzz/fuzz_chart.c $(CHART_SRCS) $(CHART_FONT_C)
-	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -I. -std=c11 \
-		-D_DEFAULT_SOURCE -D_GNU_SOURCE -o $@ $^ -lpthread -lm
-TEST_HELPERS += $(O)/tests/fuzz_chart_replay
-$(O)/obj/tests/fuzz/fuzz_chart_replay.o: tests/fuzz/fuzz_chart.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -DFUZZ_REPLAY -c -o $@ $<
-$(O)/tests/fuzz_chart_replay: $(O)/obj/tests/fuzz/fuzz_chart_replay.o $(CHART_LIB)
-	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CHART_LIBS)
+# Fuzzing the /plot parser and the title text (tests/fuzz/module.mk): clang
+# instruments the sources themselves, so it compiles them rather than
+# linking the gcc-built archive; the replay links the archive.
+FUZZ_NAMES += fuzz_chart
+FUZZ_SRCS_fuzz_chart = $(CHART_SRCS) $(CHART_FONT_C)
+FUZZ_OBJS_fuzz_chart = $(CHART_LIB)
+FUZZ_LIBS_fuzz_chart := -lpthread -lm
 
 # Bench: render+encode time and PNG size per kind and range.
 CHART_BENCH := $(O)/tests/chart_bench

@@ -1,9 +1,9 @@
 /* Fuzz target for the chart module's parsers: the input is a /plot command
  * line (split on spaces, as Telegram's arguments arrive) and, after a
  * newline, a host name rendered into the title (any bytes: UTF-8 decoding,
- * missing glyphs, ellipsis). Built with libFuzzer by `make fuzz`; with
- * -DFUZZ_REPLAY it is a plain program that runs the files given to it, so the
- * corpus in tests/fuzz/corpus/chart is replayed by `make test`. */
+ * missing glyphs, ellipsis). Built with libFuzzer by `make fuzz`; its kept
+ * inputs (tests/fuzz/fuzz_chart/) are replayed by `make test`
+ * (tests/fuzz/module.mk). */
 #include "server/chart/chart.h"
 
 #include <math.h>
@@ -56,24 +56,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chart_result_free(&r);
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	int n = 0;
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (!f) {
-			printf("not ok %d - %s (cannot open)\n", ++n, argv[i]);
-			continue;
-		}
-		static uint8_t b[4096];
-		size_t len = fread(b, 1, sizeof(b), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(b, len);
-		printf("ok %d - replay %s\n", ++n, argv[i]);
-	}
-	printf("1..%d\n", n);
-	return 0;
-}
-#endif

@@ -13,7 +13,7 @@
 #include "server/agent.h"
 #include "server/config.h"
 #include "server/ev.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 struct conn_tls;
 struct client;

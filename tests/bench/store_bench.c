@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 
 #define AGENTS 1000
 #define ROUNDS 60

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/db_backend.h"
-#include "server/store.h"
+#include "server/store/db_backend.h"
+#include "server/store/store.h"
 
 extern char **environ;
 

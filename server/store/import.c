@@ -3,7 +3,7 @@
  * Python's json.dumps, so non-ASCII arrives as \uXXXX escapes), or the older
  * layout of tables secrets/active/alerts/alert_last. Runs inside a
  * transaction the caller owns; rows already present are left alone. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <math.h>

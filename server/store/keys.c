@@ -1,7 +1,7 @@
 /* store_keys.c — keys (agents, owners, names unique per owner, the active
  * key per chat), alerts and the small meta values, over store.c's
  * statements. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* store_cmd.c — the command queue: queued while the agent is away, handed
  * out once, reboot/shutdown expiring after COMMAND_TTL and reported once,
  * every command recorded with who asked, when, and the answer. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

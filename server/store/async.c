@@ -3,7 +3,7 @@
  * samples while the database is away (bounded), batched transactions, and
  * completions handed back through an eventfd. The loop never waits on it
  * except in store_async_stop. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/db_backend.h"
-#include "server/store.h"
+#include "server/store/db_backend.h"
+#include "server/store/store.h"
 
 /* Fixed statements (SQL text in store.c). */
 enum store_stmt {

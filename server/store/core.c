@@ -3,7 +3,7 @@
  * retention, range reads, keys, alerts, command queue, meta values. Every
  * statement is prepared; SQL text is built only from the constant column
  * tables below, never from caller text. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* store_cmd.c — the command queue: queued while the agent is away, handed
+/* cmd.c — the command queue: queued while the agent is away, handed
  * out once, reboot/shutdown expiring after COMMAND_TTL and reported once,
  * every command recorded with who asked, when, and the answer. */
 #include "server/store/store_int.h"

@@ -1,4 +1,4 @@
-/* store_import.c — the one-time import of the original's state: its `state`
+/* import.c — the one-time import of the original's state: its `state`
  * row of JSON ({"secrets", "active", "alerts", "alert_last"}, written by
  * Python's json.dumps, so non-ASCII arrives as \uXXXX escapes), or the older
  * layout of tables secrets/active/alerts/alert_last. Runs inside a
@@ -219,30 +219,14 @@ static int jint(const struct jdoc *d, int i, int64_t *out)
 
 /* ---- writing ------------------------------------------------------------------- */
 
-static int one_int(struct store *st, int id, const char *secret, int64_t *out)
-{
-	struct db_stmt *s = store_stmt(st, id);
-	int rc;
-	*out = 0;
-	if (!s)
-		return st->c ? STORE_EDB : STORE_EDOWN;
-	store_bind_text(st, s, 0, secret);
-	rc = store_next(st, s, "import");
-	if (rc == 1) {
-		*out = st->ops->col_null(s, 0) ? 0 : st->ops->col_int(s, 0);
-		st->ops->reset(s);
-		rc = 0;
-	}
-	return rc;
-}
-
 /* 1 new, 0 was there. created = its first sample if it has metrics. */
 static int imp_key(struct store *st, const char *secret, const char *nickname, int64_t now)
 {
 	struct db_stmt *s;
 	int64_t first, last;
 	int rc;
-	if ((rc = one_int(st, ST_FIRST_TS, secret, &first)) || (rc = one_int(st, ST_NEWEST, secret, &last)))
+	if ((rc = store_one_int(st, ST_FIRST_TS, secret, &first, "import")) ||
+	    (rc = store_one_int(st, ST_NEWEST, secret, &last, "import")))
 		return rc;
 	if (!(s = store_stmt(st, ST_KEY_IMPORT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
@@ -615,4 +599,21 @@ out:
 		free(lasts[i].k);
 	free(lasts);
 	return rc < 0 ? rc : imported;
+}
+
+int store_import_json(struct store *st, const char *json, size_t len, int64_t now)
+{
+	int rc;
+	NEED_CONN(st);
+	if ((rc = store_begin(st)) != 0)
+		return rc;
+	rc = store_import_state_tx(st, json, len, now);
+	if (rc >= 0) {
+		int c = store_commit(st);
+		if (c != 0)
+			rc = c;
+	} else {
+		store_rollback(st);
+	}
+	return rc;
 }

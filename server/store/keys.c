@@ -1,5 +1,5 @@
-/* store_keys.c — keys (agents, owners, names unique per owner, the active
- * key per chat), alerts and the small meta values, over store.c's
+/* keys.c — keys (agents, owners, names unique per owner, the active
+ * key per chat), alerts and the small meta values, over core.c's
  * statements. */
 #include "server/store/store_int.h"
 
@@ -714,3 +714,19 @@ int store_meta_set(struct store *st, const char *key, const char *value)
 	return store_exec_stmt(st, s, "meta set");
 }
 
+int store_meta_get_int(struct store *st, const char *key, int64_t *out)
+{
+	char buf[32];
+	int rc = store_meta_get(st, key, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	*out = strtoll(buf, NULL, 10);
+	return 0;
+}
+
+int store_meta_set_int(struct store *st, const char *key, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return store_meta_set(st, key, buf);
+}

@@ -2,9 +2,10 @@
 # database thread, key CLI) and its tests. Read after server/module.mk, whose
 # server link names $$(STORE_OBJS) and takes $(STORE_LIBS) in its recipe.
 
-STORE_SRCS := server/store/core.c server/store/keys.c server/store/cmd.c server/store/async.c \
-              server/store/import.c server/store/sample.c server/store/db_sqlite.c server/store/db_mysql.c \
-              server/store/keycli.c
+STORE_SRCS := server/store/config.c server/store/sql.c server/store/tables.c server/store/core.c \
+              server/store/keys.c server/store/cmd.c server/store/read.c server/store/insert.c \
+              server/store/rollup.c server/store/import.c server/store/schema.c server/store/async.c \
+              server/store/sample.c server/store/db_sqlite.c server/store/db_mysql.c server/store/keycli.c
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/obj/%.o)
 
 # MariaDB's libmysqlclient-compatible client; its headers as system headers so

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
 #include "wire/json.h"
 
 static int parse_i64(const char *s, int64_t *out)

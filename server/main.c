@@ -19,6 +19,7 @@
 #include "server/metrics.h"
 #include "server/session.h"
 #include "server/store/store.h"
+#include "server/store/store_async.h"
 #include "server/udpecho.h"
 #include "wire/conn.h"
 #include "wire/dotenv.h"

@@ -21,6 +21,8 @@
 #include "server/http_buf.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/store/store_async.h"
+#include "server/store/store_keys.h"
 #include "wire/conn.h"
 #include "wire/json.h"
 #include "wire/jsonr.h"

@@ -19,6 +19,7 @@
 #endif
 #if CHART_WITH_STORE
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
 #include "wire/dotenv.h"
 #include <unistd.h>
 #endif

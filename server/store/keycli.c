@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
 
 static void usage(FILE *f)
 {

@@ -13,6 +13,8 @@
 
 #include "server/store/db_backend.h"
 #include "server/store/store.h"
+#include "server/store/store_async.h"
+#include "server/store/store_keys.h"
 
 /* Rows per multi-row INSERT, largest first (MySQL allows 65535 parameters,
  * SQLite 32766; a row has STORE_INS_PARAMS). */

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
+#include "server/store/store_async.h"
 
 #define AGENTS 1000
 #define ROUNDS 60

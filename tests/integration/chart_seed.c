@@ -3,6 +3,7 @@
  * its rollups folded, so `monbot-chart --key` can be tested end to end.
  * Usage: chart_seed DB_PATH KEY_NAME FILE.csv   (prints the new secret) */
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -19,6 +19,8 @@
 
 #include "server/store/db_backend.h"
 #include "server/store/store.h"
+#include "server/store/store_keys.h"
+#include "server/store/store_async.h"
 
 extern char **environ;
 

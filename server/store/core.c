@@ -26,7 +26,7 @@ void store_log(struct store *st, int level, const char *fmt, ...)
 
 void store_stmts_drop(struct store *st)
 {
-	for (int i = 0; i < ST__COUNT; i++) {
+	for (int i = 0; i < STORE_ST__COUNT; i++) {
 		if (st->stmt[i])
 			st->ops->finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
@@ -60,7 +60,7 @@ int store_dbfail(struct store *st, int dbrc, const char *what)
 
 struct db_stmt *store_stmt(struct store *st, int id)
 {
-	if (!st->c || id < 0 || id >= ST__COUNT)
+	if (!st->c || id < 0 || id >= STORE_ST__COUNT)
 		return NULL;
 	if (!st->stmt[id]) {
 		char *sql = store_sql_text(st->ops->dialect, id);
@@ -236,7 +236,7 @@ int store_query_exists(struct store *st, int id, const char *a, const char *b)
 
 int store_table_exists(struct store *st, const char *table)
 {
-	return store_query_exists(st, ST_TABLE_EXISTS, table, NULL);
+	return store_query_exists(st, STORE_ST_TABLE_EXISTS, table, NULL);
 }
 
 int store_one_int(struct store *st, int id, const char *secret, int64_t *out, const char *what)
@@ -244,8 +244,8 @@ int store_one_int(struct store *st, int id, const char *secret, int64_t *out, co
 	struct db_stmt *s;
 	int rc;
 	*out = 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, id);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, id);
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, what);
 	if (rc == 1) {

@@ -119,10 +119,10 @@ static int imp_key(struct store *st, const char *secret, const char *nickname, i
 	struct db_stmt *s;
 	int64_t first, last;
 	int rc;
-	if ((rc = store_one_int(st, ST_FIRST_TS, secret, &first, "import")) ||
-	    (rc = store_one_int(st, ST_NEWEST, secret, &last, "import")))
+	if ((rc = store_one_int(st, STORE_ST_FIRST_TS, secret, &first, "import")) ||
+	    (rc = store_one_int(st, STORE_ST_NEWEST, secret, &last, "import")))
 		return rc;
-	if (!(s = store_stmt(st, ST_KEY_IMPORT)))
+	if (!(s = store_stmt(st, STORE_ST_KEY_IMPORT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	store_bind_text(st, s, 0, secret);
 	if (nickname && store_text_ok(nickname, STORE_NAME_MAX))
@@ -138,7 +138,7 @@ static int imp_key(struct store *st, const char *secret, const char *nickname, i
 
 static int imp_owner(struct store *st, const char *secret, int64_t uid, int64_t added)
 {
-	struct db_stmt *s = store_stmt(st, ST_OWNER_ADD);
+	struct db_stmt *s = store_stmt(st, STORE_ST_OWNER_ADD);
 	if (uid <= 0)
 		return 0;
 	if (!s)
@@ -157,7 +157,7 @@ static int imp_cmd(struct store *st, const char *secret, const char *cmd, int64_
 	int ttl;
 	if (!store_text_ok(cmd, STORE_CMD_MAX))
 		return 0;
-	if (!(s = store_stmt(st, ST_CMD_INSERT)))
+	if (!(s = store_stmt(st, STORE_ST_CMD_INSERT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	ttl = store_cmd_ttl(cmd, st->cfg.command_ttl);
 	store_bind_text(st, s, 0, secret);
@@ -177,7 +177,7 @@ static int key_there(struct store *st, const char *secret)
 	int rc;
 	if (!store_secret_ok(secret))
 		return 0;
-	if (!(s = store_stmt(st, ST_KEY_EXISTS)))
+	if (!(s = store_stmt(st, STORE_ST_KEY_EXISTS)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "import");
@@ -226,7 +226,7 @@ static int imp_alert(struct store *st, int64_t uid, const char *secret, const ch
 		return 0;
 	if ((rc = key_there(st, secret)) <= 0)
 		return rc;
-	if (!(s = store_stmt(st, ST_ALERT_IMPORT)))
+	if (!(s = store_stmt(st, STORE_ST_ALERT_IMPORT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	st->ops->bind_int(s, 0, uid);
 	store_bind_text(st, s, 1, secret);
@@ -386,7 +386,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 	int rc, imported = 0;
 	/* alert_last first: {"uid:secret:metric": ts} */
 	if ((rc = store_table_exists(st, "alert_last")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ALERT_LAST)))
+		if (!(s = store_stmt(st, STORE_ST_OLD_ALERT_LAST)))
 			return st->c ? STORE_EDB : STORE_EDOWN;
 		while ((rc = store_next(st, s, "old alert_last")) == 1) {
 			const char *k = st->ops->col_text(s, 0, NULL);
@@ -413,7 +413,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 	}
 	if (rc < 0)
 		goto out;
-	if (!(s = store_stmt(st, ST_OLD_SECRETS))) {
+	if (!(s = store_stmt(st, STORE_ST_OLD_SECRETS))) {
 		rc = st->c ? STORE_EDB : STORE_EDOWN;
 		goto out;
 	}
@@ -453,7 +453,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 		}
 	}
 	if (rc == 0 && (rc = store_table_exists(st, "active")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ACTIVE))) {
+		if (!(s = store_stmt(st, STORE_ST_OLD_ACTIVE))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -473,7 +473,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 		}
 	}
 	if (rc == 0 && (rc = store_table_exists(st, "alerts")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ALERTS))) {
+		if (!(s = store_stmt(st, STORE_ST_OLD_ALERTS))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -508,7 +508,7 @@ out:
 int store_import_json(struct store *st, const char *json, size_t len, int64_t now)
 {
 	int rc;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	rc = store_import_state_tx(st, json, len, now);

@@ -33,7 +33,7 @@ static int secret_known(struct store *st, const char *secret, int64_t now, struc
 		return STORE_ENOMEM;
 	if (a->known && now - a->checked < 300)
 		return 1;
-	GET_STMT(s, st, ST_KEY_EXISTS);
+	STORE_GET_STMT(s, st, STORE_ST_KEY_EXISTS);
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "key lookup");
 	if (rc < 0)
@@ -57,7 +57,7 @@ static int64_t insert_rows(struct store *st, const struct store_row *rows, const
 		int rc;
 		while (k < STORE_INS_NSIZES - 1 && (size_t)ins_sizes[k] > n - i)
 			k++;
-		if (!(s = store_stmt(st, ST_INS_BASE + k)))
+		if (!(s = store_stmt(st, STORE_ST_INS_BASE + k)))
 			return st->c ? STORE_EDB : STORE_EDOWN;
 		for (int r = 0; r < ins_sizes[k]; r++)
 			bind_row(st, s, r * STORE_INS_PARAMS, &rows[idx[i + r]]);
@@ -115,7 +115,7 @@ static int insert_side(struct store *st, const struct store_row *rows, const siz
 		int k = 0;
 		while (k < STORE_INS_NSIZES - 1 && (size_t)ins_sizes[k] > x->npend - i)
 			k++;
-		GET_STMT(s, st, ST_DIRTY_BASE + k);
+		STORE_GET_STMT(s, st, STORE_ST_DIRTY_BASE + k);
 		for (int j = 0; j < ins_sizes[k]; j++) {
 			store_bind_text(st, s, 2 * j, x->pend[i + (size_t)j]->secret);
 			st->ops->bind_int(s, 2 * j + 1, x->pend[i + (size_t)j]->bucket);
@@ -130,7 +130,7 @@ static int insert_side(struct store *st, const struct store_row *rows, const siz
 			a->seen = a->batch_max - (int64_t)(store_hash_str(a->secret, STORE_HASH_SEED) % SEEN_EVERY);
 		if (a->batch_max < a->seen + SEEN_EVERY)
 			continue;
-		GET_STMT(s, st, ST_SEEN);
+		STORE_GET_STMT(s, st, STORE_ST_SEEN);
 		st->ops->bind_int(s, 0, a->batch_max);
 		store_bind_text(st, s, 1, a->secret);
 		st->ops->bind_int(s, 2, a->batch_max);

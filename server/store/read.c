@@ -16,8 +16,8 @@ int store_latest(struct store *st, const char *secret, struct store_sample *out)
 	store_row_clear(&out->row);
 	if (!store_secret_ok(secret))
 		return STORE_ENOTFOUND;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_LATEST);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_LATEST);
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "latest sample");
 	if (rc <= 0)
@@ -49,7 +49,7 @@ int store_newest_ts(struct store *st, const char *secret, int64_t *ts)
 	*ts = 0;
 	if (!store_secret_ok(secret))
 		return 0;
-	return store_one_int(st, ST_NEWEST, secret, ts, "newest ts");
+	return store_one_int(st, STORE_ST_NEWEST, secret, ts, "newest ts");
 }
 
 /* ---- range reads ------------------------------------------------------------ */
@@ -78,8 +78,8 @@ int store_range(struct store *st, const char *secret, enum store_metric m, int64
 	out->res = res;
 	if (!store_secret_ok(secret))
 		return 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_RANGE_BASE + ((int)res - 1) * SM__COUNT + (int)m);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_RANGE_BASE + ((int)res - 1) * SM__COUNT + (int)m);
 	if (res == STORE_RES_MINUTE)
 		from -= ((from % 60) + 60) % 60;
 	else if (res == STORE_RES_HOUR)

@@ -25,7 +25,7 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 {
 	struct db_stmt *m, *h, *del;
 	int rc;
-	GET_STMT(m, st, ST_FOLD_MIN);
+	STORE_GET_STMT(m, st, STORE_ST_FOLD_MIN);
 	store_bind_text(st, m, 0, d->secret);
 	st->ops->bind_int(m, 1, d->bucket);
 	store_bind_text(st, m, 2, d->secret);
@@ -35,7 +35,7 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 		return rc;
 	if (hour_too) {
 		int64_t hb = d->bucket - d->bucket % 3600;
-		GET_STMT(h, st, ST_FOLD_HOUR);
+		STORE_GET_STMT(h, st, STORE_ST_FOLD_HOUR);
 		store_bind_text(st, h, 0, d->secret);
 		st->ops->bind_int(h, 1, hb);
 		store_bind_text(st, h, 2, d->secret);
@@ -44,7 +44,7 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 		if ((rc = store_exec_stmt(st, h, "fold hour")) != 0)
 			return rc;
 	}
-	GET_STMT(del, st, ST_DIRTY_DEL);
+	STORE_GET_STMT(del, st, STORE_ST_DIRTY_DEL);
 	store_bind_text(st, del, 0, d->secret);
 	st->ops->bind_int(del, 1, d->bucket);
 	return store_exec_stmt(st, del, "rollup journal");
@@ -63,7 +63,7 @@ int store_rollup_some(struct store *st, int64_t now, int force, size_t max)
 	struct due *list = NULL;
 	size_t n = 0, folded = 0;
 	int rc = 0;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if (!st->dn || max == 0)
 		return 0;
 	list = malloc(st->dn * sizeof(*list));
@@ -142,7 +142,7 @@ static int purge_list(struct store *st)
 	struct db_stmt *s;
 	size_t cap = 0;
 	int rc;
-	GET_STMT(s, st, ST_PURGE_SECRETS);
+	STORE_GET_STMT(s, st, STORE_ST_PURGE_SECRETS);
 	while ((rc = store_next(st, s, "purge keys")) == 1) {
 		const char *v = st->ops->col_text(s, 0, NULL);
 		if (!v)
@@ -172,7 +172,7 @@ int store_purge_step(struct store *st, int64_t now, size_t max_keys)
 	struct db_stmt *s;
 	size_t end;
 	int rc = 0;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if (!st->purge_now || st->purge_now != now) {
 		store_purge_reset(st);
 		st->purge_now = now;
@@ -185,7 +185,7 @@ int store_purge_step(struct store *st, int64_t now, size_t max_keys)
 	cut_hour = now - (int64_t)st->cfg.hour_retention_days * 86400;
 	end = st->purge_n - st->purge_pos > max_keys ? st->purge_pos + max_keys : st->purge_n;
 	for (; rc == 0 && st->purge_pos < end; st->purge_pos++) {
-		static const int ids[] = {ST_PURGE_RAW, ST_PURGE_1M, ST_PURGE_1H};
+		static const int ids[] = {STORE_ST_PURGE_RAW, STORE_ST_PURGE_1M, STORE_ST_PURGE_1H};
 		const char *key = st->purge_keys[st->purge_pos];
 		int64_t n = 0;
 		if ((rc = store_begin(st)) != 0)
@@ -215,7 +215,7 @@ int store_purge_step(struct store *st, int64_t now, size_t max_keys)
 	if (st->purge_pos < st->purge_n)
 		return 0;
 	/* last step: old command history, then the day's mark */
-	if (!(s = store_stmt(st, ST_PURGE_CMDS))) {
+	if (!(s = store_stmt(st, STORE_ST_PURGE_CMDS))) {
 		store_purge_reset(st);
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	}

@@ -117,7 +117,7 @@ static int rollup_ddl(struct store *st, const char *table)
  * one as metrics_before_dedup. */
 static int unique_index(struct store *st)
 {
-	int rc = store_query_exists(st, ST_INDEX_EXISTS, "metrics", "metrics_secret_ts");
+	int rc = store_query_exists(st, STORE_ST_INDEX_EXISTS, "metrics", "metrics_secret_ts");
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	if (st->ops->dialect == DB_DIALECT_SQLITE) {
@@ -149,7 +149,7 @@ static int unique_index(struct store *st)
 	static const char *const old_idx[] = {"idx_secret_ts", "secret_ts"};
 	for (size_t i = 0; i < sizeof(old_idx) / sizeof(old_idx[0]); i++) {
 		char sql[96];
-		rc = store_query_exists(st, ST_INDEX_EXISTS, "metrics", old_idx[i]);
+		rc = store_query_exists(st, STORE_ST_INDEX_EXISTS, "metrics", old_idx[i]);
 		if (rc < 0)
 			return rc;
 		if (rc == 1) {
@@ -174,7 +174,7 @@ static int backfill(struct store *st)
 		return 0;
 	if (rc != STORE_ENOTFOUND)
 		return rc;
-	if (!(s = store_stmt(st, ST_METRIC_SECRETS)))
+	if (!(s = store_stmt(st, STORE_ST_METRIC_SECRETS)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	while ((rc = store_next(st, s, "backfill secrets")) == 1) {
 		const char *v = st->ops->col_text(s, 0, NULL);
@@ -201,7 +201,7 @@ static int backfill(struct store *st)
 	if (rc == 0 && n)
 		store_log(st, 1, "building rollups for the existing metrics of %zu keys", n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct db_stmt *m = store_stmt(st, ST_BACKFILL_MIN), *h = store_stmt(st, ST_BACKFILL_HOUR);
+		struct db_stmt *m = store_stmt(st, STORE_ST_BACKFILL_MIN), *h = store_stmt(st, STORE_ST_BACKFILL_HOUR);
 		if (!m || !h) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			break;
@@ -224,7 +224,7 @@ static int backfill(struct store *st)
 
 static int load_dirty(struct store *st)
 {
-	struct db_stmt *s = store_stmt(st, ST_DIRTY_LOAD);
+	struct db_stmt *s = store_stmt(st, STORE_ST_DIRTY_LOAD);
 	int rc;
 	if (!s)
 		return st->c ? STORE_EDB : STORE_EDOWN;
@@ -257,7 +257,7 @@ static int import_once(struct store *st)
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	if (has_state) {
-		struct db_stmt *s = store_stmt(st, ST_STATE_GET);
+		struct db_stmt *s = store_stmt(st, STORE_ST_STATE_GET);
 		char *json = NULL;
 		size_t len = 0;
 		if (!s) {
@@ -310,7 +310,7 @@ static int init_schema(struct store *st)
 		rc = rollup_ddl(st, "metrics_1h");
 	for (size_t i = 0; rc == 0 && i < sizeof(metric_extra) / sizeof(metric_extra[0]); i++) {
 		char sql[128];
-		rc = store_query_exists(st, ST_COLUMN_EXISTS, "metrics", metric_extra[i].name);
+		rc = store_query_exists(st, STORE_ST_COLUMN_EXISTS, "metrics", metric_extra[i].name);
 		if (rc == 1) {
 			rc = 0;
 			continue;

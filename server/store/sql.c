@@ -41,95 +41,95 @@ struct sql_text {
 	const char *sqlite, *mysql; /* mysql NULL: the same text */
 };
 
-static const struct sql_text fixed_sql[ST_LATEST] = {
-	[ST_TABLE_EXISTS] = {.sqlite = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
+	[STORE_ST_TABLE_EXISTS] = {.sqlite = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
 	                     .mysql = "SELECT 1 FROM information_schema.tables WHERE table_schema=DATABASE() AND table_name=?"},
-	[ST_COLUMN_EXISTS] = {.sqlite = "SELECT 1 FROM pragma_table_info(?) WHERE name=?",
+	[STORE_ST_COLUMN_EXISTS] = {.sqlite = "SELECT 1 FROM pragma_table_info(?) WHERE name=?",
 	                      .mysql = "SELECT 1 FROM information_schema.columns WHERE table_schema=DATABASE() "
 	                      "AND table_name=? AND column_name=?"},
-	[ST_INDEX_EXISTS] = {.sqlite = "SELECT 1 FROM sqlite_master WHERE type='index' AND tbl_name=? AND name=?",
+	[STORE_ST_INDEX_EXISTS] = {.sqlite = "SELECT 1 FROM sqlite_master WHERE type='index' AND tbl_name=? AND name=?",
 	                     .mysql = "SELECT 1 FROM information_schema.statistics WHERE table_schema=DATABASE() "
 	                     "AND table_name=? AND index_name=? LIMIT 1"},
-	[ST_META_GET] = {.sqlite = "SELECT v FROM store_meta WHERE k=?"},
-	[ST_META_SET] = {.sqlite = "REPLACE INTO store_meta (k, v) VALUES (?, ?)"},
-	[ST_KEY_EXISTS] = {.sqlite = "SELECT 1 FROM agents WHERE secret=?"},
-	[ST_KEY_GET] = {.sqlite = "SELECT " KEY_COLS " FROM agents a WHERE a.secret=?"},
-	[ST_KEY_LIST_ALL] = {.sqlite = "SELECT " KEY_COLS " FROM agents a ORDER BY a.created, a.secret"},
-	[ST_KEY_LIST_OWNER] = {.sqlite = "SELECT " KEY_COLS " FROM agents a JOIN agent_owners o ON o.secret=a.secret "
+	[STORE_ST_META_GET] = {.sqlite = "SELECT v FROM store_meta WHERE k=?"},
+	[STORE_ST_META_SET] = {.sqlite = "REPLACE INTO store_meta (k, v) VALUES (?, ?)"},
+	[STORE_ST_KEY_EXISTS] = {.sqlite = "SELECT 1 FROM agents WHERE secret=?"},
+	[STORE_ST_KEY_GET] = {.sqlite = "SELECT " KEY_COLS " FROM agents a WHERE a.secret=?"},
+	[STORE_ST_KEY_LIST_ALL] = {.sqlite = "SELECT " KEY_COLS " FROM agents a ORDER BY a.created, a.secret"},
+	[STORE_ST_KEY_LIST_OWNER] = {.sqlite = "SELECT " KEY_COLS " FROM agents a JOIN agent_owners o ON o.secret=a.secret "
 	                       "WHERE o.user_id=? ORDER BY a.created, a.secret"},
-	[ST_KEY_LIST_NOOWNER] = {.sqlite = "SELECT " KEY_COLS " FROM agents a WHERE NOT EXISTS "
+	[STORE_ST_KEY_LIST_NOOWNER] = {.sqlite = "SELECT " KEY_COLS " FROM agents a WHERE NOT EXISTS "
 	                         "(SELECT 1 FROM agent_owners o WHERE o.secret=a.secret) ORDER BY a.created, a.secret"},
-	[ST_OWNERS] = {.sqlite = "SELECT user_id FROM agent_owners WHERE secret=? ORDER BY added, user_id"},
-	[ST_KEY_INSERT] = {.sqlite = "INSERT INTO agents (secret, nickname, created, last_seen) VALUES (?, ?, ?, 0)"},
-	[ST_KEY_IMPORT] = {.sqlite = "INSERT OR IGNORE INTO agents (secret, nickname, created, last_seen) VALUES (?, ?, ?, ?)"},
-	[ST_OWNER_ADD] = {.sqlite = "INSERT OR IGNORE INTO agent_owners (secret, user_id, added) VALUES (?, ?, ?)"},
-	[ST_NAMES_OWNER] = {.sqlite = "SELECT a.nickname FROM agents a JOIN agent_owners o ON o.secret=a.secret "
+	[STORE_ST_OWNERS] = {.sqlite = "SELECT user_id FROM agent_owners WHERE secret=? ORDER BY added, user_id"},
+	[STORE_ST_KEY_INSERT] = {.sqlite = "INSERT INTO agents (secret, nickname, created, last_seen) VALUES (?, ?, ?, 0)"},
+	[STORE_ST_KEY_IMPORT] = {.sqlite = "INSERT OR IGNORE INTO agents (secret, nickname, created, last_seen) VALUES (?, ?, ?, ?)"},
+	[STORE_ST_OWNER_ADD] = {.sqlite = "INSERT OR IGNORE INTO agent_owners (secret, user_id, added) VALUES (?, ?, ?)"},
+	[STORE_ST_NAMES_OWNER] = {.sqlite = "SELECT a.nickname FROM agents a JOIN agent_owners o ON o.secret=a.secret "
 	                    "WHERE o.user_id=?"},
-	[ST_NAMES_NOOWNER] = {.sqlite = "SELECT a.nickname FROM agents a WHERE NOT EXISTS "
+	[STORE_ST_NAMES_NOOWNER] = {.sqlite = "SELECT a.nickname FROM agents a WHERE NOT EXISTS "
 	                      "(SELECT 1 FROM agent_owners o WHERE o.secret=a.secret)"},
-	[ST_NAME_TAKEN_COOWNERS] = {.sqlite = "SELECT 1 FROM agent_owners me JOIN agent_owners o ON o.user_id=me.user_id "
+	[STORE_ST_NAME_TAKEN_COOWNERS] = {.sqlite = "SELECT 1 FROM agent_owners me JOIN agent_owners o ON o.user_id=me.user_id "
 	                            "JOIN agents a ON a.secret=o.secret "
 	                            "WHERE me.secret=? AND a.secret<>? AND a.nickname=? LIMIT 1"},
-	[ST_NAME_TAKEN_OWNER] = {.sqlite = "SELECT 1 FROM agents a JOIN agent_owners o ON o.secret=a.secret "
+	[STORE_ST_NAME_TAKEN_OWNER] = {.sqlite = "SELECT 1 FROM agents a JOIN agent_owners o ON o.secret=a.secret "
 	                         "WHERE o.user_id=? AND a.nickname=? LIMIT 1"},
-	[ST_NAME_TAKEN_NOOWNER] = {.sqlite = "SELECT 1 FROM agents a WHERE a.nickname=? AND a.secret<>? AND NOT EXISTS "
+	[STORE_ST_NAME_TAKEN_NOOWNER] = {.sqlite = "SELECT 1 FROM agents a WHERE a.nickname=? AND a.secret<>? AND NOT EXISTS "
 	                           "(SELECT 1 FROM agent_owners o WHERE o.secret=a.secret) LIMIT 1"},
-	[ST_IS_OWNER] = {.sqlite = "SELECT 1 FROM agent_owners WHERE secret=? AND user_id=?"},
-	[ST_HAS_OWNERS] = {.sqlite = "SELECT 1 FROM agent_owners WHERE secret=? LIMIT 1"},
-	[ST_RESOLVE_OWNER] = {.sqlite = "SELECT a.secret FROM agents a JOIN agent_owners o ON o.secret=a.secret "
+	[STORE_ST_IS_OWNER] = {.sqlite = "SELECT 1 FROM agent_owners WHERE secret=? AND user_id=?"},
+	[STORE_ST_HAS_OWNERS] = {.sqlite = "SELECT 1 FROM agent_owners WHERE secret=? LIMIT 1"},
+	[STORE_ST_RESOLVE_OWNER] = {.sqlite = "SELECT a.secret FROM agents a JOIN agent_owners o ON o.secret=a.secret "
 	                      "WHERE o.user_id=? AND a.nickname=? LIMIT 2"},
-	[ST_RESOLVE_ANY] = {.sqlite = "SELECT secret FROM agents WHERE nickname=? LIMIT 2"},
-	[ST_RENAME] = {.sqlite = "UPDATE agents SET nickname=? WHERE secret=?"},
-	[ST_DEL_AGENT] = {.sqlite = "DELETE FROM agents WHERE secret=?"},
-	[ST_DEL_OWNERS] = {.sqlite = "DELETE FROM agent_owners WHERE secret=?"},
-	[ST_DEL_ACTIVE] = {.sqlite = "DELETE FROM chat_active WHERE secret=?"},
-	[ST_DEL_ALERTS] = {.sqlite = "DELETE FROM alert_rules WHERE secret=?"},
-	[ST_DEL_CMDS] = {.sqlite = "DELETE FROM command_queue WHERE secret=?"},
-	[ST_DEL_METRICS] = {.sqlite = "DELETE FROM metrics WHERE secret=?"},
-	[ST_DEL_1M] = {.sqlite = "DELETE FROM metrics_1m WHERE secret=?"},
-	[ST_DEL_1H] = {.sqlite = "DELETE FROM metrics_1h WHERE secret=?"},
-	[ST_DEL_DIRTY] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=?"},
-	[ST_SEEN] = {.sqlite = "UPDATE agents SET last_seen=? WHERE secret=? AND last_seen<?"},
-	[ST_SEEN_HOST] = {.sqlite = "UPDATE agents SET host=? WHERE secret=?"},
-	[ST_ACTIVE_SET] = {.sqlite = "REPLACE INTO chat_active (chat_id, secret) VALUES (?, ?)"},
-	[ST_ACTIVE_GET] = {.sqlite = "SELECT secret FROM chat_active WHERE chat_id=?"},
-	[ST_NEWEST] = {.sqlite = "SELECT MAX(ts) FROM metrics WHERE secret=?"},
-	[ST_FIRST_TS] = {.sqlite = "SELECT MIN(ts) FROM metrics WHERE secret=?"},
-	[ST_DIRTY_LOAD] = {.sqlite = "SELECT secret, bucket FROM rollup_dirty"},
-	[ST_DIRTY_DEL] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=? AND bucket=?"},
-	[ST_PURGE_SECRETS] = {.sqlite = "SELECT secret FROM agents UNION SELECT DISTINCT secret FROM metrics_1h"},
-	[ST_PURGE_RAW] = {.sqlite = "DELETE FROM metrics WHERE secret=? AND ts<?"},
-	[ST_PURGE_1M] = {.sqlite = "DELETE FROM metrics_1m WHERE secret=? AND bucket<?"},
-	[ST_PURGE_1H] = {.sqlite = "DELETE FROM metrics_1h WHERE secret=? AND bucket<?"},
-	[ST_PURGE_CMDS] = {.sqlite = "DELETE FROM command_queue WHERE requested_at<? AND state<>0"},
-	[ST_METRIC_SECRETS] = {.sqlite = "SELECT DISTINCT secret FROM metrics"},
-	[ST_ALERT_SET] = {.sqlite = "REPLACE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, state, "
+	[STORE_ST_RESOLVE_ANY] = {.sqlite = "SELECT secret FROM agents WHERE nickname=? LIMIT 2"},
+	[STORE_ST_RENAME] = {.sqlite = "UPDATE agents SET nickname=? WHERE secret=?"},
+	[STORE_ST_DEL_AGENT] = {.sqlite = "DELETE FROM agents WHERE secret=?"},
+	[STORE_ST_DEL_OWNERS] = {.sqlite = "DELETE FROM agent_owners WHERE secret=?"},
+	[STORE_ST_DEL_ACTIVE] = {.sqlite = "DELETE FROM chat_active WHERE secret=?"},
+	[STORE_ST_DEL_ALERTS] = {.sqlite = "DELETE FROM alert_rules WHERE secret=?"},
+	[STORE_ST_DEL_CMDS] = {.sqlite = "DELETE FROM command_queue WHERE secret=?"},
+	[STORE_ST_DEL_METRICS] = {.sqlite = "DELETE FROM metrics WHERE secret=?"},
+	[STORE_ST_DEL_1M] = {.sqlite = "DELETE FROM metrics_1m WHERE secret=?"},
+	[STORE_ST_DEL_1H] = {.sqlite = "DELETE FROM metrics_1h WHERE secret=?"},
+	[STORE_ST_DEL_DIRTY] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=?"},
+	[STORE_ST_SEEN] = {.sqlite = "UPDATE agents SET last_seen=? WHERE secret=? AND last_seen<?"},
+	[STORE_ST_SEEN_HOST] = {.sqlite = "UPDATE agents SET host=? WHERE secret=?"},
+	[STORE_ST_ACTIVE_SET] = {.sqlite = "REPLACE INTO chat_active (chat_id, secret) VALUES (?, ?)"},
+	[STORE_ST_ACTIVE_GET] = {.sqlite = "SELECT secret FROM chat_active WHERE chat_id=?"},
+	[STORE_ST_NEWEST] = {.sqlite = "SELECT MAX(ts) FROM metrics WHERE secret=?"},
+	[STORE_ST_FIRST_TS] = {.sqlite = "SELECT MIN(ts) FROM metrics WHERE secret=?"},
+	[STORE_ST_DIRTY_LOAD] = {.sqlite = "SELECT secret, bucket FROM rollup_dirty"},
+	[STORE_ST_DIRTY_DEL] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=? AND bucket=?"},
+	[STORE_ST_PURGE_SECRETS] = {.sqlite = "SELECT secret FROM agents UNION SELECT DISTINCT secret FROM metrics_1h"},
+	[STORE_ST_PURGE_RAW] = {.sqlite = "DELETE FROM metrics WHERE secret=? AND ts<?"},
+	[STORE_ST_PURGE_1M] = {.sqlite = "DELETE FROM metrics_1m WHERE secret=? AND bucket<?"},
+	[STORE_ST_PURGE_1H] = {.sqlite = "DELETE FROM metrics_1h WHERE secret=? AND bucket<?"},
+	[STORE_ST_PURGE_CMDS] = {.sqlite = "DELETE FROM command_queue WHERE requested_at<? AND state<>0"},
+	[STORE_ST_METRIC_SECRETS] = {.sqlite = "SELECT DISTINCT secret FROM metrics"},
+	[STORE_ST_ALERT_SET] = {.sqlite = "REPLACE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, state, "
 	                  "since, last_sent, muted_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-	[ST_ALERT_IMPORT] = {.sqlite = "INSERT OR IGNORE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, "
+	[STORE_ST_ALERT_IMPORT] = {.sqlite = "INSERT OR IGNORE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, "
 	                     "state, since, last_sent, muted_until) VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, 0)"},
-	[ST_ALERT_DEL] = {.sqlite = "DELETE FROM alert_rules WHERE user_id=? AND secret=? AND metric=?"},
-	[ST_ALERT_LIST] = {.sqlite = "SELECT user_id, secret, metric, threshold, for_s, hyst, state, since, last_sent, "
+	[STORE_ST_ALERT_DEL] = {.sqlite = "DELETE FROM alert_rules WHERE user_id=? AND secret=? AND metric=?"},
+	[STORE_ST_ALERT_LIST] = {.sqlite = "SELECT user_id, secret, metric, threshold, for_s, hyst, state, since, last_sent, "
 	                   "muted_until FROM alert_rules WHERE (?=0 OR user_id=?) AND (?='' OR secret=?) "
 	                   "ORDER BY user_id, secret, metric"},
-	[ST_ALERT_UPDATE] = {.sqlite = "UPDATE alert_rules SET state=?, since=?, last_sent=?, muted_until=? "
+	[STORE_ST_ALERT_UPDATE] = {.sqlite = "UPDATE alert_rules SET state=?, since=?, last_sent=?, muted_until=? "
 	                     "WHERE user_id=? AND secret=? AND metric=?"},
-	[ST_CMD_INSERT] = {.sqlite = "INSERT INTO command_queue (secret, command, requested_by, chat_id, requested_at, "
+	[STORE_ST_CMD_INSERT] = {.sqlite = "INSERT INTO command_queue (secret, command, requested_by, chat_id, requested_at, "
 	                   "expires_at, delivered_at, answered_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)"},
-	[ST_CMD_QUEUED] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE secret=? AND state=0 "
+	[STORE_ST_CMD_QUEUED] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE secret=? AND state=0 "
 	                   "AND (expires_at=0 OR expires_at>?) ORDER BY id LIMIT ?"},
-	[ST_CMD_DELIVER] = {.sqlite = "UPDATE command_queue SET state=1, delivered_at=? WHERE id=? AND state=0"},
-	[ST_CMD_REQUEUE] = {.sqlite = "UPDATE command_queue SET state=0, delivered_at=0 WHERE id=? AND state=1"},
-	[ST_CMD_DUE] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE state=0 AND expires_at>0 AND expires_at<=? "
+	[STORE_ST_CMD_DELIVER] = {.sqlite = "UPDATE command_queue SET state=1, delivered_at=? WHERE id=? AND state=0"},
+	[STORE_ST_CMD_REQUEUE] = {.sqlite = "UPDATE command_queue SET state=0, delivered_at=0 WHERE id=? AND state=1"},
+	[STORE_ST_CMD_DUE] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE state=0 AND expires_at>0 AND expires_at<=? "
 	                "ORDER BY id LIMIT ?"},
-	[ST_CMD_EXPIRE] = {.sqlite = "UPDATE command_queue SET state=3 WHERE id=? AND state=0"},
-	[ST_CMD_ANSWER] = {.sqlite = "UPDATE command_queue SET state=2, answered_at=?, answer=? WHERE id=?"},
-	[ST_CMD_WAITING] = {.sqlite = "SELECT id, command FROM command_queue WHERE secret=? AND state=1 ORDER BY id"},
-	[ST_CMD_GET] = {.sqlite = "SELECT " CMD_COLS ", answer FROM command_queue WHERE id=?"},
-	[ST_STATE_GET] = {.sqlite = "SELECT data FROM state WHERE id=1"},
-	[ST_OLD_SECRETS] = {.sqlite = "SELECT secret, owners, nickname, pending FROM secrets"},
-	[ST_OLD_ACTIVE] = {.sqlite = "SELECT chat_id, secret FROM active"},
-	[ST_OLD_ALERTS] = {.sqlite = "SELECT uid, secret, metric, threshold FROM alerts"},
-	[ST_OLD_ALERT_LAST] = {.sqlite = "SELECT id, ts FROM alert_last"},
+	[STORE_ST_CMD_EXPIRE] = {.sqlite = "UPDATE command_queue SET state=3 WHERE id=? AND state=0"},
+	[STORE_ST_CMD_ANSWER] = {.sqlite = "UPDATE command_queue SET state=2, answered_at=?, answer=? WHERE id=?"},
+	[STORE_ST_CMD_WAITING] = {.sqlite = "SELECT id, command FROM command_queue WHERE secret=? AND state=1 ORDER BY id"},
+	[STORE_ST_CMD_GET] = {.sqlite = "SELECT " CMD_COLS ", answer FROM command_queue WHERE id=?"},
+	[STORE_ST_STATE_GET] = {.sqlite = "SELECT data FROM state WHERE id=1"},
+	[STORE_ST_OLD_SECRETS] = {.sqlite = "SELECT secret, owners, nickname, pending FROM secrets"},
+	[STORE_ST_OLD_ACTIVE] = {.sqlite = "SELECT chat_id, secret FROM active"},
+	[STORE_ST_OLD_ALERTS] = {.sqlite = "SELECT uid, secret, metric, threshold FROM alerts"},
+	[STORE_ST_OLD_ALERT_LAST] = {.sqlite = "SELECT id, ts FROM alert_last"},
 };
 
 struct sbuf {
@@ -198,38 +198,38 @@ static void rollup_cols(struct sbuf *b)
 char *store_sql_text(enum db_dialect d, int id)
 {
 	struct sbuf b = {0};
-	if (id < ST_LATEST) {
+	if (id < STORE_ST_LATEST) {
 		const struct sql_text *t = &fixed_sql[id];
 		sb_dialect(&b, d == DB_DIALECT_MYSQL && t->mysql ? t->mysql : t->sqlite, d);
-	} else if (id == ST_LATEST) {
+	} else if (id == STORE_ST_LATEST) {
 		sb_add(&b, "SELECT ts");
 		for (int c = 0; c < SC__COUNT; c++)
 			sb_addf(&b, ", %s", store_col_names[c]);
 		sb_add(&b, ", disks, top_procs, gpus FROM metrics WHERE secret=? ORDER BY ts DESC LIMIT 1");
-	} else if (id == ST_FOLD_MIN || id == ST_BACKFILL_MIN) {
+	} else if (id == STORE_ST_FOLD_MIN || id == STORE_ST_BACKFILL_MIN) {
 		sb_add(&b, "REPLACE INTO metrics_1m (");
 		rollup_cols(&b);
-		sb_add(&b, id == ST_FOLD_MIN ? ") SELECT ?, ?, COUNT(*)" : ") SELECT secret, ts - (ts % 60), COUNT(*)");
+		sb_add(&b, id == STORE_ST_FOLD_MIN ? ") SELECT ?, ?, COUNT(*)" : ") SELECT secret, ts - (ts % 60), COUNT(*)");
 		for (int m = 0; m < SM__COUNT; m++) {
 			const char *c = metric_col(m);
 			sb_addf(&b, ", COUNT(%s), SUM(%s), MIN(%s), MAX(%s)", c, c, c, c);
 		}
-		sb_add(&b, id == ST_FOLD_MIN ? " FROM metrics WHERE secret=? AND ts>=? AND ts<?"
+		sb_add(&b, id == STORE_ST_FOLD_MIN ? " FROM metrics WHERE secret=? AND ts>=? AND ts<?"
 		                             : " FROM metrics WHERE secret=? GROUP BY secret, ts - (ts % 60)");
-	} else if (id == ST_FOLD_HOUR || id == ST_BACKFILL_HOUR) {
+	} else if (id == STORE_ST_FOLD_HOUR || id == STORE_ST_BACKFILL_HOUR) {
 		sb_add(&b, "REPLACE INTO metrics_1h (");
 		rollup_cols(&b);
-		sb_add(&b, id == ST_FOLD_HOUR ? ") SELECT ?, ?, COALESCE(SUM(n), 0)"
+		sb_add(&b, id == STORE_ST_FOLD_HOUR ? ") SELECT ?, ?, COALESCE(SUM(n), 0)"
 		                              : ") SELECT secret, bucket - (bucket % 3600), COALESCE(SUM(n), 0)");
 		for (int m = 0; m < SM__COUNT; m++) {
 			const char *c = metric_col(m);
 			sb_addf(&b, ", COALESCE(SUM(%s_n), 0), SUM(%s_sum), MIN(%s_min), MAX(%s_max)", c, c, c, c);
 		}
-		sb_add(&b, id == ST_FOLD_HOUR
+		sb_add(&b, id == STORE_ST_FOLD_HOUR
 		               ? " FROM metrics_1m WHERE secret=? AND bucket>=? AND bucket<?"
 		               : " FROM metrics_1m WHERE secret=? GROUP BY secret, bucket - (bucket % 3600)");
-	} else if (id >= ST_INS_BASE && id < ST_INS_BASE + STORE_INS_NSIZES) {
-		int rows = ins_sizes[id - ST_INS_BASE];
+	} else if (id >= STORE_ST_INS_BASE && id < STORE_ST_INS_BASE + STORE_INS_NSIZES) {
+		int rows = ins_sizes[id - STORE_ST_INS_BASE];
 		sb_dialect(&b, "INSERT OR IGNORE INTO metrics (secret, ts", d);
 		for (int c = 0; c < SC__COUNT; c++)
 			sb_addf(&b, ", %s", store_col_names[c]);
@@ -240,13 +240,13 @@ char *store_sql_text(enum db_dialect d, int id)
 				sb_add(&b, ",?");
 			sb_add(&b, ")");
 		}
-	} else if (id >= ST_DIRTY_BASE && id < ST_DIRTY_BASE + STORE_INS_NSIZES) {
-		int rows = ins_sizes[id - ST_DIRTY_BASE];
+	} else if (id >= STORE_ST_DIRTY_BASE && id < STORE_ST_DIRTY_BASE + STORE_INS_NSIZES) {
+		int rows = ins_sizes[id - STORE_ST_DIRTY_BASE];
 		sb_dialect(&b, "INSERT OR IGNORE INTO rollup_dirty (secret, bucket) VALUES (?,?)", d);
 		for (int r = 1; r < rows; r++)
 			sb_add(&b, ",(?,?)");
-	} else if (id >= ST_RANGE_BASE && id < ST__COUNT) {
-		int res = (id - ST_RANGE_BASE) / SM__COUNT + 1, m = (id - ST_RANGE_BASE) % SM__COUNT;
+	} else if (id >= STORE_ST_RANGE_BASE && id < STORE_ST__COUNT) {
+		int res = (id - STORE_ST_RANGE_BASE) / SM__COUNT + 1, m = (id - STORE_ST_RANGE_BASE) % SM__COUNT;
 		const char *c = metric_col(m);
 		if (res == STORE_RES_RAW)
 			sb_addf(&b, "SELECT ts, %s FROM metrics WHERE secret=? AND ts>=? AND ts<=? AND %s IS NOT NULL "

@@ -24,29 +24,29 @@
 
 /* Statement ids (their SQL text: sql.c). */
 enum store_stmt {
-	ST_TABLE_EXISTS, ST_COLUMN_EXISTS, ST_INDEX_EXISTS,
-	ST_META_GET, ST_META_SET,
-	ST_KEY_EXISTS, ST_KEY_GET, ST_KEY_LIST_ALL, ST_KEY_LIST_OWNER, ST_KEY_LIST_NOOWNER,
-	ST_OWNERS, ST_KEY_INSERT, ST_KEY_IMPORT, ST_OWNER_ADD,
-	ST_NAMES_OWNER, ST_NAMES_NOOWNER,
-	ST_NAME_TAKEN_COOWNERS, ST_NAME_TAKEN_OWNER, ST_NAME_TAKEN_NOOWNER,
-	ST_IS_OWNER, ST_HAS_OWNERS, ST_RESOLVE_OWNER, ST_RESOLVE_ANY, ST_RENAME,
-	ST_DEL_AGENT, ST_DEL_OWNERS, ST_DEL_ACTIVE, ST_DEL_ALERTS, ST_DEL_CMDS,
-	ST_DEL_METRICS, ST_DEL_1M, ST_DEL_1H, ST_DEL_DIRTY,
-	ST_SEEN, ST_SEEN_HOST, ST_ACTIVE_SET, ST_ACTIVE_GET, ST_NEWEST, ST_FIRST_TS,
-	ST_DIRTY_LOAD, ST_DIRTY_DEL,
-	ST_PURGE_SECRETS, ST_PURGE_RAW, ST_PURGE_1M, ST_PURGE_1H, ST_PURGE_CMDS,
-	ST_METRIC_SECRETS,
-	ST_ALERT_SET, ST_ALERT_IMPORT, ST_ALERT_DEL, ST_ALERT_LIST, ST_ALERT_UPDATE,
-	ST_CMD_INSERT, ST_CMD_QUEUED, ST_CMD_DELIVER, ST_CMD_REQUEUE, ST_CMD_DUE,
-	ST_CMD_EXPIRE, ST_CMD_ANSWER, ST_CMD_WAITING, ST_CMD_GET,
-	ST_STATE_GET, ST_OLD_SECRETS, ST_OLD_ACTIVE, ST_OLD_ALERTS, ST_OLD_ALERT_LAST,
+	STORE_ST_TABLE_EXISTS, STORE_ST_COLUMN_EXISTS, STORE_ST_INDEX_EXISTS,
+	STORE_ST_META_GET, STORE_ST_META_SET,
+	STORE_ST_KEY_EXISTS, STORE_ST_KEY_GET, STORE_ST_KEY_LIST_ALL, STORE_ST_KEY_LIST_OWNER, STORE_ST_KEY_LIST_NOOWNER,
+	STORE_ST_OWNERS, STORE_ST_KEY_INSERT, STORE_ST_KEY_IMPORT, STORE_ST_OWNER_ADD,
+	STORE_ST_NAMES_OWNER, STORE_ST_NAMES_NOOWNER,
+	STORE_ST_NAME_TAKEN_COOWNERS, STORE_ST_NAME_TAKEN_OWNER, STORE_ST_NAME_TAKEN_NOOWNER,
+	STORE_ST_IS_OWNER, STORE_ST_HAS_OWNERS, STORE_ST_RESOLVE_OWNER, STORE_ST_RESOLVE_ANY, STORE_ST_RENAME,
+	STORE_ST_DEL_AGENT, STORE_ST_DEL_OWNERS, STORE_ST_DEL_ACTIVE, STORE_ST_DEL_ALERTS, STORE_ST_DEL_CMDS,
+	STORE_ST_DEL_METRICS, STORE_ST_DEL_1M, STORE_ST_DEL_1H, STORE_ST_DEL_DIRTY,
+	STORE_ST_SEEN, STORE_ST_SEEN_HOST, STORE_ST_ACTIVE_SET, STORE_ST_ACTIVE_GET, STORE_ST_NEWEST, STORE_ST_FIRST_TS,
+	STORE_ST_DIRTY_LOAD, STORE_ST_DIRTY_DEL,
+	STORE_ST_PURGE_SECRETS, STORE_ST_PURGE_RAW, STORE_ST_PURGE_1M, STORE_ST_PURGE_1H, STORE_ST_PURGE_CMDS,
+	STORE_ST_METRIC_SECRETS,
+	STORE_ST_ALERT_SET, STORE_ST_ALERT_IMPORT, STORE_ST_ALERT_DEL, STORE_ST_ALERT_LIST, STORE_ST_ALERT_UPDATE,
+	STORE_ST_CMD_INSERT, STORE_ST_CMD_QUEUED, STORE_ST_CMD_DELIVER, STORE_ST_CMD_REQUEUE, STORE_ST_CMD_DUE,
+	STORE_ST_CMD_EXPIRE, STORE_ST_CMD_ANSWER, STORE_ST_CMD_WAITING, STORE_ST_CMD_GET,
+	STORE_ST_STATE_GET, STORE_ST_OLD_SECRETS, STORE_ST_OLD_ACTIVE, STORE_ST_OLD_ALERTS, STORE_ST_OLD_ALERT_LAST,
 	/* generated from the column tables */
-	ST_LATEST, ST_FOLD_MIN, ST_FOLD_HOUR, ST_BACKFILL_MIN, ST_BACKFILL_HOUR,
-	ST_INS_BASE,                               /* + index into STORE_INS_SIZES */
-	ST_DIRTY_BASE = ST_INS_BASE + STORE_INS_NSIZES, /* journal rows, same sizes */
-	ST_RANGE_BASE = ST_DIRTY_BASE + STORE_INS_NSIZES, /* + (res-1) * SM__COUNT + metric */
-	ST__COUNT = ST_RANGE_BASE + 3 * SM__COUNT
+	STORE_ST_LATEST, STORE_ST_FOLD_MIN, STORE_ST_FOLD_HOUR, STORE_ST_BACKFILL_MIN, STORE_ST_BACKFILL_HOUR,
+	STORE_ST_INS_BASE,                                              /* + index into STORE_INS_SIZES */
+	STORE_ST_DIRTY_BASE = STORE_ST_INS_BASE + STORE_INS_NSIZES, /* journal rows, same sizes */
+	STORE_ST_RANGE_BASE = STORE_ST_DIRTY_BASE + STORE_INS_NSIZES, /* + (res-1) * SM__COUNT + metric */
+	STORE_ST__COUNT = STORE_ST_RANGE_BASE + 3 * SM__COUNT
 };
 
 /* A minute touched and not yet folded (tables.c). */
@@ -73,7 +73,7 @@ struct store {
 	struct store_config cfg;
 	const struct db_ops *ops;
 	struct db_conn *c;                /* NULL while disconnected */
-	struct db_stmt *stmt[ST__COUNT];
+	struct db_stmt *stmt[STORE_ST__COUNT];
 	int in_tx;
 	int schema_ready;
 	/* minutes touched and not yet folded (journalled in rollup_dirty) */
@@ -135,7 +135,7 @@ int store_next(struct store *st, struct db_stmt *s, const char *what);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* Statement id (ST_*_EXISTS) with text parameters a and b (b may be NULL):
+/* Statement id (STORE_ST_*_EXISTS) with text parameters a and b (b may be NULL):
  * 1 if it returns a row, 0 if not, STORE_E*. */
 int store_query_exists(struct store *st, int id, const char *a, const char *b);
 /* 1 if table exists, 0 if not, STORE_E* */
@@ -178,17 +178,16 @@ int store_connect(struct store *st, char err[STORE_ERR_LEN]);
 
 /* Early returns for the public functions: no connection; a statement that
  * could not be prepared (or the connection went while preparing). */
-#define NEED_CONN(st)                   \
-	do {                                \
-		if (!(st)->c)                   \
-			return STORE_EDOWN;         \
+#define STORE_NEED_CONN(st)         \
+	do {                            \
+		if (!(st)->c)               \
+			return STORE_EDOWN;     \
 	} while (0)
 
-#define GET_STMT(s, st, id)                                        \
+#define STORE_GET_STMT(s, st, id)                                  \
 	do {                                                           \
 		if (!((s) = store_stmt((st), (id))))                       \
 			return (st)->c ? STORE_EDB : STORE_EDOWN;              \
 	} while (0)
-
 
 #endif

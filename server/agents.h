@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 #include "wire/sample.h"
 
 #define AGENT_TEXT_MAX   (64u << 10)   /* a text result kept: 64 KiB */

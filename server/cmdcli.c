@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
 #include "wire/json.h"
 
 static int parse_i64(const char *s, int64_t *out)

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 
 #define SERVER_VERSION "0.1.0"
 

@@ -1,9 +1,8 @@
 # server/: monbot-server — event loop, HTTP, agent sessions, UDP echo,
-# configuration; the storage module comes from server/store.mk (its own
-# owner), the chart library from server/chart/module.mk (read before this
-# file). Also monbot-loadgen (tools/loadgen.c) and the server's tests and
-# benchmarks.
--include server/store.mk
+# configuration; the storage module comes from server/store/module.mk
+# (read after this file, so its objects are named $$(STORE_OBJS) here), the
+# chart library from server/chart/module.mk (read before this file). Also
+# monbot-loadgen (tools/loadgen.c) and the server's tests and benchmarks.
 
 # The readiness backend behind server/ev.h: kqueue on the BSDs, else epoll.
 EV_BACKEND := $(if $(filter bsd,$(PORT)),kqueue,epoll)
@@ -25,14 +24,10 @@ $(SERVER): $(CHART_LIB)
 .PHONY: server
 server: $(SERVER) $(LOADGEN)
 
-# The server needs the storage module; until server/store.mk exists the
-# rest of the tree builds without it.
-ifneq ($(wildcard server/store.mk),)
 PROGRAMS += $(SERVER)$(if $(wildcard tools/loadgen.c), $(LOADGEN))
-$(SERVER): $(SERVER_OBJS) $(STORE_OBJS) $(WIRE_OBJS)
+$(SERVER): $(SERVER_OBJS) $$(STORE_OBJS) $(WIRE_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(STORE_LIBS) $(WIRE_TLS_LIBS) $(CHART_LIBS) $(SERVER_LIBS)
-endif
 
 $(LOADGEN): $(O)/obj/tools/loadgen.o $(O)/obj/server/ev.o $(O)/obj/server/ev_$(EV_BACKEND).o \
             $(O)/obj/server/obuf.o $(JSONR_OBJS) $(WIRE_OBJS)
@@ -69,12 +64,10 @@ $(O)/tests/test_ev_kqueue: $(O)/obj/tests/unit/test_ev.o $(O)/obj/server/ev.o $(
 $(O)/obj/tests/unit/test_ev_kqueue_emul.o: MB_CPPFLAGS += -Itests/unit/ev_kqueue_shim
 endif
 
-# ---- integration tests and benchmarks (need the storage module) ----
-ifneq ($(wildcard server/store.mk),)
+# ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
 BENCHES += tests/bench/server_bench.py
 BENCH_DEPS += $(SERVER) $(LOADGEN)
-endif
 
 # ---- fuzzing the parsers of peer input (`make fuzz`, clang's libFuzzer) ----
 # tests/fuzz/fuzz_sample_parse.c covers jsonr, sample_parse and the HTTP

@@ -13,7 +13,8 @@
 #include "server/agents.h"
 #include "server/config.h"
 #include "server/ev.h"
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_async.h"
 #include "server/transport.h"
 
 struct conn_tls;

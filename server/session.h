@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #include "server/client.h"
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
 
 #define SESSION_PENDING_MAX  512        /* samples awaiting the store before reading pauses */
 #define SESSION_CMDS_MAX     32         /* queued commands handed out per connect */

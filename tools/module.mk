@@ -9,18 +9,15 @@ PROGRAMS += $(MONBOT_CHART)
 tools: $(MONBOT_CHART)
 chart-tools: $(MONBOT_CHART)
 
-# --key reads the database through the storage module when it is in the tree.
-ifneq ($(wildcard server/store.mk),)
+# --key reads the database through the storage module.
 MONBOT_CHART_STORE = $(STORE_OBJS) $(STORE_WIRE_OBJS) $(O)/obj/wire/dotenv.o
 MONBOT_CHART_STORE_LIBS = $(STORE_LIBS)
 $(O)/obj/tools/monbot-chart.o: MB_CPPFLAGS += -DCHART_WITH_STORE=1
-$(O)/obj/tools/monbot-chart.o: server/store.mk
 # a database with a key and rows, for the --key test
 TEST_HELPERS += $(O)/tests/chart_seed
 $(O)/tests/chart_seed: $(O)/obj/tests/integration/chart_seed.o $$(MONBOT_CHART_STORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(MONBOT_CHART_STORE_LIBS)
-endif
 
 $(MONBOT_CHART): $(O)/obj/tools/monbot-chart.o $(CHART_LIB) $$(MONBOT_CHART_STORE)
 	@mkdir -p $(dir $@)

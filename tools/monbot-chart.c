@@ -18,7 +18,8 @@
 #define CHART_WITH_STORE 0
 #endif
 #if CHART_WITH_STORE
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
 #include "wire/dotenv.h"
 #include <unistd.h>
 #endif

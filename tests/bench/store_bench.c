@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
+#include "server/store/store_async.h"
 
 #define AGENTS 1000
 #define ROUNDS 60

@@ -2,7 +2,8 @@
  * a chart_gen.py CSV, written through the storage module's public API, with
  * its rollups folded, so `monbot-chart --key` can be tested end to end.
  * Usage: chart_seed DB_PATH KEY_NAME FILE.csv   (prints the new secret) */
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
 
 #include <math.h>
 #include <stdio.h>

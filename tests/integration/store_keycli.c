@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/db_backend.h"
-#include "server/keycli.h"
-#include "server/store.h"
+#include "server/store/db_backend.h"
+#include "server/store/keycli.h"
+#include "server/store/store.h"
 
 static int raw_sql(const struct store_config *cfg, const char *sql)
 {

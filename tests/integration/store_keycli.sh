@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `key new/list/del/owner` (server/keycli.c) on both back-ends: output,
+# `key new/list/del/owner` (server/store/keycli.c) on both back-ends: output,
 # exit codes, names unique per owner, and `del` taking the key's metrics,
 # rollups, alerts and queued commands with it.
 set -u

@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/db_backend.h"
-#include "server/store.h"
+#include "server/store/db_backend.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
+#include "server/store/store_async.h"
 
 extern char **environ;
 

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/db_backend.h"
-#include "server/store.h"
-#include "server/store_int.h"
+#include "server/store/db_backend.h"
+#include "server/store/store.h"
+#include "server/store/store_int.h"
 #include "wire/sample.h"
 
 static struct store_config base;

@@ -1,9 +1,10 @@
-/* store_import.c — the one-time import of the original's state: its `state`
+/* import.c — the one-time import of the original's state: its `state`
  * row of JSON ({"secrets", "active", "alerts", "alert_last"}, written by
  * Python's json.dumps, so non-ASCII arrives as \uXXXX escapes), or the older
  * layout of tables secrets/active/alerts/alert_last. Runs inside a
  * transaction the caller owns; rows already present are left alone. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
+#include "wire/jsonr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,182 +12,75 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
+/* ---- reading the JSON (wire/jsonr.h) ------------------------------------------- */
+
+/* jsonr's own depth limit: the original's state is five deep, but a deeper
+ * member it never wrote must not make the whole state unreadable. */
+#define IMPORT_MAX_DEPTH 512
 
 struct jdoc {
-	const char *js;
-	jsmntok_t *t;
-	int n;
+	struct jsonr r;
+	jsmntok_t *tok;
 };
 
+/* Parses into a token pool grown until it fits (a token takes at least
+ * two bytes of text, so len / 2 + 2 always does). */
 static int jparse(struct jdoc *d, const char *js, size_t len)
 {
-	jsmn_parser p;
-	int n;
-	memset(d, 0, sizeof(*d));
-	d->js = js;
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js, len, NULL, 0);
-	if (n <= 0)
-		return STORE_EINVAL;
-	d->t = calloc((size_t)n, sizeof(*d->t));
-	if (!d->t)
-		return STORE_ENOMEM;
-	jsmn_init(&p);
-	if (jsmn_parse(&p, js, len, d->t, (unsigned)n) != n) {
-		free(d->t);
-		d->t = NULL;
-		return STORE_EINVAL;
+	size_t cap = 256, most = len / 2 + 2;
+	int rc;
+	d->tok = NULL;
+	for (;;) {
+		jsmntok_t *t;
+		if (cap > most)
+			cap = most;
+		if (cap > SIZE_MAX / sizeof(*t) || !(t = realloc(d->tok, cap * sizeof(*t))))
+			return STORE_ENOMEM;
+		d->tok = t;
+		rc = jsonr_parse(&d->r, js, len, d->tok, (unsigned)cap, IMPORT_MAX_DEPTH);
+		if (rc != JSONR_ENOMEM || cap == most)
+			break;
+		cap *= 4;
 	}
-	d->n = n;
+	if (rc != JSONR_OK) {
+		free(d->tok);
+		d->tok = NULL;
+		return rc == JSONR_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+	}
 	return 0;
 }
 
-/* Index just past token i and everything under it. */
-static int jskip(const struct jdoc *d, int i)
-{
-	int kids, j;
-	if (i >= d->n)
-		return d->n;
-	kids = d->t[i].size;
-	j = i + 1;
-	for (int k = 0; k < kids; k++)
-		j = jskip(d, j);
-	return j;
-}
-
-static int jeq(const struct jdoc *d, int i, const char *s)
-{
-	const jsmntok_t *t = &d->t[i];
-	size_t n = strlen(s);
-	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n && !memcmp(d->js + t->start, s, n);
-}
-
-/* Value token of member `key` of object o, or -1. */
-static int jmember(const struct jdoc *d, int o, const char *key)
-{
-	int j;
-	if (o < 0 || o >= d->n || d->t[o].type != JSMN_OBJECT)
-		return -1;
-	j = o + 1;
-	for (int k = 0; k < d->t[o].size && j + 1 < d->n; k++) {
-		if (jeq(d, j, key))
-			return j + 1;
-		j = jskip(d, j);
-	}
-	return -1;
-}
-
-static void put_utf8(char *o, size_t *k, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[(*k)++] = (char)cp;
-	} else if (cp < 0x800) {
-		o[(*k)++] = (char)(0xc0 | (cp >> 6));
-		o[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		o[(*k)++] = (char)(0xe0 | (cp >> 12));
-		o[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		o[(*k)++] = (char)(0xf0 | (cp >> 18));
-		o[(*k)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		o[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
-static int hex4(const char *p, uint32_t *out)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* The decoded string of token i (malloc'd), NULL if not a string. A lone
- * surrogate becomes U+FFFD. */
+/* The decoded string of token i (malloc'd); NULL if it is no string or
+ * cannot be a C string (\u0000, a lone surrogate). */
 static char *jstr(const struct jdoc *d, int i)
 {
-	const jsmntok_t *t;
-	const char *p, *end;
+	size_t cap;
 	char *o;
-	size_t k = 0;
-	if (i < 0 || i >= d->n || d->t[i].type != JSMN_STRING)
+	if (jsonr_type(&d->r, i) != JSONR_T_STRING)
 		return NULL;
-	t = &d->t[i];
-	p = d->js + t->start;
-	end = d->js + t->end;
-	o = malloc((size_t)(t->end - t->start) * 3 + 1);
-	if (!o)
+	cap = jsonr_str_cap(&d->r, i);
+	if (!(o = malloc(cap)))
 		return NULL;
-	while (p < end) {
-		if (*p != '\\') {
-			o[k++] = *p++;
-			continue;
-		}
-		p++;
-		if (p >= end)
-			break;
-		switch (*p) {
-		case 'b': o[k++] = '\b'; p++; break;
-		case 'f': o[k++] = '\f'; p++; break;
-		case 'n': o[k++] = '\n'; p++; break;
-		case 'r': o[k++] = '\r'; p++; break;
-		case 't': o[k++] = '\t'; p++; break;
-		case 'u': {
-			uint32_t cp, lo;
-			if (end - p < 5 || hex4(p + 1, &cp)) {
-				p = end;
-				break;
-			}
-			p += 5;
-			if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-			    !hex4(p + 2, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				p += 6;
-			} else if (cp >= 0xd800 && cp <= 0xdfff) {
-				cp = 0xfffd;
-			}
-			put_utf8(o, &k, cp);
-			break;
-		}
-		default: o[k++] = *p++; break; /* \" \\ \/ */
-		}
+	if (jsonr_str(&d->r, i, o, cap, NULL) != JSONR_OK) {
+		free(o);
+		return NULL;
 	}
-	o[k] = 0;
 	return o;
+}
+
+static int is_type(const struct jdoc *d, int i, enum jsonr_type t)
+{
+	return i >= 0 && jsonr_type(&d->r, i) == t;
 }
 
 /* A number, or a string holding one (ids are sometimes strings). */
 static int jnum(const struct jdoc *d, int i, double *out)
 {
 	char buf[64], *e;
-	const jsmntok_t *t;
-	size_t n;
-	if (i < 0 || i >= d->n)
+	if (is_type(d, i, JSONR_T_NUMBER))
+		return jsonr_num(&d->r, i, out) == JSONR_OK ? 0 : -1;
+	if (jsonr_str(&d->r, i, buf, sizeof(buf), NULL) != JSONR_OK || !buf[0])
 		return -1;
-	t = &d->t[i];
-	if (t->type != JSMN_PRIMITIVE && t->type != JSMN_STRING)
-		return -1;
-	n = (size_t)(t->end - t->start);
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, d->js + t->start, n);
-	buf[n] = 0;
 	errno = 0;
 	*out = strtod(buf, &e);
 	if (errno || *e || !isfinite(*out))
@@ -219,32 +113,16 @@ static int jint(const struct jdoc *d, int i, int64_t *out)
 
 /* ---- writing ------------------------------------------------------------------- */
 
-static int one_int(struct store *st, int id, const char *secret, int64_t *out)
-{
-	struct db_stmt *s = store_stmt(st, id);
-	int rc;
-	*out = 0;
-	if (!s)
-		return st->c ? STORE_EDB : STORE_EDOWN;
-	store_bind_text(st, s, 0, secret);
-	rc = store_next(st, s, "import");
-	if (rc == 1) {
-		*out = st->ops->col_null(s, 0) ? 0 : st->ops->col_int(s, 0);
-		st->ops->reset(s);
-		rc = 0;
-	}
-	return rc;
-}
-
 /* 1 new, 0 was there. created = its first sample if it has metrics. */
 static int imp_key(struct store *st, const char *secret, const char *nickname, int64_t now)
 {
 	struct db_stmt *s;
 	int64_t first, last;
 	int rc;
-	if ((rc = one_int(st, ST_FIRST_TS, secret, &first)) || (rc = one_int(st, ST_NEWEST, secret, &last)))
+	if ((rc = store_one_int(st, STORE_ST_FIRST_TS, secret, &first, "import")) ||
+	    (rc = store_one_int(st, STORE_ST_NEWEST, secret, &last, "import")))
 		return rc;
-	if (!(s = store_stmt(st, ST_KEY_IMPORT)))
+	if (!(s = store_stmt(st, STORE_ST_KEY_IMPORT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	store_bind_text(st, s, 0, secret);
 	if (nickname && store_text_ok(nickname, STORE_NAME_MAX))
@@ -260,7 +138,7 @@ static int imp_key(struct store *st, const char *secret, const char *nickname, i
 
 static int imp_owner(struct store *st, const char *secret, int64_t uid, int64_t added)
 {
-	struct db_stmt *s = store_stmt(st, ST_OWNER_ADD);
+	struct db_stmt *s = store_stmt(st, STORE_ST_OWNER_ADD);
 	if (uid <= 0)
 		return 0;
 	if (!s)
@@ -279,7 +157,7 @@ static int imp_cmd(struct store *st, const char *secret, const char *cmd, int64_
 	int ttl;
 	if (!store_text_ok(cmd, STORE_CMD_MAX))
 		return 0;
-	if (!(s = store_stmt(st, ST_CMD_INSERT)))
+	if (!(s = store_stmt(st, STORE_ST_CMD_INSERT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	ttl = store_cmd_ttl(cmd, st->cfg.command_ttl);
 	store_bind_text(st, s, 0, secret);
@@ -299,7 +177,7 @@ static int key_there(struct store *st, const char *secret)
 	int rc;
 	if (!store_secret_ok(secret))
 		return 0;
-	if (!(s = store_stmt(st, ST_KEY_EXISTS)))
+	if (!(s = store_stmt(st, STORE_ST_KEY_EXISTS)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "import");
@@ -348,7 +226,7 @@ static int imp_alert(struct store *st, int64_t uid, const char *secret, const ch
 		return 0;
 	if ((rc = key_there(st, secret)) <= 0)
 		return rc;
-	if (!(s = store_stmt(st, ST_ALERT_IMPORT)))
+	if (!(s = store_stmt(st, STORE_ST_ALERT_IMPORT)))
 		return st->c ? STORE_EDB : STORE_EDOWN;
 	st->ops->bind_int(s, 0, uid);
 	store_bind_text(st, s, 1, secret);
@@ -365,11 +243,9 @@ static int64_t alert_last_of(const struct jdoc *d, int last, const char *uid, co
                              const char *metric)
 {
 	char key[256];
-	int v;
 	double ts;
 	snprintf(key, sizeof(key), "%s:%s:%s", uid, secret, metric);
-	v = jmember(d, last, key);
-	if (v < 0 || jnum(d, v, &ts))
+	if (jnum(d, jsonr_get(&d->r, last, key), &ts))
 		return 0;
 	return (int64_t)ts;
 }
@@ -378,26 +254,100 @@ static int64_t alert_last_of(const struct jdoc *d, int last, const char *uid, co
 static int imp_lists(struct store *st, const struct jdoc *d, int owners, int pending, const char *secret,
                      int64_t now, int is_new)
 {
-	int rc = 0, j;
-	if (owners >= 0 && d->t[owners].type == JSMN_ARRAY) {
-		j = owners + 1;
-		for (int k = 0; k < d->t[owners].size && rc == 0; k++) {
+	int rc = 0;
+	if (is_type(d, owners, JSONR_T_ARRAY))
+		for (int k = jsonr_first(&d->r, owners); k > 0 && rc == 0; k = jsonr_after(&d->r, owners, k)) {
 			int64_t uid;
-			if (!jint(d, j, &uid))
+			if (!jint(d, k, &uid))
 				rc = imp_owner(st, secret, uid, now);
-			j = jskip(d, j);
 		}
-	}
 	/* Commands only with a new key, so a second import adds none twice. */
-	if (is_new && pending >= 0 && d->t[pending].type == JSMN_ARRAY) {
-		j = pending + 1;
-		for (int k = 0; k < d->t[pending].size && rc == 0; k++) {
-			char *cmd = jstr(d, j);
+	if (is_new && is_type(d, pending, JSONR_T_ARRAY))
+		for (int k = jsonr_first(&d->r, pending); k > 0 && rc == 0; k = jsonr_after(&d->r, pending, k)) {
+			char *cmd = jstr(d, k);
 			if (cmd)
 				rc = imp_cmd(st, secret, cmd, now);
 			free(cmd);
-			j = jskip(d, j);
 		}
+	return rc;
+}
+
+/* "secrets": {secret: {"owners", "nickname", "pending"}}. Returns keys new. */
+static int imp_secrets(struct store *st, const struct jdoc *d, int secrets, int64_t now)
+{
+	int rc = 0, imported = 0;
+	if (!is_type(d, secrets, JSONR_T_OBJECT))
+		return 0;
+	for (int k = jsonr_first(&d->r, secrets); k > 0 && rc >= 0; k = jsonr_after(&d->r, secrets, k)) {
+		char *secret = jstr(d, k);
+		int entry = k + 1;
+		if (secret && store_secret_ok(secret) && is_type(d, entry, JSONR_T_OBJECT)) {
+			char *nick = jstr(d, jsonr_get(&d->r, entry, "nickname"));
+			rc = imp_key(st, secret, nick, now);
+			if (rc >= 0) {
+				imported += rc;
+				rc = imp_lists(st, d, jsonr_get(&d->r, entry, "owners"), jsonr_get(&d->r, entry, "pending"),
+				               secret, now, rc == 1);
+			}
+			free(nick);
+		}
+		free(secret);
+	}
+	return rc < 0 ? rc : imported;
+}
+
+/* "active": {chat id: secret}. */
+static int imp_actives(struct store *st, const struct jdoc *d, int active)
+{
+	int rc = 0;
+	if (!is_type(d, active, JSONR_T_OBJECT))
+		return 0;
+	for (int k = jsonr_first(&d->r, active); k > 0 && rc >= 0; k = jsonr_after(&d->r, active, k)) {
+		char *chat = jstr(d, k), *secret = jstr(d, k + 1);
+		int64_t cid;
+		if (chat && secret && !parse_i64(chat, &cid))
+			rc = imp_active(st, cid, secret);
+		free(chat);
+		free(secret);
+	}
+	return rc;
+}
+
+/* The alerts of one user: {secret: {metric: threshold}}. */
+static int imp_user_alerts(struct store *st, const struct jdoc *d, int per_user, const char *uid_s, int64_t uid,
+                           int last, int64_t now)
+{
+	int rc = 0;
+	for (int s = jsonr_first(&d->r, per_user); s > 0 && rc >= 0; s = jsonr_after(&d->r, per_user, s)) {
+		char *secret = jstr(d, s);
+		int per_key = s + 1;
+		if (secret && is_type(d, per_key, JSONR_T_OBJECT))
+			for (int m = jsonr_first(&d->r, per_key); m > 0 && rc >= 0; m = jsonr_after(&d->r, per_key, m)) {
+				char *metric = jstr(d, m);
+				double thr;
+				if (metric && !jnum(d, m + 1, &thr))
+					rc = imp_alert(st, uid, secret, metric, thr, alert_last_of(d, last, uid_s, secret, metric),
+					               now);
+				free(metric);
+			}
+		free(secret);
+	}
+	return rc;
+}
+
+/* "alerts": {user id: {secret: {metric: threshold}}}, with "alert_last":
+ * {"uid:secret:metric": ts}. */
+static int imp_alerts(struct store *st, const struct jdoc *d, int alerts, int last, int64_t now)
+{
+	int rc = 0;
+	if (!is_type(d, alerts, JSONR_T_OBJECT))
+		return 0;
+	for (int k = jsonr_first(&d->r, alerts); k > 0 && rc >= 0; k = jsonr_after(&d->r, alerts, k)) {
+		char *uid_s = jstr(d, k);
+		int64_t uid;
+		if (uid_s && !parse_i64(uid_s, &uid) && is_type(d, k + 1, JSONR_T_OBJECT))
+			rc = imp_user_alerts(st, d, k + 1, uid_s, uid, last, now);
+		free(uid_s);
 	}
 	return rc;
 }
@@ -405,81 +355,19 @@ static int imp_lists(struct store *st, const struct jdoc *d, int owners, int pen
 int store_import_state_tx(struct store *st, const char *json, size_t len, int64_t now)
 {
 	struct jdoc d;
-	int rc, secrets, active, alerts, last, imported = 0, j;
+	int rc, imported;
 	if ((rc = jparse(&d, json, len)) != 0)
 		return rc;
-	if (d.t[0].type != JSMN_OBJECT) {
-		free(d.t);
+	if (!is_type(&d, 0, JSONR_T_OBJECT)) {
+		free(d.tok);
 		return STORE_EINVAL;
 	}
-	secrets = jmember(&d, 0, "secrets");
-	active = jmember(&d, 0, "active");
-	alerts = jmember(&d, 0, "alerts");
-	last = jmember(&d, 0, "alert_last");
-	rc = 0;
-	if (secrets >= 0 && d.t[secrets].type == JSMN_OBJECT) {
-		j = secrets + 1;
-		for (int k = 0; k < d.t[secrets].size && rc >= 0; k++) {
-			char *secret = jstr(&d, j);
-			int entry = j + 1;
-			if (secret && store_secret_ok(secret) && d.t[entry].type == JSMN_OBJECT) {
-				char *nick = jstr(&d, jmember(&d, entry, "nickname"));
-				rc = imp_key(st, secret, nick, now);
-				if (rc >= 0) {
-					imported += rc;
-					rc = imp_lists(st, &d, jmember(&d, entry, "owners"), jmember(&d, entry, "pending"),
-					               secret, now, rc == 1);
-				}
-				free(nick);
-			}
-			free(secret);
-			j = jskip(&d, j);
-		}
-	}
-	if (rc >= 0 && active >= 0 && d.t[active].type == JSMN_OBJECT) {
-		j = active + 1;
-		for (int k = 0; k < d.t[active].size && rc >= 0; k++) {
-			char *chat = jstr(&d, j), *secret = jstr(&d, j + 1);
-			int64_t cid;
-			if (chat && secret && !parse_i64(chat, &cid))
-				rc = imp_active(st, cid, secret);
-			free(chat);
-			free(secret);
-			j = jskip(&d, j);
-		}
-	}
-	if (rc >= 0 && alerts >= 0 && d.t[alerts].type == JSMN_OBJECT) {
-		j = alerts + 1;
-		for (int k = 0; k < d.t[alerts].size && rc >= 0; k++) {
-			char *uid_s = jstr(&d, j);
-			int per_user = j + 1;
-			int64_t uid;
-			if (uid_s && !parse_i64(uid_s, &uid) && d.t[per_user].type == JSMN_OBJECT) {
-				int s = per_user + 1;
-				for (int a = 0; a < d.t[per_user].size && rc >= 0; a++) {
-					char *secret = jstr(&d, s);
-					int per_key = s + 1;
-					if (secret && d.t[per_key].type == JSMN_OBJECT) {
-						int m = per_key + 1;
-						for (int b = 0; b < d.t[per_key].size && rc >= 0; b++) {
-							char *metric = jstr(&d, m);
-							double thr;
-							if (metric && !jnum(&d, m + 1, &thr))
-								rc = imp_alert(st, uid, secret, metric, thr,
-								               alert_last_of(&d, last, uid_s, secret, metric), now);
-							free(metric);
-							m = jskip(&d, m);
-						}
-					}
-					free(secret);
-					s = jskip(&d, s);
-				}
-			}
-			free(uid_s);
-			j = jskip(&d, j);
-		}
-	}
-	free(d.t);
+	imported = rc = imp_secrets(st, &d, jsonr_get(&d.r, 0, "secrets"), now);
+	if (rc >= 0)
+		rc = imp_actives(st, &d, jsonr_get(&d.r, 0, "active"));
+	if (rc >= 0)
+		rc = imp_alerts(st, &d, jsonr_get(&d.r, 0, "alerts"), jsonr_get(&d.r, 0, "alert_last"), now);
+	free(d.tok);
 	return rc < 0 ? rc : imported;
 }
 
@@ -498,7 +386,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 	int rc, imported = 0;
 	/* alert_last first: {"uid:secret:metric": ts} */
 	if ((rc = store_table_exists(st, "alert_last")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ALERT_LAST)))
+		if (!(s = store_stmt(st, STORE_ST_OLD_ALERT_LAST)))
 			return st->c ? STORE_EDB : STORE_EDOWN;
 		while ((rc = store_next(st, s, "old alert_last")) == 1) {
 			const char *k = st->ops->col_text(s, 0, NULL);
@@ -525,7 +413,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 	}
 	if (rc < 0)
 		goto out;
-	if (!(s = store_stmt(st, ST_OLD_SECRETS))) {
+	if (!(s = store_stmt(st, STORE_ST_OLD_SECRETS))) {
 		rc = st->c ? STORE_EDB : STORE_EDOWN;
 		goto out;
 	}
@@ -551,8 +439,8 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 				r = imp_lists(st, &od, 0, -1, secret, now, is_new);
 			if (r >= 0 && pending && jparse(&pd, pending, strlen(pending)) == 0)
 				r = imp_lists(st, &pd, -1, 0, secret, now, is_new);
-			free(od.t);
-			free(pd.t);
+			free(od.tok);
+			free(pd.tok);
 		}
 		free(secret);
 		free(owners);
@@ -565,7 +453,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 		}
 	}
 	if (rc == 0 && (rc = store_table_exists(st, "active")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ACTIVE))) {
+		if (!(s = store_stmt(st, STORE_ST_OLD_ACTIVE))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -585,7 +473,7 @@ int store_import_old_tables_tx(struct store *st, int64_t now)
 		}
 	}
 	if (rc == 0 && (rc = store_table_exists(st, "alerts")) == 1) {
-		if (!(s = store_stmt(st, ST_OLD_ALERTS))) {
+		if (!(s = store_stmt(st, STORE_ST_OLD_ALERTS))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -615,4 +503,21 @@ out:
 		free(lasts[i].k);
 	free(lasts);
 	return rc < 0 ? rc : imported;
+}
+
+int store_import_json(struct store *st, const char *json, size_t len, int64_t now)
+{
+	int rc;
+	STORE_NEED_CONN(st);
+	if ((rc = store_begin(st)) != 0)
+		return rc;
+	rc = store_import_state_tx(st, json, len, now);
+	if (rc >= 0) {
+		int c = store_commit(st);
+		if (c != 0)
+			rc = c;
+	} else {
+		store_rollback(st);
+	}
+	return rc;
 }

@@ -1,7 +1,7 @@
-/* store_sample.c — from the wire record (wire/sample.h) to a stored row:
+/* sample.c — from the wire record (wire/sample.h) to a stored row:
  * the original's columns, the additions, and the JSON texts of disks,
  * top_procs, gpus and host in the shape the original stored them. */
-#include "server/store.h"
+#include "server/store/store.h"
 
 #include <math.h>
 #include <stdio.h>

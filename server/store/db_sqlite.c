@@ -1,7 +1,7 @@
 /* db_sqlite.c — the SQLite back-end of db_backend.h: one connection in WAL
  * mode, synchronous FULL by default so a commit (and so an ack) survives a
  * crash of the machine, not only of the process. */
-#include "server/db_backend.h"
+#include "server/store/db_backend.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

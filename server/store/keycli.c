@@ -1,6 +1,6 @@
 /* keycli.c — `monbot-server key new|list|del|owner`: the key operations of
  * the bot for headless set-ups, scripts and tests, on the same tables. */
-#include "server/keycli.h"
+#include "server/store/keycli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
+#include "server/store/store_keys.h"
 
 static void usage(FILE *f)
 {

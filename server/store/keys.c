@@ -1,7 +1,7 @@
-/* store_keys.c — keys (agents, owners, names unique per owner, the active
- * key per chat), alerts and the small meta values, over store.c's
+/* keys.c — keys (agents, owners, names unique per owner, the active
+ * key per chat), alerts and the small meta values, over core.c's
  * statements. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,11 +40,11 @@ static int name_taken_owner(struct store *st, int64_t owner, const char *name)
 	struct db_stmt *s;
 	int rc;
 	if (owner == 0) {
-		GET_STMT(s, st, ST_NAME_TAKEN_NOOWNER);
+		STORE_GET_STMT(s, st, STORE_ST_NAME_TAKEN_NOOWNER);
 		store_bind_text(st, s, 0, name);
 		store_bind_text(st, s, 1, "");
 	} else {
-		GET_STMT(s, st, ST_NAME_TAKEN_OWNER);
+		STORE_GET_STMT(s, st, STORE_ST_NAME_TAKEN_OWNER);
 		st->ops->bind_int(s, 0, owner);
 		store_bind_text(st, s, 1, name);
 	}
@@ -63,9 +63,9 @@ static int auto_name(struct store *st, int64_t owner, char out[STORE_NAME_MAX + 
 	size_t cap = 4096;
 	int rc;
 	if (owner == 0) {
-		GET_STMT(s, st, ST_NAMES_NOOWNER);
+		STORE_GET_STMT(s, st, STORE_ST_NAMES_NOOWNER);
 	} else {
-		GET_STMT(s, st, ST_NAMES_OWNER);
+		STORE_GET_STMT(s, st, STORE_ST_NAMES_OWNER);
 		st->ops->bind_int(s, 0, owner);
 	}
 	used = calloc(cap, 1);
@@ -104,7 +104,7 @@ int store_key_create(struct store *st, int64_t owner, const char *name, int64_t 
 		return STORE_EINVAL;
 	if (owner < 0)
 		return STORE_EINVAL;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	if (name && *name) {
@@ -118,7 +118,7 @@ int store_key_create(struct store *st, int64_t owner, const char *name, int64_t 
 	for (int tries = 0; rc == 0; tries++) {
 		if ((rc = gen_secret(secret)) != 0)
 			break;
-		if (!(s = store_stmt(st, ST_KEY_EXISTS))) {
+		if (!(s = store_stmt(st, STORE_ST_KEY_EXISTS))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			break;
 		}
@@ -132,7 +132,7 @@ int store_key_create(struct store *st, int64_t owner, const char *name, int64_t 
 		break;
 	}
 	if (rc == 0) {
-		if (!(s = store_stmt(st, ST_KEY_INSERT))) {
+		if (!(s = store_stmt(st, STORE_ST_KEY_INSERT))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 		} else {
 			store_bind_text(st, s, 0, secret);
@@ -142,7 +142,7 @@ int store_key_create(struct store *st, int64_t owner, const char *name, int64_t 
 		}
 	}
 	if (rc == 0 && owner != 0) {
-		if (!(s = store_stmt(st, ST_OWNER_ADD))) {
+		if (!(s = store_stmt(st, STORE_ST_OWNER_ADD))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 		} else {
 			store_bind_text(st, s, 0, secret);
@@ -170,8 +170,8 @@ int store_key_exists(struct store *st, const char *secret)
 	int rc;
 	if (!store_secret_ok(secret))
 		return 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_KEY_EXISTS);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_KEY_EXISTS);
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "key exists");
 	if (rc == 1)
@@ -186,8 +186,8 @@ int store_key_owners(struct store *st, const char *secret, int64_t *out, size_t 
 	*n = 0;
 	if (!store_secret_ok(secret))
 		return 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_OWNERS);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_OWNERS);
 	store_bind_text(st, s, 0, secret);
 	while ((rc = store_next(st, s, "owners")) == 1) {
 		if (*n < cap)
@@ -260,8 +260,8 @@ int store_key_get(struct store *st, const char *secret, struct store_key *out)
 	memset(out, 0, sizeof(*out));
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_KEY_GET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_KEY_GET);
 	store_bind_text(st, s, 0, secret);
 	rc = store_next(st, s, "key get");
 	if (rc <= 0)
@@ -283,13 +283,13 @@ int store_key_list(struct store *st, int64_t owner, struct store_key **out, size
 	int rc;
 	*out = NULL;
 	*n = 0;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if (owner == STORE_ANY_OWNER) {
-		GET_STMT(s, st, ST_KEY_LIST_ALL);
+		STORE_GET_STMT(s, st, STORE_ST_KEY_LIST_ALL);
 	} else if (owner == 0) {
-		GET_STMT(s, st, ST_KEY_LIST_NOOWNER);
+		STORE_GET_STMT(s, st, STORE_ST_KEY_LIST_NOOWNER);
 	} else {
-		GET_STMT(s, st, ST_KEY_LIST_OWNER);
+		STORE_GET_STMT(s, st, STORE_ST_KEY_LIST_OWNER);
 		st->ops->bind_int(s, 0, owner);
 	}
 	while ((rc = store_next(st, s, "key list")) == 1) {
@@ -327,8 +327,8 @@ int store_key_is_owner(struct store *st, const char *secret, int64_t user)
 	int rc;
 	if (!store_secret_ok(secret))
 		return 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_IS_OWNER);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_IS_OWNER);
 	store_bind_text(st, s, 0, secret);
 	st->ops->bind_int(s, 1, user);
 	rc = store_next(st, s, "is owner");
@@ -343,7 +343,7 @@ int store_key_resolve(struct store *st, int64_t owner, const char *text, char se
 	int rc, found = 0;
 	if (!text || !*text)
 		return STORE_ENOKEY;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if (store_secret_ok(text)) {
 		rc = owner == STORE_ANY_OWNER ? store_key_exists(st, text) : store_key_is_owner(st, text, owner);
 		if (rc < 0)
@@ -356,10 +356,10 @@ int store_key_resolve(struct store *st, int64_t owner, const char *text, char se
 	if (!store_text_ok(text, STORE_NAME_MAX))
 		return STORE_ENOKEY;
 	if (owner == STORE_ANY_OWNER) {
-		GET_STMT(s, st, ST_RESOLVE_ANY);
+		STORE_GET_STMT(s, st, STORE_ST_RESOLVE_ANY);
 		store_bind_text(st, s, 0, text);
 	} else {
-		GET_STMT(s, st, ST_RESOLVE_OWNER);
+		STORE_GET_STMT(s, st, STORE_ST_RESOLVE_OWNER);
 		st->ops->bind_int(s, 0, owner);
 		store_bind_text(st, s, 1, text);
 	}
@@ -383,7 +383,7 @@ int store_key_rename(struct store *st, int64_t owner, const char *secret, const 
 		return STORE_EINVAL;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	rc = owner == STORE_ANY_OWNER ? store_key_exists(st, secret) : store_key_is_owner(st, secret, owner);
@@ -391,7 +391,7 @@ int store_key_rename(struct store *st, int64_t owner, const char *secret, const 
 		rc = STORE_ENOKEY;
 	if (rc == 1) {
 		/* Unique among the names of every owner of this key. */
-		if (!(s = store_stmt(st, ST_HAS_OWNERS))) {
+		if (!(s = store_stmt(st, STORE_ST_HAS_OWNERS))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -402,7 +402,7 @@ int store_key_rename(struct store *st, int64_t owner, const char *secret, const 
 		}
 		if (has_owners)
 			st->ops->reset(s);
-		if (!(s = store_stmt(st, has_owners ? ST_NAME_TAKEN_COOWNERS : ST_NAME_TAKEN_NOOWNER))) {
+		if (!(s = store_stmt(st, has_owners ? STORE_ST_NAME_TAKEN_COOWNERS : STORE_ST_NAME_TAKEN_NOOWNER))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -421,7 +421,7 @@ int store_key_rename(struct store *st, int64_t owner, const char *secret, const 
 		}
 	}
 	if (rc == 0) {
-		if (!(s = store_stmt(st, ST_RENAME))) {
+		if (!(s = store_stmt(st, STORE_ST_RENAME))) {
 			rc = st->c ? STORE_EDB : STORE_EDOWN;
 			goto out;
 		}
@@ -445,11 +445,11 @@ int store_key_add_owner(struct store *st, const char *secret, int64_t user, int6
 		return STORE_ENOKEY;
 	if (user <= 0)
 		return STORE_EINVAL;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	rc = store_key_exists(st, secret);
 	if (rc <= 0)
 		return rc == 0 ? STORE_ENOKEY : rc;
-	GET_STMT(s, st, ST_OWNER_ADD);
+	STORE_GET_STMT(s, st, STORE_ST_OWNER_ADD);
 	store_bind_text(st, s, 0, secret);
 	st->ops->bind_int(s, 1, user);
 	st->ops->bind_int(s, 2, now);
@@ -460,12 +460,13 @@ int store_key_add_owner(struct store *st, const char *secret, int64_t user, int6
 
 int store_key_delete(struct store *st, const char *secret)
 {
-	static const int ids[] = {ST_DEL_AGENT, ST_DEL_OWNERS, ST_DEL_ACTIVE, ST_DEL_ALERTS, ST_DEL_CMDS,
-	                          ST_DEL_METRICS, ST_DEL_1M, ST_DEL_1H, ST_DEL_DIRTY};
+	static const int ids[] = {STORE_ST_DEL_AGENT, STORE_ST_DEL_OWNERS, STORE_ST_DEL_ACTIVE, STORE_ST_DEL_ALERTS,
+	                          STORE_ST_DEL_CMDS, STORE_ST_DEL_METRICS, STORE_ST_DEL_1M, STORE_ST_DEL_1H,
+	                          STORE_ST_DEL_DIRTY};
 	int rc, existed = 0;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
-	NEED_CONN(st);
+	STORE_NEED_CONN(st);
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && rc == 0; i++) {
@@ -494,15 +495,15 @@ int store_agent_seen(struct store *st, const char *secret, int64_t ts, const cha
 	int rc;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_SEEN);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_SEEN);
 	st->ops->bind_int(s, 0, ts);
 	store_bind_text(st, s, 1, secret);
 	st->ops->bind_int(s, 2, ts);
 	if ((rc = store_exec_stmt(st, s, "seen")) != 0)
 		return rc;
 	if (host_json) {
-		GET_STMT(s, st, ST_SEEN_HOST);
+		STORE_GET_STMT(s, st, STORE_ST_SEEN_HOST);
 		store_bind_text(st, s, 0, host_json);
 		store_bind_text(st, s, 1, secret);
 		rc = store_exec_stmt(st, s, "host");
@@ -515,8 +516,8 @@ int store_active_set(struct store *st, int64_t chat, const char *secret)
 	struct db_stmt *s;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ACTIVE_SET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ACTIVE_SET);
 	st->ops->bind_int(s, 0, chat);
 	store_bind_text(st, s, 1, secret);
 	return store_exec_stmt(st, s, "active set");
@@ -526,8 +527,8 @@ int store_active_get(struct store *st, int64_t chat, char secret_out[STORE_SECRE
 {
 	struct db_stmt *s;
 	int rc;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ACTIVE_GET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ACTIVE_GET);
 	st->ops->bind_int(s, 0, chat);
 	rc = store_next(st, s, "active get");
 	if (rc <= 0)
@@ -556,8 +557,8 @@ int store_alert_set(struct store *st, const struct store_alert *a)
 	struct db_stmt *s;
 	if (!store_secret_ok(a->secret) || !metric_ok(a->metric) || !isfinite(a->threshold))
 		return STORE_EINVAL;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ALERT_SET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ALERT_SET);
 	st->ops->bind_int(s, 0, a->user);
 	store_bind_text(st, s, 1, a->secret);
 	store_bind_text(st, s, 2, a->metric);
@@ -577,8 +578,8 @@ int store_alert_delete(struct store *st, int64_t user, const char *secret, const
 	int rc;
 	if (!store_secret_ok(secret) || !metric_ok(metric))
 		return STORE_ENOTFOUND;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ALERT_DEL);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ALERT_DEL);
 	st->ops->bind_int(s, 0, user);
 	store_bind_text(st, s, 1, secret);
 	store_bind_text(st, s, 2, metric);
@@ -597,8 +598,8 @@ int store_alert_list(struct store *st, const char *secret, int64_t user, struct 
 	*n = 0;
 	if (secret && !store_secret_ok(secret))
 		return 0;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ALERT_LIST);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ALERT_LIST);
 	st->ops->bind_int(s, 0, user);
 	st->ops->bind_int(s, 1, user);
 	store_bind_text(st, s, 2, secret ? secret : "");
@@ -647,8 +648,8 @@ int store_alert_update(struct store *st, const struct store_alert *a)
 	int rc;
 	if (!store_secret_ok(a->secret) || !metric_ok(a->metric))
 		return STORE_ENOTFOUND;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_ALERT_UPDATE);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_ALERT_UPDATE);
 	st->ops->bind_int(s, 0, a->state);
 	st->ops->bind_int(s, 1, a->since);
 	st->ops->bind_int(s, 2, a->last_sent);
@@ -683,8 +684,8 @@ int store_meta_get(struct store *st, const char *key, char *buf, size_t cap)
 	int rc;
 	if (!meta_key_ok(key) || cap == 0)
 		return STORE_EINVAL;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_META_GET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_META_GET);
 	store_bind_text(st, s, 0, key);
 	rc = store_next(st, s, "meta get");
 	if (rc <= 0)
@@ -707,10 +708,26 @@ int store_meta_set(struct store *st, const char *key, const char *value)
 	struct db_stmt *s;
 	if (!meta_key_ok(key) || !value)
 		return STORE_EINVAL;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_META_SET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_META_SET);
 	store_bind_text(st, s, 0, key);
 	store_bind_text(st, s, 1, value);
 	return store_exec_stmt(st, s, "meta set");
 }
 
+int store_meta_get_int(struct store *st, const char *key, int64_t *out)
+{
+	char buf[32];
+	int rc = store_meta_get(st, key, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	*out = strtoll(buf, NULL, 10);
+	return 0;
+}
+
+int store_meta_set_int(struct store *st, const char *key, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return store_meta_set(st, key, buf);
+}

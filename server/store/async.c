@@ -1,9 +1,9 @@
-/* store_async.c — the database thread behind store.h's async layer: one
+/* async.c — the database thread behind store_async.h: one
  * FIFO of samples and calls from the event loop, a write buffer that holds
  * samples while the database is away (bounded), batched transactions, and
  * completions handed back through an eventfd. The loop never waits on it
  * except in store_async_stop. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
-/* db_backend.h — the small statement interface store.c runs its SQL through;
- * db_sqlite.c and db_mysql.c implement it. Private to the storage module.
+/* db_backend.h — the small statement interface the store runs its SQL through
+ * (core.c); db_sqlite.c and db_mysql.c implement it. Private to the storage module.
  * Parameters and columns are numbered from 0. */
 #ifndef MONBOT_DB_BACKEND_H
 #define MONBOT_DB_BACKEND_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 
 /* step() results and error classes */
 #define DB_DONE   0

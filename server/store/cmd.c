@@ -1,7 +1,7 @@
-/* store_cmd.c — the command queue: queued while the agent is away, handed
+/* cmd.c — the command queue: queued while the agent is away, handed
  * out once, reboot/shutdown expiring after COMMAND_TTL and reported once,
  * every command recorded with who asked, when, and the answer. */
-#include "server/store_int.h"
+#include "server/store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +45,8 @@ int store_cmd_enqueue(struct store *st, const char *secret, const char *command,
 		return STORE_ENOKEY;
 	if (!store_text_ok(command, STORE_CMD_MAX) || ttl < 0)
 		return STORE_EINVAL;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_CMD_INSERT);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_INSERT);
 	store_bind_text(st, s, 0, secret);
 	store_bind_text(st, s, 1, command);
 	st->ops->bind_int(s, 2, requested_by);
@@ -134,16 +134,16 @@ int store_cmd_take(struct store *st, const char *secret, int64_t now, struct sto
 {
 	if (!store_secret_ok(secret) || cap == 0)
 		return 0;
-	NEED_CONN(st);
-	return take_in_tx(st, ST_CMD_QUEUED, secret, ST_CMD_DELIVER, now, 1, out, cap);
+	STORE_NEED_CONN(st);
+	return take_in_tx(st, STORE_ST_CMD_QUEUED, secret, STORE_ST_CMD_DELIVER, now, 1, out, cap);
 }
 
 int store_cmd_requeue(struct store *st, int64_t id)
 {
 	struct db_stmt *s;
 	int rc;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_CMD_REQUEUE);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_REQUEUE);
 	st->ops->bind_int(s, 0, id);
 	if ((rc = store_exec_stmt(st, s, "requeue")) != 0)
 		return rc;
@@ -154,16 +154,16 @@ int store_cmd_expire(struct store *st, int64_t now, struct store_cmd *out, size_
 {
 	if (cap == 0)
 		return 0;
-	NEED_CONN(st);
-	return take_in_tx(st, ST_CMD_DUE, NULL, ST_CMD_EXPIRE, now, 0, out, cap);
+	STORE_NEED_CONN(st);
+	return take_in_tx(st, STORE_ST_CMD_DUE, NULL, STORE_ST_CMD_EXPIRE, now, 0, out, cap);
 }
 
 int store_cmd_answer(struct store *st, int64_t id, int64_t now, const char *answer)
 {
 	struct db_stmt *s;
 	int rc;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_CMD_ANSWER);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_ANSWER);
 	st->ops->bind_int(s, 0, now);
 	store_bind_text(st, s, 1, answer ? answer : "");
 	st->ops->bind_int(s, 2, id);
@@ -181,8 +181,8 @@ int store_cmd_answer_pending(struct store *st, const char *secret, const char *p
 	int rc;
 	if (!store_secret_ok(secret))
 		return STORE_ENOTFOUND;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_CMD_WAITING);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_WAITING);
 	store_bind_text(st, s, 0, secret);
 	while ((rc = store_next(st, s, "waiting commands")) == 1) {
 		const char *c = st->ops->col_text(s, 1, NULL);
@@ -204,8 +204,8 @@ int store_cmd_get(struct store *st, int64_t id, struct store_cmd *out, char **an
 	int rc;
 	if (answer_out)
 		*answer_out = NULL;
-	NEED_CONN(st);
-	GET_STMT(s, st, ST_CMD_GET);
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_GET);
 	st->ops->bind_int(s, 0, id);
 	rc = store_next(st, s, "command");
 	if (rc <= 0)

@@ -1,9 +1,11 @@
-# server/store.mk — the storage module (SQLite and MySQL back-ends, async
-# database thread, key CLI) and its tests. Included from server/module.mk.
-# The server's link takes $(STORE_OBJS) and $(STORE_LIBS).
+# server/store/ — the storage module (SQLite and MySQL back-ends, async
+# database thread, key CLI) and its tests. Read after server/module.mk, whose
+# server link names $$(STORE_OBJS) and takes $(STORE_LIBS) in its recipe.
 
-STORE_SRCS := server/store.c server/store_keys.c server/store_cmd.c server/store_async.c server/store_import.c \
-              server/store_sample.c server/db_sqlite.c server/db_mysql.c server/keycli.c
+STORE_SRCS := server/store/config.c server/store/sql.c server/store/tables.c server/store/core.c \
+              server/store/keys.c server/store/cmd.c server/store/read.c server/store/insert.c \
+              server/store/rollup.c server/store/import.c server/store/schema.c server/store/async.c \
+              server/store/sample.c server/store/db_sqlite.c server/store/db_mysql.c server/store/keycli.c
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/obj/%.o)
 
 # MariaDB's libmysqlclient-compatible client; its headers as system headers so
@@ -13,11 +15,11 @@ MARIADB_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(MARIADB_CONFIG) --cflags 2
 MARIADB_LIBS := $(or $(shell $(MARIADB_CONFIG) --libs 2>/dev/null),-lmariadb)
 STORE_LIBS := -lsqlite3 $(MARIADB_LIBS) -lpthread -lm
 
-$(O)/obj/server/db_mysql.o: MB_CPPFLAGS += $(MARIADB_CFLAGS)
+$(O)/obj/server/store/db_mysql.o: MB_CPPFLAGS += $(MARIADB_CFLAGS)
 $(O)/obj/tests/unit/test_store.o $(O)/obj/tests/bench/store_bench.o: MB_CPPFLAGS += $(MARIADB_CFLAGS)
 
-# wire/ objects by path: wire/module.mk is read after this file.
-STORE_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+# wire/ objects the store uses: the sample record, JSON writing and reading.
+STORE_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o
 
 # Unit tests: SQLite on temporary files; the same program runs against a
 # private MariaDB from tests/integration/store_mysql.sh (DB=mysql).

@@ -3,7 +3,7 @@
  * client-side (mysql_stmt_store_result) so several statements can be used
  * at once, and errors sorted into "connection lost" (reconnect and retry)
  * and the rest. */
-#include "server/db_backend.h"
+#include "server/store/db_backend.h"
 
 #include <errmsg.h>
 #include <mysql.h>

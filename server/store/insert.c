@@ -1,0 +1,268 @@
+/* insert.c — sample inserts: multi-row INSERT IGNORE in one transaction,
+ * the touched minutes journalled for the rollups in the same transaction,
+ * last_seen bumped, and a refused row isolated so it does not hold back
+ * the others. */
+#include "server/store/store_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const int ins_sizes[] = STORE_INS_SIZES;
+
+static void bind_row(struct store *st, struct db_stmt *s, int base, const struct store_row *r)
+{
+	store_bind_text(st, s, base, r->secret);
+	st->ops->bind_int(s, base + 1, r->ts);
+	for (int c = 0; c < SC__COUNT; c++)
+		store_bind_num(st, s, base + 2 + c, r->v[c], c == SC_UPTIME || c == SC_CORES);
+	store_bind_text(st, s, base + 2 + SC__COUNT, r->disks);
+	store_bind_text(st, s, base + 3 + SC__COUNT, r->top_procs);
+	store_bind_text(st, s, base + 4 + SC__COUNT, r->gpus);
+}
+
+/* Does the secret exist? Cached for five minutes so the writer asks once
+ * per key, not per sample. 1/0 or STORE_E*. */
+static int secret_known(struct store *st, const char *secret, int64_t now, struct anode **node)
+{
+	struct anode *a = store_known_find(st, secret, 1);
+	struct db_stmt *s;
+	int rc;
+	*node = a;
+	if (!a)
+		return STORE_ENOMEM;
+	if (a->known && now - a->checked < 300)
+		return 1;
+	STORE_GET_STMT(s, st, STORE_ST_KEY_EXISTS);
+	store_bind_text(st, s, 0, secret);
+	rc = store_next(st, s, "key lookup");
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		st->ops->reset(s);
+	a->known = rc;
+	a->checked = now;
+	return rc;
+}
+
+/* Multi-row INSERT IGNORE of rows[idx[0..n)] in the open transaction.
+ * Returns rows stored now, or STORE_E*. */
+static int64_t insert_rows(struct store *st, const struct store_row *rows, const size_t *idx, size_t n)
+{
+	int64_t stored = 0;
+	size_t i = 0;
+	while (i < n) {
+		int k = 0;
+		struct db_stmt *s;
+		int rc;
+		while (k < STORE_INS_NSIZES - 1 && (size_t)ins_sizes[k] > n - i)
+			k++;
+		if (!(s = store_stmt(st, STORE_ST_INS_BASE + k)))
+			return st->c ? STORE_EDB : STORE_EDOWN;
+		for (int r = 0; r < ins_sizes[k]; r++)
+			bind_row(st, s, r * STORE_INS_PARAMS, &rows[idx[i + r]]);
+		if ((rc = store_exec_stmt(st, s, "insert metrics")) != 0)
+			return rc;
+		stored += st->ops->changes(s);
+		i += ins_sizes[k];
+	}
+	return stored;
+}
+
+struct ins_ctx {
+	struct dnode **pend;   /* journal entries added in this transaction */
+	size_t npend;
+	struct anode **touched;
+	size_t ntouched;
+};
+
+/* last_seen is written at most once a minute per key, each key at its own
+ * phase of the minute, so thousands of agents started together do not all
+ * need an UPDATE in the same batch. */
+#define SEEN_EVERY 60
+
+/* Journals the rows' minutes (multi-row) and bumps last_seen, in the open
+ * transaction. */
+static int insert_side(struct store *st, const struct store_row *rows, const size_t *idx, size_t n,
+                       struct anode **nodes, struct ins_ctx *x, int64_t now)
+{
+	int64_t cutoff = now - (int64_t)st->cfg.retention_days * 86400;
+	struct db_stmt *s;
+	size_t i;
+	int rc;
+	st->epoch++;
+	for (i = 0; i < n; i++) {
+		const struct store_row *r = &rows[idx[i]];
+		int64_t b = r->ts - r->ts % 60;
+		struct anode *a = nodes[idx[i]];
+		if (a->epoch != st->epoch) {
+			a->epoch = st->epoch;
+			a->batch_max = r->ts;
+			x->touched[x->ntouched++] = a;
+		} else if (r->ts > a->batch_max) {
+			a->batch_max = r->ts;
+		}
+		/* A minute older than retention is not folded: its raw rows may be
+		 * half purged and the fold would shrink a complete rollup. */
+		if (b < cutoff || store_dirty_find(st, r->secret, b))
+			continue;
+		struct dnode *d = store_dirty_add(st, r->secret, b, 1);
+		if (!d)
+			return STORE_ENOMEM;
+		x->pend[x->npend++] = d;
+	}
+	for (i = 0; i < x->npend;) {
+		int k = 0;
+		while (k < STORE_INS_NSIZES - 1 && (size_t)ins_sizes[k] > x->npend - i)
+			k++;
+		STORE_GET_STMT(s, st, STORE_ST_DIRTY_BASE + k);
+		for (int j = 0; j < ins_sizes[k]; j++) {
+			store_bind_text(st, s, 2 * j, x->pend[i + (size_t)j]->secret);
+			st->ops->bind_int(s, 2 * j + 1, x->pend[i + (size_t)j]->bucket);
+		}
+		if ((rc = store_exec_stmt(st, s, "rollup journal")) != 0)
+			return rc;
+		i += (size_t)ins_sizes[k];
+	}
+	for (i = 0; i < x->ntouched; i++) {
+		struct anode *a = x->touched[i];
+		if (a->seen == 0)
+			a->seen = a->batch_max - (int64_t)(store_hash_str(a->secret, STORE_HASH_SEED) % SEEN_EVERY);
+		if (a->batch_max < a->seen + SEEN_EVERY)
+			continue;
+		STORE_GET_STMT(s, st, STORE_ST_SEEN);
+		st->ops->bind_int(s, 0, a->batch_max);
+		store_bind_text(st, s, 1, a->secret);
+		st->ops->bind_int(s, 2, a->batch_max);
+		if ((rc = store_exec_stmt(st, s, "last seen")) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void insert_done(struct store *st, struct ins_ctx *x, int committed)
+{
+	for (size_t i = 0; i < x->npend; i++) {
+		if (committed)
+			x->pend[i]->pending = 0;
+		else
+			store_dirty_del(st, x->pend[i]);
+	}
+	for (size_t i = 0; committed && i < x->ntouched; i++)
+		if (x->touched[i]->batch_max >= x->touched[i]->seen + SEEN_EVERY)
+			x->touched[i]->seen = x->touched[i]->batch_max;
+	x->npend = x->ntouched = 0;
+}
+
+/* One transaction over idx[0..n). Returns stored-now count or STORE_E*;
+ * *dbrc gets STORE_EDB for a statement error (so the caller can isolate a
+ * bad row). */
+static int64_t insert_tx(struct store *st, const struct store_row *rows, const size_t *idx, size_t n,
+                         struct anode **nodes, struct ins_ctx *x, int64_t now)
+{
+	int64_t stored;
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		if ((rc = store_begin(st)) != 0)
+			return rc;
+		stored = insert_rows(st, rows, idx, n);
+		rc = stored < 0 ? (int)stored : insert_side(st, rows, idx, n, nodes, x, now);
+		if (rc == 0)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+		insert_done(st, x, rc == 0);
+		if (rc == 0)
+			return stored;
+		if (rc == STORE_EDOWN || attempt >= 2)
+			return rc;
+	}
+}
+
+int store_insert(struct store *st, const struct store_row *rows, size_t n, int *result_out)
+{
+	size_t *idx = NULL, na = 0, ok = 0;
+	struct anode **nodes = NULL;
+	struct ins_ctx x = {0};
+	int *result = NULL;
+	int64_t now = (int64_t)time(NULL), stored;
+	int rc = 0;
+	if (n == 0)
+		return 0;
+	if (!st->c) {
+		for (size_t i = 0; result_out && i < n; i++)
+			result_out[i] = STORE_EDOWN;
+		return STORE_EDOWN;
+	}
+	result = result_out ? result_out : malloc(n * sizeof(*result));
+	idx = malloc(n * sizeof(*idx));
+	nodes = calloc(n, sizeof(*nodes));
+	x.pend = malloc(n * sizeof(*x.pend));
+	x.touched = malloc(n * sizeof(*x.touched));
+	if (!result || !idx || !nodes || !x.pend || !x.touched) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (!store_secret_ok(rows[i].secret) || rows[i].ts <= 0) {
+			r = STORE_EINVAL;
+		} else if ((r = secret_known(st, rows[i].secret, now, &nodes[i])) < 0) {
+			rc = r;
+			goto fail_all;
+		} else {
+			r = r ? 0 : STORE_ENOKEY;
+		}
+		result[i] = r;
+		if (r == 0)
+			idx[na++] = i;
+		else
+			st->stats.rows_refused++;
+	}
+	stored = insert_tx(st, rows, idx, na, nodes, &x, now);
+	if (stored == STORE_EDB && na > 1) {
+		/* A row the database refuses (bad text...) must not hold back the
+		 * others: one transaction per row to find it. */
+		stored = 0;
+		for (size_t i = 0; i < na; i++) {
+			int64_t one = insert_tx(st, rows, &idx[i], 1, nodes, &x, now);
+			if (one == STORE_EDOWN) {
+				rc = STORE_EDOWN;
+				for (size_t j = i; j < na; j++)
+					result[idx[j]] = STORE_EDOWN;
+				goto out;
+			}
+			if (one < 0) {
+				result[idx[i]] = STORE_EDB;
+				st->stats.rows_refused++;
+			} else {
+				stored += one;
+			}
+		}
+	} else if (stored < 0) {
+		rc = (int)stored;
+		for (size_t i = 0; i < na; i++)
+			result[idx[i]] = rc;
+		if (rc == STORE_EDB)
+			st->stats.rows_refused += na;
+		goto out;
+	}
+	for (size_t i = 0; i < na; i++)
+		if (result[idx[i]] == 0)
+			ok++;
+	st->stats.rows_inserted += (uint64_t)stored;
+	st->stats.rows_duplicate += ok - (size_t)stored;
+	rc = (int)stored;
+	goto out;
+fail_all:
+	for (size_t i = 0; i < n; i++)
+		result[i] = rc;
+out:
+	if (result != result_out)
+		free(result);
+	free(idx);
+	free(nodes);
+	free(x.pend);
+	free(x.touched);
+	return rc;
+}

@@ -69,31 +69,11 @@ INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration
 BENCHES += tests/bench/server_bench.py
 BENCH_DEPS += $(SERVER) $(LOADGEN)
 
-# ---- fuzzing the parsers of peer input (`make fuzz`, clang's libFuzzer) ----
-# tests/fuzz/fuzz_sample_parse.c covers jsonr, sample_parse and the HTTP
-# head; its corpus (tests/fuzz/corpus/server) is replayed in `make test` by
-# a plain build of the same file, natively and under the sanitizers.
-SERVER_FUZZ := $(O)/fuzz/fuzz_sample_parse
-FUZZ_TARGETS += $(SERVER_FUZZ)
-FUZZ_SECONDS ?= 60
-.PHONY: server-fuzz
-fuzz: server-fuzz
-server-fuzz: $(SERVER_FUZZ)
-	$(Q)mkdir -p $(O)/fuzz/server.work tests/fuzz/corpus/server
-	$(Q)$(SERVER_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=tests/fuzz/corpus/server/crash- $(O)/fuzz/server.work tests/fuzz/corpus/server \
-		2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==|SUMMARY|.*ERROR)'
-$(SERVER_FUZZ): tests/fuzz/fuzz_sample_parse.c $(JSONR_SRCS) wire/sample.c wire/json.c server/http.c \
-                wire/ws_handshake.c wire/sha1.c wire/base64.c wire/ws.c
-	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I. -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -o $@ $^ -lm
-
-UNIT_TESTS += test_sample_parse_fuzz
-$(O)/obj/tests/fuzz/fuzz_sample_parse_replay.o: tests/fuzz/fuzz_sample_parse.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -DFUZZ_REPLAY -c -o $@ $<
-$(O)/tests/test_sample_parse_fuzz: $(O)/obj/tests/fuzz/fuzz_sample_parse_replay.o $(JSONR_OBJS) \
-                                   $(O)/obj/wire/sample.o $(O)/obj/wire/json.o $(O)/obj/server/http.o $(WIRE_WS_OBJS)
-	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm
+# ---- fuzzing the parsers of peer input (tests/fuzz/module.mk) ----
+# tests/fuzz/fuzz_sample_parse.c covers jsonr, sample_parse and the HTTP head.
+FUZZ_NAMES += fuzz_sample_parse
+FUZZ_SRCS_fuzz_sample_parse := $(JSONR_SRCS) wire/sample.c wire/json.c server/http.c \
+                               wire/ws_handshake.c wire/sha1.c wire/base64.c wire/ws.c
+FUZZ_OBJS_fuzz_sample_parse = $(JSONR_OBJS) $(O)/obj/wire/sample.o $(O)/obj/wire/json.o \
+                              $(O)/obj/server/http.o $(WIRE_WS_OBJS)
+FUZZ_LIBS_fuzz_sample_parse := -lm

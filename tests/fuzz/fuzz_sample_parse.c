@@ -3,10 +3,9 @@
  * server/http.c (request heads). The first byte picks the parser (even:
  * JSON, odd: HTTP head fed in two pieces split at the second byte). Values
  * taken from a sample must be absent or in their range, never garbage.
- * Built with -DFUZZ_REPLAY it is a plain program (the unit test
- * test_sample_parse_fuzz) that runs the corpus, tests/fuzz/corpus/server,
- * or the files it is given, and prints TAP. */
-#include <dirent.h>
+ * Its kept inputs (tests/fuzz/fuzz_sample_parse/, with three generated
+ * extremes: 20 000-deep nesting, more tokens than the pool, a 70 KB head)
+ * are replayed by `make test` (tests/fuzz/module.mk). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,90 +102,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-static int n_tests;
-
-static void run_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-	if (!f) {
-		printf("not ok %d - %s (cannot open)\n", ++n_tests, path);
-		return;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		LLVMFuzzerTestOneInput(buf, (size_t)n);
-		printf("ok %d - %s\n", ++n_tests, path);
-	} else {
-		printf("not ok %d - %s (cannot read)\n", ++n_tests, path);
-	}
-	free(buf);
-	fclose(f);
-}
-
-/* Inputs made here too, so the replay covers the extremes without files. */
-static void run_generated(void)
-{
-	static uint8_t big[70000];
-	size_t n = 0;
-	big[n++] = 0;
-	n += (size_t)sprintf((char *)big + n, "{\"cpu\": ");
-	while (n < 20000)
-		big[n++] = '[';
-	while (n < 40000)
-		big[n++] = ']';
-	big[n++] = '}';
-	LLVMFuzzerTestOneInput(big, n);
-	printf("ok %d - generated: 20000-deep nesting\n", ++n_tests);
-	n = 0;
-	big[n++] = 0;
-	n += (size_t)sprintf((char *)big + n, "{\"disks\": [");
-	while (n < 60000)
-		n += (size_t)sprintf((char *)big + n, "{\"mount\":\"/\",\"percent\":1e308},");
-	big[n - 1] = ']';
-	big[n++] = '}';
-	LLVMFuzzerTestOneInput(big, n);
-	printf("ok %d - generated: more tokens than the pool\n", ++n_tests);
-	n = 0;
-	big[n++] = 1;
-	big[n++] = 200;
-	n += (size_t)sprintf((char *)big + n, "GET /ws/a HTTP/1.1\r\n");
-	while (n < sizeof(big) - 4)
-		big[n++] = 'h';
-	LLVMFuzzerTestOneInput(big, n);
-	printf("ok %d - generated: 70 KB head\n", ++n_tests);
-}
-
-int main(int argc, char **argv)
-{
-	const char *dir = "tests/fuzz/corpus/server";
-	run_generated();
-	if (argc > 1) {
-		for (int i = 1; i < argc; i++)
-			run_file(argv[i]);
-	} else {
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		if (!d) {
-			printf("not ok %d - corpus %s not found (run from the repository root)\n", ++n_tests, dir);
-			return 1;
-		}
-		while ((e = readdir(d))) {
-			char p[1024];
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-			run_file(p);
-		}
-		closedir(d);
-	}
-	printf("1..%d\n", n_tests);
-	return 0;
-}
-#endif

@@ -15,7 +15,7 @@
 #include "server/metrics.h"
 #include "server/server.h"
 #include "server/session.h"
-#include "server/transport.h"
+#include "server/net/transport.h"
 
 #define KEYCHECK_MS     30000
 #define EXPIRE_EVERY_MS 30000

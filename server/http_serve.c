@@ -10,7 +10,7 @@
 #include "server/metrics.h"
 #include "server/metrics_page.h"
 #include "server/server.h"
-#include "server/transport.h"
+#include "server/net/transport.h"
 
 #define READ_CHUNK     (64u << 10)
 #define READS_PER_WAKE 64          /* then yield to other peers */

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "server/client.h"
+#include "server/net/client.h"
 
 /* The transport's ready handler: read the request head. */
 void http_serve_start(struct client *c);

@@ -13,14 +13,14 @@
 
 #include "server/cmdcli.h"
 #include "server/config.h"
-#include "server/ev.h"
+#include "server/ev/ev.h"
 #include "server/store/keycli.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "server/store/store.h"
 #include "server/store/store_async.h"
-#include "server/udpecho.h"
+#include "server/net/udpecho.h"
 #include "wire/conn.h"
 #include "wire/dotenv.h"
 

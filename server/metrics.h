@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "server/obuf.h"
+#include "server/net/obuf.h"
 
 /* Why a connection was refused or dropped before or outside a session. */
 enum mx_reject {

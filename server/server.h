@@ -12,10 +12,10 @@
 
 #include "server/agents.h"
 #include "server/config.h"
-#include "server/ev.h"
+#include "server/ev/ev.h"
 #include "server/store/store.h"
 #include "server/store/store_async.h"
-#include "server/transport.h"
+#include "server/net/transport.h"
 
 struct conn_tls;
 struct client;

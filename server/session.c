@@ -16,7 +16,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
-#include "server/transport.h"
+#include "server/net/transport.h"
 #include "wire/json.h"
 #include "wire/jsonr.h"
 #include "wire/sample_parse.h"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/client.h"
+#include "server/net/client.h"
 #include "server/store/store.h"
 #include "server/store/store_keys.h"
 

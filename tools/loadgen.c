@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/ev.h"
-#include "server/obuf.h"
+#include "server/ev/ev.h"
+#include "server/net/obuf.h"
 #include "wire/conn.h"
 #include "wire/jsonr.h"
 #include "wire/ws.h"

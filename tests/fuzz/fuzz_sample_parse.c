@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http.h"
+#include "server/net/http.h"
 #include "wire/jsonr.h"
 #include "wire/sample_parse.h"
 

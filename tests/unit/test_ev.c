@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "server/ev.h"
+#include "server/ev/ev.h"
 
 static uint64_t fake_now;
 static uint64_t fake_clock(void)

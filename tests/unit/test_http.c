@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "server/http.h"
-#include "server/obuf.h"
+#include "server/net/http.h"
+#include "server/net/obuf.h"
 #include "server/metrics.h"
 
 static struct http_head head;

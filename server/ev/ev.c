@@ -1,7 +1,7 @@
 /* ev.c — portable half of the event loop: fd table, timer heap, dispatch.
  * The readiness backend (ev_backend.h) is linked in by the build. */
-#include "server/ev.h"
-#include "server/ev_backend.h"
+#include "server/ev/ev.h"
+#include "server/ev/ev_backend.h"
 
 #include <errno.h>
 #include <stdio.h>

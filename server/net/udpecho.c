@@ -1,5 +1,5 @@
 /* udpecho.c — UDP echo for the stability test. */
-#include "server/udpecho.h"
+#include "server/net/udpecho.h"
 
 #include <errno.h>
 #include <fcntl.h>

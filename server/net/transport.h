@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "server/client.h"
-#include "server/ev.h"
+#include "server/net/client.h"
+#include "server/ev/ev.h"
 
 struct conn_tls;
 

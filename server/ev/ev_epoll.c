@@ -1,6 +1,6 @@
 /* ev_epoll.c — Linux readiness backend for ev.c (epoll(7), level-triggered). */
-#include "server/ev.h"
-#include "server/ev_backend.h"
+#include "server/ev/ev.h"
+#include "server/ev/ev_backend.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* obuf.c — bounded byte queue. */
-#include "server/obuf.h"
+#include "server/net/obuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/ev.h"
-#include "server/http.h"
-#include "server/obuf.h"
+#include "server/ev/ev.h"
+#include "server/net/http.h"
+#include "server/net/obuf.h"
 #include "wire/conn.h"
 #include "wire/ws.h"
 

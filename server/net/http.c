@@ -1,5 +1,5 @@
 /* http.c — request heads, routing and responses for the agents' port. */
-#include "server/http.h"
+#include "server/net/http.h"
 
 #include <stdio.h>
 #include <string.h>

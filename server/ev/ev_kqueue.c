@@ -1,8 +1,8 @@
 /* ev_kqueue.c — BSD readiness backend for ev.c (kqueue(2), kevent(2)).
  * Read and write are separate filters; one fd may fire twice per poll, and
  * ev.c merges nothing: each fired entry carries one bit. */
-#include "server/ev.h"
-#include "server/ev_backend.h"
+#include "server/ev/ev.h"
+#include "server/ev/ev_backend.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * reads, bounded output with backpressure, phase deadlines, reaping. A
  * client is freed only from the reaper timer, so code that may close one
  * checks c->dead and returns. Upward only through t->ops. */
-#include "server/transport.h"
+#include "server/net/transport.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,6 @@ chart-tools: $(MONBOT_CHART)
 # --key reads the database through the storage module.
 MONBOT_CHART_STORE = $(STORE_OBJS) $(STORE_WIRE_OBJS) $(O)/obj/wire/dotenv.o
 MONBOT_CHART_STORE_LIBS = $(STORE_LIBS)
-$(O)/obj/tools/monbot-chart.o: MB_CPPFLAGS += -DCHART_WITH_STORE=1
 # a database with a key and rows, for the --key test
 TEST_HELPERS += $(O)/tests/chart_seed
 $(O)/tests/chart_seed: $(O)/obj/tests/integration/chart_seed.o $$(MONBOT_CHART_STORE)

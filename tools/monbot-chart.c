@@ -12,17 +12,10 @@
 #include <strings.h>
 #include <time.h>
 
-/* 1: --key reads the configured database (the build sets it when the
- * storage module is in the tree); 0: --key says it is not available. */
-#ifndef CHART_WITH_STORE
-#define CHART_WITH_STORE 0
-#endif
-#if CHART_WITH_STORE
 #include "server/store/store.h"
 #include "server/store/store_keys.h"
 #include "wire/dotenv.h"
 #include <unistd.h>
-#endif
 
 #define MAX_ROWS (60u * 1000 * 1000) /* a guard against a runaway file */
 
@@ -247,7 +240,6 @@ out:
 	return rc;
 }
 
-#if CHART_WITH_STORE
 /* Reads the metrics of one key over [from, to] from the database the
  * server is configured for (.env, then the environment, SPEC §2), at the
  * resolution storage picks for the span (raw, minute or hour rollups). */
@@ -317,7 +309,6 @@ static int load_key(const char *key, int64_t from, int64_t to, const int *want, 
 	store_close(st);
 	return rc ? 3 : 0;
 }
-#endif
 
 static int parse_size(const char *s, int *w, int *h)
 {
@@ -428,13 +419,6 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		usage(stderr);
 		return 2;
 	}
-#if !CHART_WITH_STORE
-	if (c->key) {
-		fprintf(stderr, "monbot-chart: --key is not available in this build (storage is not "
-		                "linked into monbot-chart); export the rows to CSV and use --csv\n");
-		return 2;
-	}
-#endif
 	c->is_stab = !strcmp(c->kind, "stability");
 	return -1;
 }
@@ -487,7 +471,6 @@ static void local_offset(struct cli *c, int64_t t)
 		c->o.utc_offset_s = (int32_t)tm.tm_gmtoff;
 }
 
-#if CHART_WITH_STORE
 /* --key: the metrics the kind draws over --range (default 24 h) to --end
  * (default now), from the database. Exit code. */
 static int from_key(struct cli *c, struct chart_req *q, const struct chart_plot *pl, int64_t span,
@@ -520,7 +503,6 @@ static int from_key(struct cli *c, struct chart_req *q, const struct chart_plot 
 		q->data = d;
 	return 0;
 }
-#endif
 
 /* --csv: the file's rows; the range ends at --end or the last ts. Exit code. */
 static int from_csv(struct cli *c, struct chart_req *q, int64_t span, struct table *t,
@@ -620,7 +602,6 @@ int main(int argc, char **argv)
 	struct table t = {0};
 	struct chart_data d = {0};
 	struct chart_rtt rt = {0};
-#if CHART_WITH_STORE
 	struct store_series ser[CHART_M_COUNT];
 	memset(ser, 0, sizeof(ser));
 	char nick[STORE_NAME_MAX + 1] = "";
@@ -628,15 +609,10 @@ int main(int argc, char **argv)
 		rc = from_key(&c, &q, &pl, span, &d, ser, nick, sizeof(nick));
 	else
 		rc = from_csv(&c, &q, span, &t, &d, &rt);
-#else
-	rc = from_csv(&c, &q, span, &t, &d, &rt);
-#endif
 	if (!rc)
 		rc = render_to_file(&c.o, &q, c.out);
 	table_free(&t);
-#if CHART_WITH_STORE
 	for (int m = 0; m < CHART_M_COUNT; m++)
 		store_series_free(&ser[m]);
-#endif
 	return rc;
 }

@@ -70,7 +70,7 @@ int chart_metric_from_name(const char *name);
  *    and count, for sources that read each metric separately; ts NULL = the
  *    chart_data's shared ts and n, index-aligned.
  *
- * A storage range read (server/store.h) feeds it without copying:
+ * A storage range read (server/store/store.h) feeds it without copying:
  *     struct store_series s;   store_range(st, secret, SM_CPU, from, to, STORE_RES_AUTO, &s);
  *     d.col[CHART_M_CPU] = (struct chart_col){
  *         .v = &s.pts[0].avg, .vmin = &s.pts[0].min, .vmax = &s.pts[0].max,

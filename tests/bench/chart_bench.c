@@ -1,6 +1,6 @@
 /* chart_bench — render+encode time, PNG size and memory of every chart kind
  * at 10 min, 24 h, 7 d and 30 d, fed the way storage's AUTO resolution
- * feeds them (raw 5 s samples up to 3 h... see server/store.h: raw, then
+ * feeds them (raw 5 s samples up to 3 h... see server/store/store.h: raw, then
  * per-minute, then per-hour rollups with min/max), plus the worst case of 30
  * days of raw 5 s samples (518 400 points) and long stability tests.
  * Prints rows of the `make bench` table.

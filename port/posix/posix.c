@@ -259,12 +259,9 @@ int port_sock_accept(int listen_fd, int *fd, int *os_err)
 	return PORT_OK;
 }
 
-int port_sock_recv(int fd, void *buf, size_t len, size_t *n, int *os_err)
+/* A recv/send result in the port's terms (errno read right after the call). */
+static int io_result(ssize_t r, size_t *n, int *os_err)
 {
-	ssize_t r;
-	do
-		r = recv(fd, buf, len, 0);
-	while (r < 0 && errno == EINTR);
 	*n = r > 0 ? (size_t)r : 0;
 	if (r >= 0)
 		return PORT_OK;
@@ -274,19 +271,22 @@ int port_sock_recv(int fd, void *buf, size_t len, size_t *n, int *os_err)
 	return PORT_EIO;
 }
 
+int port_sock_recv(int fd, void *buf, size_t len, size_t *n, int *os_err)
+{
+	ssize_t r;
+	do
+		r = recv(fd, buf, len, 0);
+	while (r < 0 && errno == EINTR);
+	return io_result(r, n, os_err);
+}
+
 int port_sock_send(int fd, const void *buf, size_t len, size_t *n, int *os_err)
 {
 	ssize_t r;
 	do
 		r = send(fd, buf, len, SEND_FLAGS);
 	while (r < 0 && errno == EINTR);
-	*n = r > 0 ? (size_t)r : 0;
-	if (r >= 0)
-		return PORT_OK;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return PORT_EAGAIN;
-	*os_err = errno;
-	return PORT_EIO;
+	return io_result(r, n, os_err);
 }
 
 int port_sock_shutdown(int fd, int *os_err)

@@ -120,14 +120,7 @@ static int take_in_tx(struct store *st, int sel_id, const char *secret, int mark
 	st->ops->bind_int(s, i++, now);
 	st->ops->bind_int(s, i, (int64_t)(cap > 1000 ? 1000 : cap));
 	rc = take_rows(st, s, mark_id, now, deliver, out, cap);
-	if (rc >= 0) {
-		int c = store_commit(st);
-		if (c != 0)
-			rc = c;
-	} else {
-		store_rollback(st);
-	}
-	return rc;
+	return store_end(st, rc);
 }
 
 int store_cmd_take(struct store *st, const char *secret, int64_t now, struct store_cmd *out, size_t cap)

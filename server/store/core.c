@@ -139,6 +139,16 @@ void store_rollback(struct store *st)
 	st->in_tx = 0;
 }
 
+int store_end(struct store *st, int rc)
+{
+	if (rc < 0) {
+		store_rollback(st);
+		return rc;
+	}
+	int c = store_commit(st);
+	return c != 0 ? c : rc;
+}
+
 void store_bind_text(struct store *st, struct db_stmt *s, int i, const char *p)
 {
 	if (p)
@@ -155,6 +165,18 @@ void store_bind_num(struct store *st, struct db_stmt *s, int i, double v, int in
 		st->ops->bind_int(s, i, v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : llround(v));
 	else
 		st->ops->bind_double(s, i, v);
+}
+
+/* Alert metric names: a-z, 0-9 and _, 1 to 16 bytes (the original's keys). */
+int store_metric_ok(const char *m)
+{
+	size_t n = m ? strlen(m) : 0;
+	if (n == 0 || n > 16)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((m[i] >= 'a' && m[i] <= 'z') || (m[i] >= '0' && m[i] <= '9') || m[i] == '_'))
+			return 0;
+	return 1;
 }
 
 int store_secret_ok(const char *s)

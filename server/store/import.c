@@ -200,17 +200,6 @@ static int imp_active(struct store *st, int64_t chat, const char *secret)
 	return store_active_set(st, chat, secret);
 }
 
-static int metric_name_ok(const char *m)
-{
-	size_t n = m ? strlen(m) : 0;
-	if (n == 0 || n > 16)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((m[i] >= 'a' && m[i] <= 'z') || (m[i] >= '0' && m[i] <= '9') || m[i] == '_'))
-			return 0;
-	return 1;
-}
-
 static int imp_alert(struct store *st, int64_t uid, const char *secret, const char *metric, double thr,
                      int64_t last_sent, int64_t now)
 {
@@ -222,7 +211,7 @@ static int imp_alert(struct store *st, int64_t uid, const char *secret, const ch
 		return 0;
 	for (size_t i = 0; i <= n; i++)
 		m[i] = (char)(metric[i] >= 'A' && metric[i] <= 'Z' ? metric[i] + 32 : metric[i]);
-	if (!metric_name_ok(m) || !isfinite(thr) || uid == 0)
+	if (!store_metric_ok(m) || !isfinite(thr) || uid == 0)
 		return 0;
 	if ((rc = key_there(st, secret)) <= 0)
 		return rc;
@@ -512,12 +501,5 @@ int store_import_json(struct store *st, const char *json, size_t len, int64_t no
 	if ((rc = store_begin(st)) != 0)
 		return rc;
 	rc = store_import_state_tx(st, json, len, now);
-	if (rc >= 0) {
-		int c = store_commit(st);
-		if (c != 0)
-			rc = c;
-	} else {
-		store_rollback(st);
-	}
-	return rc;
+	return store_end(st, rc);
 }

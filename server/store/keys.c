@@ -541,21 +541,10 @@ int store_active_get(struct store *st, int64_t chat, char secret_out[STORE_SECRE
 
 /* ---- alerts ------------------------------------------------------------------- */
 
-static int metric_ok(const char *m)
-{
-	size_t n = m ? strlen(m) : 0;
-	if (n == 0 || n > 16)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((m[i] >= 'a' && m[i] <= 'z') || (m[i] >= '0' && m[i] <= '9') || m[i] == '_'))
-			return 0;
-	return 1;
-}
-
 int store_alert_set(struct store *st, const struct store_alert *a)
 {
 	struct db_stmt *s;
-	if (!store_secret_ok(a->secret) || !metric_ok(a->metric) || !isfinite(a->threshold))
+	if (!store_secret_ok(a->secret) || !store_metric_ok(a->metric) || !isfinite(a->threshold))
 		return STORE_EINVAL;
 	STORE_NEED_CONN(st);
 	STORE_GET_STMT(s, st, STORE_ST_ALERT_SET);
@@ -576,7 +565,7 @@ int store_alert_delete(struct store *st, int64_t user, const char *secret, const
 {
 	struct db_stmt *s;
 	int rc;
-	if (!store_secret_ok(secret) || !metric_ok(metric))
+	if (!store_secret_ok(secret) || !store_metric_ok(metric))
 		return STORE_ENOTFOUND;
 	STORE_NEED_CONN(st);
 	STORE_GET_STMT(s, st, STORE_ST_ALERT_DEL);
@@ -646,7 +635,7 @@ int store_alert_update(struct store *st, const struct store_alert *a)
 {
 	struct db_stmt *s;
 	int rc;
-	if (!store_secret_ok(a->secret) || !metric_ok(a->metric))
+	if (!store_secret_ok(a->secret) || !store_metric_ok(a->metric))
 		return STORE_ENOTFOUND;
 	STORE_NEED_CONN(st);
 	STORE_GET_STMT(s, st, STORE_ST_ALERT_UPDATE);

@@ -135,6 +135,9 @@ int store_next(struct store *st, struct db_stmt *s, const char *what);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Ends the transaction store_begin opened: commit when rc >= 0 (then the
+ * commit's error, if any, else rc), roll back otherwise (rc). */
+int store_end(struct store *st, int rc);
 /* Statement id (STORE_ST_*_EXISTS) with text parameters a and b (b may be NULL):
  * 1 if it returns a row, 0 if not, STORE_E*. */
 int store_query_exists(struct store *st, int id, const char *a, const char *b);
@@ -147,6 +150,7 @@ int store_one_int(struct store *st, int id, const char *secret, int64_t *out, co
  * never looked up (a utf8 parameter against an ascii column is an error in
  * MySQL). */
 int store_secret_ok(const char *s);
+int store_metric_ok(const char *m);
 /* Valid UTF-8 without control characters, 1..max bytes. */
 int store_text_ok(const char *s, size_t max);
 void store_bind_text(struct store *st, struct db_stmt *s, int i, const char *p);

@@ -7,7 +7,8 @@
   3. no loop in the link graph of the programs' objects: object A depends on
      B when A uses a symbol B defines (nm), so a lower layer that calls up by
      name, or two files that call each other, show as a cycle;
-  4. no loop between source files of different folders through #include.
+  4. no loop between source files of different folders through #include;
+  5. no OS test in a preprocessor condition outside port/ (STYLE.md).
 
 Usage: layout-check.py [--tap] [OBJ_DIR]   (OBJ_DIR: build/<x>/obj, for rule 3)
 Prints one line per finding and 'layout: N problems' (or, with --tap, one
@@ -23,6 +24,9 @@ MAX_FILE = 800
 MAX_FUNC = 150
 SKIP_DIRS = {"tests", "build", ".git", "run", "docs"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+OS_TEST = re.compile(r'^\s*#\s*(if|ifdef|ifndef|elif)\b.*\b(__linux__|__linux|linux|_WIN32|_WIN64|__MINGW32__|'
+                     r'__MINGW64__|__CYGWIN__|__APPLE__|__MACH__|__FreeBSD__|__NetBSD__|__OpenBSD__|'
+                     r'__DragonFly__|BSD|__sun|__unix__|__unix)\b')
 
 
 def sources(root):
@@ -54,6 +58,16 @@ def check_sizes(root, files, problems, fproblems=None):
                     name = lines[start - 1].strip() if start else "?"
                     fproblems.append(f"{f}:{start}: function '{name}' is {n} lines (max {MAX_FUNC})")
                 start = None
+
+
+def check_os_tests(root, files, problems):
+    for f in files:
+        if f.split(os.sep)[0] == "port":
+            continue
+        with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
+            for i, line in enumerate(fh, 1):
+                if OS_TEST.match(line):
+                    problems.append(f"{f}:{i}: OS test outside port/: {line.strip()}")
 
 
 def sccs(graph):
@@ -153,7 +167,7 @@ def selftest():
         os.makedirs(os.path.join(d, "y"))
         long_fn = "int f(void)\n{\n" + "\tint a = 0;\n" * (MAX_FUNC + 1) + "\treturn 0;\n}\n"
         with open(os.path.join(d, "x", "big.c"), "w") as fh:
-            fh.write(long_fn + "\n" * MAX_FILE)
+            fh.write("#ifdef _WIN32\n#endif\n" + long_fn + "\n" * MAX_FILE)
         with open(os.path.join(d, "x", "a.h"), "w") as fh:
             fh.write('#pragma once\n#include "y/b.h"\nvoid a(int);\n')
         with open(os.path.join(d, "y", "b.h"), "w") as fh:
@@ -169,11 +183,12 @@ def selftest():
             subprocess.run(["cc", "-c", "-I", d, "-o", os.path.join(obj, n + ".o"),
                             os.path.join(d, n + ".c")], check=True)
         files = list(sources(d))
-        sizes, funcs, incs, calls = [], [], [], []
+        sizes, funcs, incs, calls, oses = [], [], [], [], []
         check_sizes(d, files, sizes, funcs)
         check_includes(d, files, incs)
         check_links(obj, calls)
-        return len(sizes) == 1 and len(funcs) == 1 and len(incs) == 1 and len(calls) == 1
+        check_os_tests(d, files, oses)
+        return (len(sizes), len(funcs), len(incs), len(calls), len(oses)) == (1, 1, 1, 1, 1)
 
 
 def main():
@@ -181,17 +196,19 @@ def main():
     tap = len(args) != len(sys.argv) - 1
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = list(sources(root))
-    sizes, funcs, incs, calls = [], [], [], []
+    sizes, funcs, incs, calls, oses = [], [], [], [], []
     check_sizes(root, files, sizes, funcs)
     check_includes(root, files, incs)
+    check_os_tests(root, files, oses)
     if args:
         check_links(args[0], calls, root)
-    problems = sizes + funcs + incs + calls
+    problems = sizes + funcs + incs + oses + calls
     if tap:
         rules = [("each rule sees a planted fault", [] if selftest() else ["self-test failed"]),
                  (f"no source file over {MAX_FILE} lines", sizes),
                  (f"no function over {MAX_FUNC} lines", funcs),
-                 ("no include loop across folders", incs)]
+                 ("no include loop across folders", incs),
+                 ("no OS test in a preprocessor condition outside port/", oses)]
         if args:
             rules.append(("no call loop between objects", calls))
         print(f"1..{len(rules)}")

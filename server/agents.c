@@ -1,10 +1,16 @@
 /* agents.c — the per-key in-memory table and result areas. */
 #include "server/agents.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "wire/sha1.h"
 
 static uint64_t fnv1a(const char *s)
 {
@@ -19,6 +25,105 @@ static uint64_t fnv1a(const char *s)
 void agents_init(struct agent_table *t)
 {
 	memset(t, 0, sizeof(*t));
+}
+
+void agents_set_id_key(struct agent_table *t, const uint8_t key[AGENT_ID_KEY_LEN])
+{
+	memcpy(t->id_key, key, AGENT_ID_KEY_LEN);
+}
+
+void agents_hmac_sha1(const uint8_t *key, size_t keylen, const void *msg, size_t len,
+                      uint8_t out[20])
+{
+	uint8_t pad[64], inner[SHA1_LEN];
+	struct sha1 h;
+
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, key, keylen);
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36;
+	sha1_init(&h);
+	sha1_update(&h, pad, sizeof(pad));
+	sha1_update(&h, msg, len);
+	sha1_final(&h, inner);
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	sha1_init(&h);
+	sha1_update(&h, pad, sizeof(pad));
+	sha1_update(&h, inner, sizeof(inner));
+	sha1_final(&h, out);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int key_read(int fd, uint8_t key[AGENT_ID_KEY_LEN])
+{
+	char b[2 * AGENT_ID_KEY_LEN + 2];
+	ssize_t n = read(fd, b, sizeof(b));
+	if (n < 2 * AGENT_ID_KEY_LEN || (n > 2 * AGENT_ID_KEY_LEN && b[2 * AGENT_ID_KEY_LEN] != '\n') ||
+	    n == (ssize_t)sizeof(b))
+		return -1;
+	for (int i = 0; i < AGENT_ID_KEY_LEN; i++) {
+		int hi = hexval(b[2 * i]), lo = hexval(b[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int key_make(const char *path, uint8_t key[AGENT_ID_KEY_LEN])
+{
+	static const char hx[] = "0123456789abcdef";
+	char b[2 * AGENT_ID_KEY_LEN + 1];
+	int fd, rc = -1;
+
+	if (getrandom(key, AGENT_ID_KEY_LEN, 0) != AGENT_ID_KEY_LEN)
+		return -1;
+	for (int i = 0; i < AGENT_ID_KEY_LEN; i++) {
+		b[2 * i] = hx[key[i] >> 4];
+		b[2 * i + 1] = hx[key[i] & 15];
+	}
+	b[2 * AGENT_ID_KEY_LEN] = '\n';
+	/* exclusively and 0600 from the first byte: never through a link */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, b, sizeof(b)) == (ssize_t)sizeof(b) && fsync(fd) == 0)
+		rc = 0;
+	close(fd);
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+int agents_id_key_load(const char *path, uint8_t key[AGENT_ID_KEY_LEN], char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+	if (fd < 0 && errno == ENOENT) {
+		if (key_make(path, key) == 0)
+			return 0;
+		snprintf(err, errlen, "METRICS_ID_KEY %s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "METRICS_ID_KEY %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = key_read(fd, key);
+	close(fd);
+	if (rc != 0)
+		snprintf(err, errlen, "METRICS_ID_KEY %s: not %d hex digits", path, 2 * AGENT_ID_KEY_LEN);
+	return rc;
 }
 
 static void agent_free(struct agent *a)
@@ -53,7 +158,6 @@ struct agent *agents_find(struct agent_table *t, const char *secret)
 struct agent *agents_get(struct agent_table *t, const char *secret)
 {
 	struct agent *a = agents_find(t, secret);
-	uint64_t h;
 	size_t b;
 
 	if (a)
@@ -64,11 +168,14 @@ struct agent *agents_get(struct agent_table *t, const char *secret)
 	if (!a)
 		return NULL;
 	strcpy(a->secret, secret);
-	/* A label must not leak the secret: a second, seeded hash of it. */
-	h = fnv1a(secret) ^ 0x9e3779b97f4a7c15ull;
-	h = (h ^ (h >> 31)) * 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 29;
-	snprintf(a->id, sizeof(a->id), "%016llx", (unsigned long long)h);
+	/* A label must not be a fingerprint of the secret: keyed with the
+	 * server's own key, so only this server can tie it to a key. */
+	{
+		uint8_t mac[SHA1_LEN];
+		agents_hmac_sha1(t->id_key, sizeof(t->id_key), secret, strlen(secret), mac);
+		for (int i = 0; i < 8; i++)
+			snprintf(a->id + 2 * i, 3, "%02x", mac[i]);
+	}
 	a->stab.start_ts = NAN;
 	for (int i = 0; i < SK__COUNT; i++)
 		a->latest[i] = NAN;

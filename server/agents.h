@@ -18,6 +18,8 @@
 #define AGENT_STAB_MAX   (1u << 20)    /* stability RTTs kept per agent */
 #define AGENT_STAB_TOTAL (16u << 20)   /* ... and over all agents */
 
+#define AGENT_ID_KEY_LEN 32
+
 struct client;
 
 struct agent_stability {
@@ -34,7 +36,7 @@ struct agent_stability {
 struct agent {
 	char secret[STORE_SECRET_MAX + 1];
 	char nickname[STORE_NAME_MAX + 1];
-	char id[17];                 /* hash of the secret for labels (never the secret) */
+	char id[17];                 /* HMAC of the secret under the table's id_key, for labels */
 	struct client *conn;         /* newest open session, NULL when offline */
 	unsigned nconns;             /* open sessions with this key */
 	int64_t connected_since;     /* unix s of conn's start */
@@ -86,9 +88,21 @@ struct agent_table {
 	struct agent *all;       /* every agent, newest first */
 	size_t n;
 	size_t stab_total;       /* RTT values held over all agents */
+	uint8_t id_key[AGENT_ID_KEY_LEN]; /* the server's own secret for agent ids */
 };
 
 void agents_init(struct agent_table *t);
+/* The key agent ids are derived with: the id label of /metrics is the first
+ * 8 bytes of HMAC-SHA1(key, secret) in hex, so it identifies a key across
+ * restarts without being a fingerprint anyone can compute from the secret.
+ * Set before the first agents_get. */
+void agents_set_id_key(struct agent_table *t, const uint8_t key[AGENT_ID_KEY_LEN]);
+/* Reads the key from path (64 hex digits), or makes a random one and
+ * writes it there, created 0600 and exclusively. 0, or -1 with err. */
+int agents_id_key_load(const char *path, uint8_t key[AGENT_ID_KEY_LEN], char *err, size_t errlen);
+/* HMAC-SHA1 (RFC 2104) of msg under key (keylen <= 64). */
+void agents_hmac_sha1(const uint8_t *key, size_t keylen, const void *msg, size_t len,
+                      uint8_t out[20]);
 void agents_free(struct agent_table *t);
 struct agent *agents_find(struct agent_table *t, const char *secret);
 /* Finds or creates (NULL when out of memory). */

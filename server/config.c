@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "server/log.h"
+#include "server/net/udpecho.h"
 #include "wire/conf.h"
 #include "wire/dotenv.h"
 
 /* Every name the server reads, in --help order. */
 static const char *const config_names[] = {
-	"BOT_TOKEN", "PORT", "UDP_TEST_PORT", "LISTEN_ADDR", "SSL_CERT", "SSL_KEY", "TLS",
+	"BOT_TOKEN", "PORT", "UDP_TEST_PORT", "UDP_ECHO_RATE", "LISTEN_ADDR",
+	"METRICS_TOKEN", "METRICS_ID_KEY", "SSL_CERT", "SSL_KEY", "TLS",
 	"DB", "SQLITE_PATH", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",
 	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
@@ -25,7 +27,9 @@ void server_config_defaults(struct server_config *c)
 	memset(c, 0, sizeof(*c));
 	c->port = 8000;
 	c->udp_port = 9999;
+	c->udp_echo_rate = UDPECHO_RATE_DEFAULT;
 	strcpy(c->ssl_cert, "cert.pem");
+	strcpy(c->metrics_id_key, "metrics-id.key");
 	strcpy(c->ssl_key, "key.pem");
 	c->tls = 1;
 	c->graph_workers = 1;
@@ -69,8 +73,14 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return set_uint(&c->port, name, v, 1, 65535, 1, err, errlen);
 	if (strcmp(name, "UDP_TEST_PORT") == 0)
 		return set_uint(&c->udp_port, name, v, 0, 65535, 1, err, errlen);
+	if (strcmp(name, "UDP_ECHO_RATE") == 0)
+		return set_uint(&c->udp_echo_rate, name, v, 0, 100000, 1, err, errlen);
 	if (strcmp(name, "LISTEN_ADDR") == 0)
 		return copy_str(c->listen_addr, sizeof(c->listen_addr), name, v, err, errlen);
+	if (strcmp(name, "METRICS_TOKEN") == 0)
+		return copy_str(c->metrics_token, sizeof(c->metrics_token), name, v, err, errlen);
+	if (strcmp(name, "METRICS_ID_KEY") == 0)
+		return copy_str(c->metrics_id_key, sizeof(c->metrics_id_key), name, v, err, errlen);
 	if (strcmp(name, "SSL_CERT") == 0)
 		return copy_str(c->ssl_cert, sizeof(c->ssl_cert), name, v, err, errlen);
 	if (strcmp(name, "SSL_KEY") == 0)
@@ -199,7 +209,11 @@ void server_config_usage(const char *prog)
 	       "  BOT_TOKEN           Telegram bot token; missing: run without the bot\n"
 	       "  PORT                8000   agents (WebSocket), /healthz, /metrics, /speedtest\n"
 	       "  UDP_TEST_PORT       9999   UDP echo for the stability test (0 = off)\n"
+	       "  UDP_ECHO_RATE       100    test datagrams echoed per source per second (0 = no limit)\n"
 	       "  LISTEN_ADDR         (all)  address to listen on\n"
+	       "  METRICS_TOKEN       (none) /metrics needs \"Authorization: Bearer <token>\";\n"
+	       "                             unset: only loopback peers may read /metrics\n"
+	       "  METRICS_ID_KEY      metrics-id.key  key file (made 0600) of the agent id label\n"
 	       "  SSL_CERT, SSL_KEY   cert.pem, key.pem  (made self-signed when both are missing)\n"
 	       "  TLS                 1      0 = plain ws:// (testing)\n"
 	       "  DB                  sqlite sqlite (SQLITE_PATH, monbot.db) or mysql\n"

@@ -15,7 +15,10 @@ struct server_config {
 	char bot_token[256];          /* BOT_TOKEN ("" = no bot) */
 	unsigned port;                /* PORT 8000 */
 	unsigned udp_port;            /* UDP_TEST_PORT 9999 (0 = off) */
+	unsigned udp_echo_rate;       /* UDP_ECHO_RATE 100 datagrams/s per source (0 = no limit) */
 	char listen_addr[128];        /* LISTEN_ADDR "" = every address */
+	char metrics_token[256];      /* METRICS_TOKEN "" = /metrics for loopback peers only */
+	char metrics_id_key[1024];    /* METRICS_ID_KEY metrics-id.key: key of the agent id label */
 	char ssl_cert[1024];          /* SSL_CERT cert.pem */
 	char ssl_key[1024];           /* SSL_KEY key.pem */
 	int tls;                      /* TLS 1 (0 = plain ws://, testing) */

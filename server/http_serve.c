@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "server/log.h"
 #include "server/metrics.h"
@@ -71,9 +72,47 @@ void http_serve_drop_head(struct client *c)
 
 /* ---- endpoints ---- */
 
+/* METRICS_TOKEN set: the bearer token from anyone (401 without it);
+ * unset: loopback peers only (403), since the page names every agent. */
+static int metrics_refused(struct client *c)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	const char *tok = c->srv->cfg->metrics_token;
+
+	if (tok[0])
+		return http_bearer_ok(c->head->buf, c->req->head.head_len, tok) ? 0 : 401;
+	if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) != 0 ||
+	    !http_addr_loopback((struct sockaddr *)&peer))
+		return 403;
+	return 0;
+}
+
 static void serve_metrics(struct client *c)
 {
+	static const char no[] = "unauthorized\n", forbidden[] = "forbidden\n";
 	struct obuf body;
+	int why = metrics_refused(c);
+
+	if (why == 401) {
+		char head[512];
+		size_t hl;
+		mx.rejected[MX_REJ_METRICS_AUTH]++;
+		/* RFC 6750 §3: a 401 names the scheme */
+		if (http_response_head(401, "text/plain; charset=utf-8", sizeof(no) - 1, head,
+		                       sizeof(head) - 32, &hl) != WS_OK)
+			return;
+		hl -= 2;
+		hl += (size_t)snprintf(head + hl, sizeof(head) - hl, "WWW-Authenticate: Bearer\r\n\r\n");
+		if (transport_append(c, head, hl) == 0 && transport_append(c, no, sizeof(no) - 1) == 0)
+			send_phase(c);
+		return;
+	}
+	if (why) {
+		mx.rejected[MX_REJ_METRICS_AUTH]++;
+		http_serve_reply(c, 403, "text/plain; charset=utf-8", forbidden, sizeof(forbidden) - 1);
+		return;
+	}
 	obuf_init(&body, METRICS_MAX);
 	if (server_metrics_page(c->srv, &body) != 0) {
 		obuf_free(&body);

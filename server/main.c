@@ -20,6 +20,7 @@
 #include "server/server.h"
 #include "server/store/store.h"
 #include "server/store/store_async.h"
+#include "server/agents.h"
 #include "server/net/udpecho.h"
 #include "wire/conn.h"
 #include "wire/dotenv.h"
@@ -54,10 +55,9 @@ static void on_sig_fd(struct ev_loop *loop, int fd, int events, void *arg)
 
 static void on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 {
-	(void)loop;
+	(void)fd;
 	(void)events;
-	(void)arg;
-	udpecho_serve(fd, 256);
+	udpecho_serve(arg, 256, ev_now(loop));
 }
 
 static int set_nonblock_cloexec(int fd)
@@ -112,11 +112,13 @@ static int run_server(struct server_config *cfg)
 	struct store_async *store = NULL;
 	struct server srv;
 	char err[512], serr[STORE_ERR_LEN];
-	int udp_fd = -1, stop = 0, rc = 1, generated = 0, srv_ready = 0, setsize;
+	struct udpecho echo;
+	int stop = 0, rc = 1, generated = 0, srv_ready = 0, setsize;
 	int64_t lost;
 	struct sigaction sa;
 
 	memset(&srv, 0, sizeof(srv));
+	udpecho_init(&echo, cfg->udp_echo_rate);
 	log_set_level((enum log_level)cfg->log_level);
 	cfg->store.log = log_sink;
 	cfg->store.log_ctx = NULL;
@@ -164,17 +166,24 @@ static int run_server(struct server_config *cfg)
 		goto out;
 	}
 	srv_ready = 1;
+	{
+		uint8_t idk[AGENT_ID_KEY_LEN];
+		if (agents_id_key_load(cfg->metrics_id_key, idk, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			goto out;
+		}
+		agents_set_id_key(&srv.agents, idk);
+	}
 	if (server_listen(&srv, err, sizeof(err)) != 0) {
 		log_error("PORT %u: %s", cfg->port, err);
 		goto out;
 	}
 	if (cfg->udp_port) {
-		udp_fd = udpecho_open(cfg->listen_addr, cfg->udp_port, err, sizeof(err));
-		if (udp_fd < 0) {
+		if (udpecho_open(&echo, cfg->listen_addr, cfg->udp_port, err, sizeof(err)) < 0) {
 			log_error("%s", err);
 			goto out;
 		}
-		ev_fd_set(loop, udp_fd, EV_READ, on_udp, NULL);
+		ev_fd_set(loop, echo.fd, EV_READ, on_udp, &echo);
 	}
 	ev_fd_set(loop, sig_pipe[0], EV_READ, on_sig_fd, &stop);
 	log_info("monbot-server %s: agents on %s://%s:%u/ws/<key>, /metrics /healthz /speedtest; "
@@ -191,10 +200,9 @@ static int run_server(struct server_config *cfg)
 		}
 	}
 	log_info("shutting down: no new connections, writing what was received");
-	if (udp_fd >= 0) {
-		ev_fd_del(loop, udp_fd);
-		close(udp_fd);
-		udp_fd = -1;
+	if (echo.fd >= 0) {
+		ev_fd_del(loop, echo.fd);
+		udpecho_close(&echo);
 	}
 	server_begin_shutdown(&srv);
 	{
@@ -217,8 +225,7 @@ out:
 			log_info("every received sample is stored; bye");
 		}
 	}
-	if (udp_fd >= 0)
-		close(udp_fd);
+	udpecho_close(&echo);
 	conn_tls_free(tls);
 	ev_loop_free(loop);
 	return rc;

@@ -154,6 +154,7 @@ void metrics_write_counters(struct prom *p)
 	static const char *const rej[MX_REJ__COUNT] = {
 		"bad_request", "head_too_large", "header_timeout", "tls_timeout",
 		"tls_failed", "forbidden", "not_found", "connection_limit", "body_timeout",
+		"metrics_auth",
 	};
 	static const char *const bad[MX_BAD__COUNT] = {
 		"json", "depth", "tokens", "type", "unknown",
@@ -223,6 +224,16 @@ void metrics_write_counters(struct prom *p)
 	counter(p, "monbot_udp_echo_packets_total", "UDP datagrams echoed.", mx.udp_echoed);
 	counter(p, "monbot_udp_echo_errors_total", "UDP datagrams that could not be echoed.",
 	        mx.udp_errors);
+	{
+		static const char *const why[5] = { "too_large", "malformed", "own_port",
+		                                    "privileged_port", "rate" };
+		prom_family(p, "monbot_udp_echo_refused_total", "counter",
+		            "UDP datagrams not echoed, by reason.");
+		for (int i = 0; i < 5; i++) {
+			const char *l[2] = { "reason", why[i] };
+			prom_sample(p, "monbot_udp_echo_refused_total", l, 1, (double)mx.udp_refused[i]);
+		}
+	}
 	counter(p, "monbot_output_overflow_total",
 	        "Connections dropped because the peer did not read its output.", mx.output_overflow);
 	counter(p, "monbot_chart_renders_total", "Charts rendered.", renders);

@@ -20,6 +20,7 @@ enum mx_reject {
 	MX_REJ_NOT_FOUND,       /* other paths, methods, upgrade errors */
 	MX_REJ_CONN_LIMIT,      /* MAX_CONNECTIONS reached */
 	MX_REJ_BODY_TIMEOUT,    /* speedtest transfer stalled */
+	MX_REJ_METRICS_AUTH,    /* /metrics without the token (401) or not from loopback (403) */
 	MX_REJ__COUNT
 };
 
@@ -61,6 +62,7 @@ struct metrics {
 	uint64_t bytes_in, bytes_out;
 	uint64_t speedtest_bytes_down, speedtest_bytes_up;
 	uint64_t udp_echoed, udp_errors;
+	uint64_t udp_refused[5];       /* by enum udpecho_verdict - 1 (server/net/udpecho.h) */
 	uint64_t output_overflow;      /* peer did not read: dropped */
 	/* chart rendering (any thread: atomics) */
 	uint64_t chart_renders;

@@ -1,8 +1,10 @@
 /* http.c — request heads, routing and responses for the agents' port. */
 #include "server/net/http.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void http_head_init(struct http_head *h)
 {
@@ -178,6 +180,7 @@ const char *http_reason(int status)
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -227,4 +230,74 @@ int http_response(int status, const char *content_type, const void *body, size_t
 	memcpy(out + hl, body, body_len);
 	*out_len = hl + body_len;
 	return WS_OK;
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+int http_header_value(const char *head, size_t len, const char *name, const char **val,
+                      size_t *vlen)
+{
+	size_t nl = strlen(name), i = 0;
+
+	/* skip the request line; header lines follow up to the blank line */
+	while (i < len && head[i] != '\n')
+		i++;
+	while (++i < len && head[i] != '\r' && head[i] != '\n') {
+		size_t s = i, k = 0, e;
+		while (i < len && head[i] != '\n')
+			i++;
+		e = i > s && head[i - 1] == '\r' ? i - 1 : i;
+		while (k < nl && s + k < e && lower((unsigned char)head[s + k]) == lower((unsigned char)name[k]))
+			k++;
+		if (k != nl || s + k >= e || head[s + k] != ':')
+			continue;
+		s += k + 1;
+		while (s < e && (head[s] == ' ' || head[s] == '\t'))
+			s++;
+		while (e > s && (head[e - 1] == ' ' || head[e - 1] == '\t'))
+			e--;
+		*val = head + s;
+		*vlen = e - s;
+		return 1;
+	}
+	return 0;
+}
+
+int http_bearer_ok(const char *head, size_t len, const char *token)
+{
+	const char *v;
+	size_t vl, tl = strlen(token);
+	unsigned diff = 0;
+
+	if (tl == 0 || !http_header_value(head, len, "Authorization", &v, &vl) || vl < 7)
+		return 0;
+	for (size_t i = 0; i < 6; i++)
+		diff |= (unsigned)(lower((unsigned char)v[i]) ^ "bearer"[i]);
+	if (diff || v[6] != ' ')
+		return 0;
+	v += 7;
+	vl -= 7;
+	while (vl && *v == ' ')
+		v++, vl--;
+	/* time independent of where the first difference is */
+	diff = vl != tl;
+	for (size_t i = 0; i < tl; i++)
+		diff |= (unsigned)(unsigned char)(i < vl ? v[i] : 0) ^ (unsigned char)token[i];
+	return diff == 0;
+}
+
+int http_addr_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const uint8_t one[16] = { [15] = 1 };
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+	}
+	return 0;
 }

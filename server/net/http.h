@@ -66,4 +66,16 @@ int http_response(int status, const char *content_type, const void *body, size_t
                   char *out, size_t cap, size_t *out_len);
 const char *http_reason(int status);
 
+struct sockaddr;
+/* The value of header `name` (case-insensitive, surrounding blanks trimmed)
+ * in a complete request head; 1 found (first one), 0 absent. */
+int http_header_value(const char *head, size_t len, const char *name, const char **val,
+                      size_t *vlen);
+/* 1 when the head carries "Authorization: Bearer <token>" (RFC 6750 §2.1)
+ * with exactly token (compared in constant time); 0 otherwise or when
+ * token is "". */
+int http_bearer_ok(const char *head, size_t len, const char *token);
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+int http_addr_loopback(const struct sockaddr *sa);
+
 #endif

@@ -10,3 +10,9 @@ $(O)/tests/test_http: $(O)/obj/tests/unit/test_http.o $(O)/obj/server/net/http.o
                       $(O)/obj/server/net/obuf.o $(O)/obj/server/metrics.o $(WIRE_WS_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
+UNIT_TESTS += test_udpecho
+$(O)/tests/test_udpecho: $(O)/obj/tests/unit/test_udpecho.o $(O)/obj/server/net/udpecho.o \
+                         $(O)/obj/server/net/obuf.o $(O)/obj/server/metrics.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm

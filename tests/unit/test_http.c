@@ -15,6 +15,9 @@
 #include "server/net/obuf.h"
 #include "server/metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 static struct http_head head;
 static struct http_req req;
 
@@ -205,6 +208,49 @@ static void test_prom_escaping(void **st)
 	obuf_free(&o);
 }
 
+static void test_metrics_auth(void **state)
+{
+	static const char h[] =
+		"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Authorization: Bearer nope\r\n"
+		"authorization:   Bearer  tok-123 \r\nAuthorization: Bearer other\r\n\r\n";
+	static const char none[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char basic[] = "GET /metrics HTTP/1.1\r\nAuthorization: Basic tok-123\r\n\r\n";
+	const char *v;
+	size_t vl;
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+	(void)state;
+	assert_int_equal(http_header_value(h, sizeof(h) - 1, "Authorization", &v, &vl), 1);
+	assert_int_equal(vl, 15);
+	assert_memory_equal(v, "Bearer  tok-123", 15);
+	assert_int_equal(http_header_value(h, sizeof(h) - 1, "Host", &v, &vl), 1);
+	assert_int_equal(vl, 1);
+	assert_int_equal(http_header_value(none, sizeof(none) - 1, "Authorization", &v, &vl), 0);
+	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-123"), 1);
+	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-12"), 0);
+	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-1234"), 0);
+	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "other"), 0);
+	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, ""), 0);
+	assert_int_equal(http_bearer_ok(none, sizeof(none) - 1, "tok-123"), 0);
+	assert_int_equal(http_bearer_ok(basic, sizeof(basic) - 1, "tok-123"), 0);
+	memset(&a4, 0, sizeof(a4));
+	a4.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.3.2.1", &a4.sin_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a4), 1);
+	inet_pton(AF_INET, "192.0.2.1", &a4.sin_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a4), 0);
+	memset(&a6, 0, sizeof(a6));
+	a6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", &a6.sin6_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a6), 1);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &a6.sin6_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a6), 1);
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &a6.sin6_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a6), 0);
+	inet_pton(AF_INET6, "2001:db8::1", &a6.sin6_addr);
+	assert_int_equal(http_addr_loopback((struct sockaddr *)&a6), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_obuf),
 		cmocka_unit_test(test_prom_escaping),
+		cmocka_unit_test(test_metrics_auth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,3 +11,8 @@ $(O)/tests/test_json: $(O)/obj/tests/unit/test_json.o $(O)/obj/wire/json.o
 
 # RFC 6455, the connection layer and their tests.
 include wire/ws.mk
+
+UNIT_TESTS += test_dotenv
+$(O)/tests/test_dotenv: $(O)/obj/tests/unit/test_dotenv.o $(O)/obj/wire/dotenv.o $(PORT_SOCK_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka

@@ -18,6 +18,7 @@
 #include "wire/conn.h"
 #include "wire/json.h"
 #include "wire/jsonr.h"
+#include "wire/logesc.h"
 #include "wire/sample.h"
 #include "wire/tls_pin.h"
 #include "wire/ws.h"
@@ -82,17 +83,21 @@ static uint8_t tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(16)));
 static void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(const char *lvl, const char *fmt, ...)
 {
-	char tbuf[32];
+	char tbuf[32], msg[1024], line[2048];
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
+	int n;
 	gmtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s [%s] ", tbuf, lvl);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	/* Lines carry server-sent text (commands, errors): one line each. */
+	logesc(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, line, sizeof(line), NULL);
+	fprintf(stderr, "%s [%s] %s\n", tbuf, lvl, line);
 }
 #define LOG_INFO(...) logf_("INFO", __VA_ARGS__)
 #define LOG_WARN(...) logf_("WARN", __VA_ARGS__)

@@ -3,6 +3,7 @@
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/spool.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
 AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
+                  $(O)/obj/wire/logesc.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent
 
@@ -21,7 +22,8 @@ $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool
 
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
-INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_board_x86_64.sh
+INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_board_x86_64.sh \
+               tests/integration/agent_logesc.py
 
 # LD_PRELOAD allocation counter for the agent's steady-state check.
 TEST_HELPERS += $(O)/tests/libmalloc_count.so

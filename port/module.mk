@@ -8,9 +8,9 @@ ifeq ($(PORT)$(STATIC),linux1)
 PORT_SRCS := $(filter-out port/linux/gpu_nvml.c,$(PORT_SRCS)) port/linux/static/gpu_nvml.c
 endif
 PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
-# What wire/conn.c needs of the port (sockets, waiting): every program that
-# links the connection layer gets these, the server included.
-PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o,$(O)/obj/port/$(PORT)/$(PORT).o)
+# What wire/ needs of the port (sockets, waiting, secret-safe files): every
+# program that links the connection layer or .env writing gets these.
+PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/posix/file.o,$(O)/obj/port/$(PORT)/$(PORT).o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS := $(PORT_LIBS_$(PORT))

@@ -185,4 +185,41 @@ void port_sock_close(int fd);
 /* Text for an os_err from the calls above ("Connection refused"). */
 const char *port_strerror(int os_err, char *buf, size_t cap);
 
+/* ---- Files that may hold secrets (SPEC §5: 0600 from the first byte) ----
+ * A file is written into a temporary beside it, "<path>.tmp<pid>.<n>" (the
+ * first n that is free), created exclusively and never through a symbolic
+ * link, with its final mode before the first byte; port_file_commit syncs
+ * it and renames it over path. The mode is path's own when path exists (a
+ * rewrite keeps it), new_mode when it does not. PORT_FILE_NEW writes path
+ * itself instead, exclusively: it fails when path exists. */
+#define PORT_PATH_MAX 1024
+#define PORT_FILE_NEW 1u
+struct port_file {
+	int fd; /* -1: none */
+	unsigned flags;
+	char path[PORT_PATH_MAX];
+	char tmp[PORT_PATH_MAX + 32];
+};
+/* PORT_OK, PORT_ENOSPC (path too long), PORT_EIO (*os_err; EEXIST with
+ * PORT_FILE_NEW when path exists). */
+int port_file_begin(struct port_file *f, const char *path, unsigned new_mode, unsigned flags,
+                    int *os_err);
+int port_file_write(struct port_file *f, const void *data, size_t len, int *os_err);
+/* Syncs, closes and puts the file in place; on failure the temporary is
+ * removed and path is as it was. */
+int port_file_commit(struct port_file *f, int *os_err);
+/* Drops the file being written (safe after a failed begin or a commit). */
+void port_file_abort(struct port_file *f);
+/* Creates path empty with exactly mode when it does not exist (exclusive,
+ * not through a symbolic link); an existing file is left as it is. Used
+ * before a library creates the file with its own mode (SQLite: 0644).
+ * PORT_OK with *created 1 or 0, or PORT_EIO. */
+int port_file_create(const char *path, unsigned mode, int *created, int *os_err);
+
+/* The numeric address of a connected socket's peer ("192.0.2.7",
+ * "2001:db8::7"; an IPv4-mapped IPv6 address as IPv4), no port.
+ * PORT_OK, PORT_ENOSPC, PORT_EIO. */
+#define PORT_PEER_MAX 46
+int port_sock_peer(int fd, char *buf, size_t cap, int *os_err);
+
 #endif

@@ -150,7 +150,7 @@ static void hello_done(void *arg, int rc)
 		if (a && a->nconns == 0)
 			agents_remove(&s->agents, a);
 		mx.rejected[MX_REJ_FORBIDDEN]++;
-		log_info("refused /ws/ with an unknown key (403)");
+		guard_refused(&s->guard, c->peer, ev_now(s->loop));
 		http_serve_error(c, 403);
 		transport_kick(c);
 		free(j);
@@ -163,7 +163,14 @@ static void hello_done(void *arg, int rc)
 void commands_keycheck(struct client *c)
 {
 	struct server *s = c->srv;
-	struct hello_job *j = calloc(1, sizeof(*j));
+	struct hello_job *j;
+
+	/* a source that guessed too many keys waits out its minute */
+	if (guard_blocked(&s->guard, c->peer, ev_now(s->loop))) {
+		http_serve_error(c, 429);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
 	if (!j) {
 		http_serve_error(c, 503);
 		return;

@@ -19,7 +19,7 @@ static const char *const config_names[] = {
 	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
-	"MAX_CONNECTIONS",
+	"MAX_CONNECTIONS", "KEY_GUESS_LIMIT",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -41,6 +41,7 @@ void server_config_defaults(struct server_config *c)
 	c->header_timeout_ms = 10000;
 	c->ping_interval_ms = 30000;
 	c->idle_timeout_ms = 90000;
+	c->key_guess_limit = 10;
 	store_config_defaults(&c->store);
 	c->store.command_ttl = (int)c->command_ttl;
 }
@@ -123,6 +124,8 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return set_uint(&c->ping_interval_ms, name, v, 1, 3600, 1000, err, errlen);
 	if (strcmp(name, "IDLE_TIMEOUT") == 0)
 		return set_uint(&c->idle_timeout_ms, name, v, 2, 86400, 1000, err, errlen);
+	if (strcmp(name, "KEY_GUESS_LIMIT") == 0)
+		return set_uint(&c->key_guess_limit, name, v, 0, 1000000, 1, err, errlen);
 	if (strcmp(name, "MAX_CONNECTIONS") == 0)
 		return set_uint(&c->max_connections, name, v, 0, 1u << 20, 1, err, errlen);
 	rc = store_config_set(&c->store, name, v, serr);
@@ -231,6 +234,7 @@ void server_config_usage(const char *prog)
 	       "  PING_INTERVAL       30     seconds between server pings\n"
 	       "  IDLE_TIMEOUT        90     seconds of silence before a peer is dropped\n"
 	       "  MAX_CONNECTIONS     0      0 = as many as the open-file limit allows\n"
+	       "  KEY_GUESS_LIMIT     10     refused keys per source a minute, then 429 (0 = off)\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);
 }

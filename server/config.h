@@ -34,6 +34,7 @@ struct server_config {
 	unsigned ping_interval_ms;    /* PING_INTERVAL 30 s (SPEC §3) */
 	unsigned idle_timeout_ms;     /* IDLE_TIMEOUT 90 s of silence drops a peer */
 	unsigned max_connections;     /* MAX_CONNECTIONS 0 = what the fd limit allows */
+	unsigned key_guess_limit;     /* KEY_GUESS_LIMIT 10 refused keys/source/minute, then 429 */
 	struct store_config store;    /* DB, SQLITE_PATH, MYSQL_*, RETENTION_DAYS */
 	int bot_token_from_env;       /* BOT_TOKEN came from .env/env/flag */
 };

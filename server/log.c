@@ -1,4 +1,5 @@
-/* log.c — level-filtered log lines on stderr with a UTC time stamp. */
+/* log.c — level-filtered log lines on stderr with a UTC time stamp, control
+ * bytes escaped (wire/logesc.h). */
 #include "server/log.h"
 
 #include <stdarg.h>
@@ -8,6 +9,8 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "wire/logesc.h"
 
 static volatile int log_level = LOG_INFO;
 
@@ -52,13 +55,13 @@ static void log_write(enum log_level lv, const char *msg, size_t mlen)
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03dZ %-5s ",
 	                      (int)(tv.tv_usec / 1000), level_names[lv & 3]);
-	if (mlen > sizeof(line) - n - 1)
-		mlen = sizeof(line) - n - 1;
-	memcpy(line + n, msg, mlen);
+	/* Messages carry peer text (keys, nicknames, commands, answers):
+	 * control bytes escaped, so one event is one line. */
+	while (mlen > 0 && msg[mlen - 1] == '\n')
+		mlen--;
+	logesc(msg, mlen, line + n, sizeof(line) - n - 1, &mlen);
 	n += mlen;
 	/* One write(2) per line keeps lines whole across threads. */
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nowhere else to say it */

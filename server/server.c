@@ -147,6 +147,7 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	s->ws_upgrade = commands_keycheck;
 	s->post_fd[0] = s->post_fd[1] = -1;
 	agents_init(&s->agents);
+	guard_init(&s->guard, cfg->key_guess_limit);
 	ev_timer_init(&s->expire_timer, commands_expire_tick, s);
 	if (transport_init(&s->tr, loop, tls, &client_ops, s, cfg->max_connections,
 	                   cfg->handshake_timeout_ms, err, errlen) != 0)

@@ -13,6 +13,7 @@
 #include "server/agents.h"
 #include "server/config.h"
 #include "server/ev/ev.h"
+#include "server/guard.h"
 #include "server/store/store.h"
 #include "server/store/store_async.h"
 #include "server/net/transport.h"
@@ -29,6 +30,7 @@ struct server {
 	unsigned nsessions;            /* agent sessions open */
 	size_t msg_total;              /* message assembly memory over all sessions */
 	struct agent_table agents;
+	struct guard guard;            /* key guessing per source */
 	agent_hook_fn hook;
 	void *hook_ctx;
 	struct ev_timer expire_timer;  /* periodic sweep of expired commands */

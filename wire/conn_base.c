@@ -61,35 +61,24 @@ int conn_sock_shutdown(struct conn *c)
 int conn_write_new_file(const char *path, const void *data, size_t len, unsigned mode,
                         char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
-	const char *p = data;
-	int rc = CONN_OK;
+	struct port_file f;
+	char buf[64];
+	int e = 0;
 
-	if (fd < 0) {
-		conn_errf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	if (port_file_begin(&f, path, mode, PORT_FILE_NEW, &e) != PORT_OK) {
+		conn_errf(err, errlen, "cannot create %s: %s", path, port_strerror(e, buf, sizeof buf));
 		return CONN_ECONFIG;
 	}
-	/* umask may have taken bits away, never added: make the mode exact */
-	fchmod(fd, (mode_t)mode);
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-			rc = CONN_ECONFIG;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (port_file_write(&f, data, len, &e) != PORT_OK) {
+		port_file_abort(&f);
+		conn_errf(err, errlen, "cannot write %s: %s", path, port_strerror(e, buf, sizeof buf));
+		return CONN_ECONFIG;
 	}
-	if (close(fd) != 0 && rc == CONN_OK) {
-		conn_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		rc = CONN_ECONFIG;
+	if (port_file_commit(&f, &e) != PORT_OK) {
+		conn_errf(err, errlen, "cannot write %s: %s", path, port_strerror(e, buf, sizeof buf));
+		return CONN_ECONFIG;
 	}
-	if (rc != CONN_OK)
-		unlink(path);
-	return rc;
+	return CONN_OK;
 }
 
 int conn_cert_files(const char *cert_path, const char *key_path, int *make, char *err, size_t errlen)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port/port.h"
+
 static char *trim(char *s)
 {
 	char *e;
@@ -102,46 +104,60 @@ const char *dotenv_get(const struct dotenv *d, const char *key)
 	return NULL;
 }
 
+static int put(struct port_file *f, const char *s, int *os_err)
+{
+	return port_file_write(f, s, strlen(s), os_err);
+}
+
+/* Through port_file (port.h): the new file has the old one's mode (0600 when
+ * there was none) before its first byte, and a link planted at the temporary
+ * name is not followed. */
 int dotenv_save(const char *path, const char *key, const char *value, char *err, size_t errlen)
 {
-	char tmp[4096], line[DOTENV_KEY_MAX + DOTENV_VAL_MAX + 16];
+	char line[DOTENV_KEY_MAX + DOTENV_VAL_MAX + 16], buf[64];
+	struct port_file pf;
 	size_t kl = strlen(key);
-	int done = 0, rc = -1;
-	FILE *in, *out;
+	int done = 0, rc = -1, e = 0, r;
+	FILE *in;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	out = fopen(tmp, "w");
-	if (!out) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	r = port_file_begin(&pf, path, 0600, 0, &e);
+	if (r != PORT_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		         r == PORT_ENOSPC ? "path too long" :
+		         r == PORT_ENOTAVAIL ? "cannot write files on this OS" :
+		         port_strerror(e, buf, sizeof buf));
 		return -1;
 	}
 	in = fopen(path, "r");
-	while (in && fgets(line, sizeof(line), in)) {
+	r = PORT_OK;
+	while (r == PORT_OK && in && fgets(line, sizeof(line), in)) {
 		const char *k = line;
 		while (*k == ' ' || *k == '\t')
 			k++;
 		if (!done && strncmp(k, key, kl) == 0 && (k[kl] == '=' || k[kl] == ' ')) {
-			fprintf(out, "%s=%s\n", key, value);
 			done = 1;
+			if ((r = put(&pf, key, &e)) == PORT_OK && (r = put(&pf, "=", &e)) == PORT_OK &&
+			    (r = put(&pf, value, &e)) == PORT_OK)
+				r = put(&pf, "\n", &e);
 			continue;
 		}
-		fputs(line, out);
-		if (!strchr(line, '\n'))
-			fputc('\n', out);
+		if ((r = put(&pf, line, &e)) == PORT_OK && !strchr(line, '\n'))
+			r = put(&pf, "\n", &e);
 	}
-	if (!done)
-		fprintf(out, "%s=%s\n", key, value);
 	if (in)
 		fclose(in);
-	if (fclose(out) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		remove(tmp);
-		goto done;
+	if (r == PORT_OK && !done && (r = put(&pf, key, &e)) == PORT_OK &&
+	    (r = put(&pf, "=", &e)) == PORT_OK && (r = put(&pf, value, &e)) == PORT_OK)
+		r = put(&pf, "\n", &e);
+	if (r != PORT_OK) {
+		port_file_abort(&pf);
+		goto out;
 	}
+	if ((r = port_file_commit(&pf, &e)) != PORT_OK)
+		goto out;
 	rc = 0;
-done:
+out:
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, port_strerror(e, buf, sizeof buf));
 	return rc;
 }

@@ -3,6 +3,8 @@
  * library here; the hashes come from conn_peer_hashes(). */
 #include "wire/tls_pin.h"
 
+#include "port/port.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -234,35 +236,28 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *len, int *
 	return 0;
 }
 
-/* Writes both hashes to path through a temporary file and rename. */
+/* Writes both hashes to path through an exclusive temporary file (port.h)
+ * and rename: 0600 when new, the old file's mode kept. */
 static int write_pin(const char *path, const uint8_t cert[32], const uint8_t spki[32], int *err_no)
 {
-	char tmp[4200], fh[65], sh[65], body[200];
-	int fd, n, rc = 0;
+	char fh[65], sh[65], body[200];
+	struct port_file f;
+	int n, rc;
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-		*err_no = ENAMETOOLONG;
-		return TLS_PIN_EIO;
-	}
 	tls_pin_hex(cert, fh);
 	tls_pin_hex(spki, sh);
 	n = snprintf(body, sizeof body, "{\"fp\": \"%s\", \"spki\": \"%s\"}\n", fh, sh);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		*err_no = errno;
+	*err_no = 0;
+	rc = port_file_begin(&f, path, 0600, 0, err_no);
+	if (rc == PORT_ENOSPC)
+		*err_no = ENAMETOOLONG;
+	if (rc != PORT_OK)
+		return TLS_PIN_EIO;
+	if (port_file_write(&f, body, (size_t)n, err_no) != PORT_OK) {
+		port_file_abort(&f);
 		return TLS_PIN_EIO;
 	}
-	if (write(fd, body, (size_t)n) != n || fsync(fd) != 0)
-		rc = TLS_PIN_EIO;
-	if (close(fd) != 0)
-		rc = TLS_PIN_EIO;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = TLS_PIN_EIO;
-	if (rc != 0) {
-		*err_no = errno;
-		unlink(tmp);
-	}
-	return rc;
+	return port_file_commit(&f, err_no) == PORT_OK ? 0 : TLS_PIN_EIO;
 }
 
 int tls_pin_check(const char *path, enum conn_verify mode,

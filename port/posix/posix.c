@@ -308,3 +308,36 @@ const char *port_strerror(int os_err, char *buf, size_t cap)
 	snprintf(buf, cap, "%s", strerror(os_err));
 	return buf;
 }
+
+int port_sock_peer(int fd, char *buf, size_t cap, int *os_err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	const void *a = NULL;
+	char t[INET6_ADDRSTRLEN];
+	int fam;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		*os_err = errno;
+		return PORT_EIO;
+	}
+	fam = ss.ss_family;
+	if (fam == AF_INET) {
+		a = &((const struct sockaddr_in *)&ss)->sin_addr;
+	} else if (fam == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+		a = a6;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			fam = AF_INET;
+			a = a6->s6_addr + 12;
+		}
+	}
+	if (!a || !inet_ntop(fam, a, t, sizeof t)) {
+		*os_err = a ? errno : EAFNOSUPPORT;
+		return PORT_EIO;
+	}
+	if (strlen(t) >= cap)
+		return PORT_ENOSPC;
+	memcpy(buf, t, strlen(t) + 1);
+	return PORT_OK;
+}

@@ -136,3 +136,19 @@ const char *port_strerror(int os_err, char *buf, size_t cap)
 	snprintf(buf, cap, "not available on this OS port (%d)", os_err);
 	return buf;
 }
+
+/* Files that may hold secrets: not without an OS to set their mode. */
+int port_file_begin(struct port_file *f, const char *path, unsigned new_mode, unsigned flags,
+                    int *os_err)
+{
+	(void)path; (void)new_mode; (void)flags;
+	f->fd = -1;
+	f->tmp[0] = '\0';
+	*os_err = 0;
+	return PORT_ENOTAVAIL;
+}
+int port_file_write(struct port_file *f, const void *d, size_t len, int *os_err) { (void)f; (void)d; (void)len; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_file_commit(struct port_file *f, int *os_err) { (void)f; *os_err = 0; return PORT_ENOTAVAIL; }
+void port_file_abort(struct port_file *f) { (void)f; }
+int port_file_create(const char *path, unsigned mode, int *created, int *os_err) { (void)path; (void)mode; *created = 0; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_sock_peer(int fd, char *b, size_t cap, int *os_err) { (void)fd; (void)b; (void)cap; *os_err = 0; return PORT_ENOTAVAIL; }

@@ -11,6 +11,7 @@
 #include "server/ev/ev.h"
 #include "server/net/http.h"
 #include "server/net/obuf.h"
+#include "port/port.h"
 #include "wire/conn.h"
 #include "wire/ws.h"
 
@@ -38,6 +39,7 @@ struct client {
 	uint8_t close_after;   /* close when the output is written */
 	uint8_t rd_want, wr_want, hs_want;
 	uint8_t msg_op;
+	char peer[PORT_PEER_MAX]; /* the peer's address, for the log and the guard */
 	struct ev_timer timer;  /* phase deadline, or ping/idle in a session */
 	struct ev_timer resume; /* read again: TLS holds decrypted bytes */
 	/* HTTP (server/http_serve.c) */

@@ -331,6 +331,8 @@ static int client_add(struct transport *t, struct client *c)
 	c->tr = t;
 	c->fd = cfd;
 	c->gen = ++t->gen;
+	if (port_sock_peer(cfd, c->peer, sizeof c->peer, &c->c.sys_errno) != PORT_OK)
+		snprintf(c->peer, sizeof c->peer, "?");
 	c->st = CL_TLS;
 	t->nstate[CL_TLS]++;
 	obuf_init(&c->out, CLIENT_OUT_MAX);

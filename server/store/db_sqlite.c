@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port/port.h"
+
 struct db_conn {
 	sqlite3 *db;
 };
@@ -34,11 +36,21 @@ static int sq_open(struct db_conn **out, const struct store_config *cfg, char *e
 {
 	struct db_conn *c = calloc(1, sizeof(*c));
 	char pragma[64];
-	int rc;
+	int rc, created, e = 0;
 	*out = NULL;
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return DB_EERR;
+	}
+	/* The database holds every agent secret: create it 0600 before SQLite
+	 * does (its default is 0644). SQLite gives -wal and -shm the database
+	 * file's own mode (os_unix.c findCreateFileMode, unixOpenSharedMemory). */
+	if (strcmp(cfg->sqlite_path, ":memory:") != 0 && strncmp(cfg->sqlite_path, "file:", 5) != 0 &&
+	    cfg->sqlite_path[0] &&
+	    port_file_create(cfg->sqlite_path, 0600, &created, &e) != PORT_OK) {
+		snprintf(err, errlen, "SQLITE_PATH %s: %s", cfg->sqlite_path,
+		         port_strerror(e, pragma, sizeof pragma));
+		goto fail;
 	}
 	rc = sqlite3_open_v2(cfg->sqlite_path, &c->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -17,7 +17,8 @@ static const char *const config_names[] = {
 	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
-	"MAX_CONNECTIONS",
+	"MAX_CONNECTIONS", "SPEEDTEST_MAX_BYTES", "SPEEDTEST_MAX_CONCURRENT",
+	"SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -37,6 +38,10 @@ void server_config_defaults(struct server_config *c)
 	c->header_timeout_ms = 10000;
 	c->ping_interval_ms = 30000;
 	c->idle_timeout_ms = 90000;
+	c->speedtest_max_bytes = 1u << 30;
+	c->speedtest_max_concurrent = 2;
+	c->speedtest_min_rate = 64u << 10;
+	c->speedtest_timeout_ms = 120000;
 	store_config_defaults(&c->store);
 	c->store.command_ttl = (int)c->command_ttl;
 }
@@ -115,6 +120,14 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return set_uint(&c->idle_timeout_ms, name, v, 2, 86400, 1000, err, errlen);
 	if (strcmp(name, "MAX_CONNECTIONS") == 0)
 		return set_uint(&c->max_connections, name, v, 0, 1u << 20, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MAX_BYTES") == 0)
+		return set_uint(&c->speedtest_max_bytes, name, v, 0, 1u << 30, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MAX_CONCURRENT") == 0)
+		return set_uint(&c->speedtest_max_concurrent, name, v, 0, 1024, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MIN_RATE") == 0)
+		return set_uint(&c->speedtest_min_rate, name, v, 0, 1u << 30, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_TIMEOUT") == 0)
+		return set_uint(&c->speedtest_timeout_ms, name, v, 1, 3600, 1000, err, errlen);
 	rc = store_config_set(&c->store, name, v, serr);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", serr);
@@ -217,6 +230,10 @@ void server_config_usage(const char *prog)
 	       "  PING_INTERVAL       30     seconds between server pings\n"
 	       "  IDLE_TIMEOUT        90     seconds of silence before a peer is dropped\n"
 	       "  MAX_CONNECTIONS     0      0 = as many as the open-file limit allows\n"
+	       "  SPEEDTEST_MAX_BYTES 1073741824 /speedtest size limit, either way\n"
+	       "  SPEEDTEST_MAX_CONCURRENT 2 /speedtest transfers at once (0 = off)\n"
+	       "  SPEEDTEST_MIN_RATE  65536  bytes/s a transfer must keep up (0 = any)\n"
+	       "  SPEEDTEST_TIMEOUT   120    seconds a transfer may take in all\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);
 }

@@ -21,7 +21,7 @@
 #define CLIENT_CLOSING_MS    5000
 /* Work per connection per loop turn: then the loop serves the others (a
  * fast reader of a long transfer must not hold it). */
-#define CLIENT_IO_BUDGET     (256u << 10)
+#define CLIENT_IO_BUDGET     (64u << 10)
 
 enum cl_state { CL_TLS, CL_HEAD, CL_KEYCHECK, CL_BODY, CL_SEND, CL_WS, CL_CLOSING, CL__N };
 

@@ -20,6 +20,8 @@ static const char *const config_names[] = {
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
 	"MAX_CONNECTIONS", "KEY_GUESS_LIMIT",
+	"MAX_CONNECTIONS", "SPEEDTEST_MAX_BYTES", "SPEEDTEST_MAX_CONCURRENT",
+	"SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -42,6 +44,10 @@ void server_config_defaults(struct server_config *c)
 	c->ping_interval_ms = 30000;
 	c->idle_timeout_ms = 90000;
 	c->key_guess_limit = 10;
+	c->speedtest_max_bytes = 1u << 30;
+	c->speedtest_max_concurrent = 2;
+	c->speedtest_min_rate = 64u << 10;
+	c->speedtest_timeout_ms = 120000;
 	store_config_defaults(&c->store);
 	c->store.command_ttl = (int)c->command_ttl;
 }
@@ -128,6 +134,14 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return set_uint(&c->key_guess_limit, name, v, 0, 1000000, 1, err, errlen);
 	if (strcmp(name, "MAX_CONNECTIONS") == 0)
 		return set_uint(&c->max_connections, name, v, 0, 1u << 20, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MAX_BYTES") == 0)
+		return set_uint(&c->speedtest_max_bytes, name, v, 0, 1u << 30, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MAX_CONCURRENT") == 0)
+		return set_uint(&c->speedtest_max_concurrent, name, v, 0, 1024, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MIN_RATE") == 0)
+		return set_uint(&c->speedtest_min_rate, name, v, 0, 1u << 30, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_TIMEOUT") == 0)
+		return set_uint(&c->speedtest_timeout_ms, name, v, 1, 3600, 1000, err, errlen);
 	rc = store_config_set(&c->store, name, v, serr);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", serr);
@@ -235,6 +249,10 @@ void server_config_usage(const char *prog)
 	       "  IDLE_TIMEOUT        90     seconds of silence before a peer is dropped\n"
 	       "  MAX_CONNECTIONS     0      0 = as many as the open-file limit allows\n"
 	       "  KEY_GUESS_LIMIT     10     refused keys per source a minute, then 429 (0 = off)\n"
+	       "  SPEEDTEST_MAX_BYTES 1073741824 /speedtest size limit, either way\n"
+	       "  SPEEDTEST_MAX_CONCURRENT 2 /speedtest transfers at once (0 = off)\n"
+	       "  SPEEDTEST_MIN_RATE  65536  bytes/s a transfer must keep up (0 = any)\n"
+	       "  SPEEDTEST_TIMEOUT   120    seconds a transfer may take in all\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);
 }

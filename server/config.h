@@ -35,6 +35,11 @@ struct server_config {
 	unsigned idle_timeout_ms;     /* IDLE_TIMEOUT 90 s of silence drops a peer */
 	unsigned max_connections;     /* MAX_CONNECTIONS 0 = what the fd limit allows */
 	unsigned key_guess_limit;     /* KEY_GUESS_LIMIT 10 refused keys/source/minute, then 429 */
+	/* /speedtest (a connected agent's key only) */
+	unsigned speedtest_max_bytes; /* SPEEDTEST_MAX_BYTES 1 GiB, either way */
+	unsigned speedtest_max_concurrent; /* SPEEDTEST_MAX_CONCURRENT 2 (0 = off) */
+	unsigned speedtest_min_rate;  /* SPEEDTEST_MIN_RATE 64 KiB/s (0 = any) */
+	unsigned speedtest_timeout_ms;/* SPEEDTEST_TIMEOUT 120 s in all */
 	struct store_config store;    /* DB, SQLITE_PATH, MYSQL_*, RETENTION_DAYS */
 	int bot_token_from_env;       /* BOT_TOKEN came from .env/env/flag */
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <string.h>
 
 #include "server/log.h"
 #include "server/metrics.h"
@@ -16,6 +17,7 @@
 #define READ_CHUNK     (64u << 10)
 #define READS_PER_WAKE 64          /* then yield to other peers */
 #define METRICS_MAX    (64u << 20) /* a /metrics page of many thousands of agents */
+#define SPEEDTEST_WINDOW_MS 2000   /* SPEEDTEST_MIN_RATE is checked over this */
 
 static uint8_t rbuf[READ_CHUNK];
 
@@ -26,7 +28,9 @@ static void send_phase(struct client *c)
 	c->reading = 0;
 	transport_set_state(c, CL_SEND);
 	c->xfer_seen = c->xfer;
-	ev_timer_start(c->tr->loop, &c->timer, CLIENT_XFER_STALL_MS);
+	http_serve_drop_head(c);
+	ev_timer_start(c->tr->loop, &c->timer,
+	               c->xfer_window_ms ? c->xfer_window_ms : CLIENT_XFER_STALL_MS);
 }
 
 void http_serve_reply(struct client *c, int status, const char *ctype, const void *body,
@@ -58,6 +62,13 @@ void http_serve_error(struct client *c, int status)
 
 void http_serve_release(struct client *c)
 {
+	if (c->speedtest) {
+		c->srv->speedtests--;
+		c->speedtest = 0;
+	}
+	free(c->early);
+	c->early = NULL;
+	c->early_len = 0;
 	free(c->head);
 	c->head = NULL;
 	free(c->req);
@@ -124,6 +135,34 @@ static void serve_metrics(struct client *c)
 	obuf_free(&body);
 }
 
+/* Only for a connected agent's key, within the caps: 0, or the status to
+ * refuse with. Admitted: counted, with its deadline and minimum rate. */
+static int speedtest_admit(struct client *c)
+{
+	struct server *s = c->srv;
+	const struct server_config *cfg = s->cfg;
+	struct agent *a = c->req->secret[0] ? agents_find(&s->agents, c->req->secret) : NULL;
+
+	if (!a || a->nconns == 0) {
+		mx.rejected[MX_REJ_FORBIDDEN]++;
+		log_debug("client %d: /speedtest without a connected agent's key: 403", c->fd);
+		return 403;
+	}
+	if (c->req->bytes > cfg->speedtest_max_bytes)
+		return 413;
+	if (s->speedtests >= cfg->speedtest_max_concurrent) {
+		log_info("/speedtest for %s refused: %u transfer(s) under way", a->nickname,
+		         s->speedtests);
+		return 503;
+	}
+	s->speedtests++;
+	c->speedtest = 1;
+	c->xfer_deadline = ev_now(c->tr->loop) + cfg->speedtest_timeout_ms;
+	c->xfer_window_ms = SPEEDTEST_WINDOW_MS;
+	c->xfer_min_bytes = (uint64_t)cfg->speedtest_min_rate * SPEEDTEST_WINDOW_MS / 1000;
+	return 0;
+}
+
 static void speedtest_down(struct client *c)
 {
 	char head[512];
@@ -153,7 +192,8 @@ static void speedtest_up(struct client *c, size_t rest_len)
 	c->t0 = ev_now(c->tr->loop);
 	transport_set_state(c, CL_BODY);
 	c->xfer_seen = c->xfer;
-	ev_timer_start(c->tr->loop, &c->timer, CLIENT_XFER_STALL_MS);
+	http_serve_drop_head(c);
+	ev_timer_start(c->tr->loop, &c->timer, c->xfer_window_ms);
 	k = rest_len < c->body_left ? rest_len : c->body_left;
 	c->body_left -= k;
 	mx.speedtest_bytes_up += k;
@@ -187,10 +227,14 @@ static void on_head_done(struct client *c, int rc, size_t rest_len)
 		serve_metrics(c);
 		return;
 	case HTTP_ROUTE_SPEEDTEST_DOWN:
-		speedtest_down(c);
-		return;
 	case HTTP_ROUTE_SPEEDTEST_UP:
-		speedtest_up(c, rest_len);
+		rc = speedtest_admit(c);
+		if (rc != 0)
+			http_serve_error(c, rc);
+		else if (q->route == HTTP_ROUTE_SPEEDTEST_DOWN)
+			speedtest_down(c);
+		else
+			speedtest_up(c, rest_len);
 		return;
 	default:
 		if (q->status == 403)
@@ -206,12 +250,14 @@ static void on_head_done(struct client *c, int rc, size_t rest_len)
 
 static void read_body(struct client *c)
 {
-	for (int i = 0; i < READS_PER_WAKE && c->body_left > 0 && !c->dead; i++) {
-		ssize_t n = transport_recv(c, rbuf, sizeof(rbuf));
+	size_t budget = CLIENT_IO_BUDGET;
+	while (budget > 0 && c->body_left > 0 && !c->dead) {
+		ssize_t n = transport_recv(c, rbuf, budget < sizeof(rbuf) ? budget : sizeof(rbuf));
 		uint64_t k;
 		if (n == 0)
 			return;
 		c->xfer += (uint64_t)n;
+		budget -= (size_t)n;
 		k = (uint64_t)n < c->body_left ? (uint64_t)n : c->body_left;
 		c->body_left -= k;
 		mx.speedtest_bytes_up += k;
@@ -220,6 +266,22 @@ static void read_body(struct client *c)
 		upload_done(c);
 	else if (!c->dead && conn_pending(&c->c) > 0)
 		transport_resume_soon(c);
+}
+
+/* A client may send its first frames without waiting for the 101: keep
+ * them for the session (session_start decodes them). */
+static int keep_early(struct client *c, size_t n, size_t used)
+{
+	size_t inhead = c->head->len - c->req->head.head_len, rest = n - used;
+	c->early = malloc(inhead + rest);
+	if (!c->early) {
+		transport_close(c);
+		return -1;
+	}
+	memcpy(c->early, c->head->buf + c->req->head.head_len, inhead);
+	memcpy(c->early + inhead, rbuf + used, rest);
+	c->early_len = inhead + rest;
+	return 0;
 }
 
 static void read_head(struct client *c)
@@ -237,8 +299,11 @@ static void read_head(struct client *c)
 		if (rc == HTTP_MORE)
 			continue;
 		/* bytes after the head: in the head buffer and the unused read */
-		if (rc == HTTP_DONE)
+		if (rc == HTTP_DONE) {
 			extra = c->head->len - c->req->head.head_len + ((size_t)n - used);
+			if (extra > 0 && c->req->route == HTTP_ROUTE_WS && keep_early(c, (size_t)n, used) != 0)
+				return;
+		}
 		on_head_done(c, rc, extra);
 		/* an upload's body may already sit in the TLS layer */
 		if (!c->dead && c->st == CL_BODY)

@@ -40,7 +40,7 @@ $(O)/tests/test_sample_parse: $(O)/obj/tests/unit/test_sample_parse.o $(JSONR_OB
 
 # ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
-BENCHES += tests/bench/server_bench.py
+BENCHES += tests/bench/server_bench.py tests/bench/server_budgets_bench.py
 BENCH_DEPS += $(SERVER) $(LOADGEN)
 
 # ---- fuzzing the parsers of peer input (tests/fuzz/module.mk) ----

@@ -33,6 +33,10 @@ static void on_timeout(struct client *c)
 {
 	if (c->st == CL_WS) {
 		session_timeout(c);
+	} else if (c->st == CL_BODY) {
+		/* too slow, or past SPEEDTEST_TIMEOUT */
+		http_serve_error(c, 408);
+		transport_kick(c);
 	} else if (c->st == CL_KEYCHECK) {
 		/* the database did not answer in time */
 		http_serve_error(c, 503);

@@ -28,6 +28,7 @@ struct server {
 	struct transport tr;           /* the connections */
 	void (*ws_upgrade)(struct client *c); /* GET /ws/<secret> routed */
 	unsigned nsessions;            /* agent sessions open */
+	unsigned speedtests;           /* /speedtest transfers under way */
 	size_t msg_total;              /* message assembly memory over all sessions */
 	struct agent_table agents;
 	struct guard guard;            /* key guessing per source */

@@ -23,7 +23,6 @@
 #include "wire/ws.h"
 
 #define READ_CHUNK       (64u << 10)
-#define READS_PER_WAKE   64          /* then yield to other peers */
 #define TOKENS_MAX       32768       /* a stability chunk of 10 000 values fits */
 #define MSG_DEPTH_MAX    SAMPLE_JSON_MAX_DEPTH
 #define MSG_BUDGET       (256u << 20)/* message assembly over all peers */
@@ -122,6 +121,19 @@ int session_send_reply(struct client *c, const char *const *cmds, size_t n)
 	return 0;
 }
 
+static void feed_ws(struct client *c, uint8_t *buf, size_t n);
+
+/* Frames that came with the upgrade request (http_serve.c keeps them). */
+static void feed_early(struct client *c)
+{
+	uint8_t *e = c->early;
+	size_t n = c->early_len;
+	c->early = NULL;
+	c->early_len = 0;
+	feed_ws(c, e, n);
+	free(e);
+}
+
 void session_start(struct client *c, const char *nickname, int64_t newest,
                    const struct store_cmd *cmds, int ncmds)
 {
@@ -175,6 +187,12 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 		struct agent_event ev = { .kind = AGENT_EV_CONNECTED, .agent = a };
 		server_notify(s, &ev);
 	}
+	if (c->early)
+		feed_early(c);
+	if (c->dead)
+		return;
+	/* TLS may hold what came after the head while the key was checked. */
+	transport_resume_soon(c);
 	transport_kick(c);
 }
 
@@ -589,11 +607,12 @@ static void feed_ws(struct client *c, uint8_t *buf, size_t n)
 void session_read(struct client *c)
 {
 	struct server *s = c->srv;
-	int i;
-	for (i = 0; i < READS_PER_WAKE && c->reading && !c->dead && c->st == CL_WS; i++) {
-		ssize_t n = transport_recv(c, rbuf, sizeof(rbuf));
+	size_t budget = CLIENT_IO_BUDGET;
+	while (budget > 0 && c->reading && !c->dead && c->st == CL_WS) {
+		ssize_t n = transport_recv(c, rbuf, budget < sizeof(rbuf) ? budget : sizeof(rbuf));
 		if (n == 0)
 			return;
+		budget -= (size_t)n;
 		c->last_rx = ev_now(s->loop);
 		feed_ws(c, rbuf, (size_t)n);
 	}

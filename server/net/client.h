@@ -20,6 +20,9 @@
 #define CLIENT_OUT_RESUME    (256u << 10)
 #define CLIENT_XFER_STALL_MS 30000       /* /speedtest and responses: no progress */
 #define CLIENT_CLOSING_MS    5000
+/* Work per connection per loop turn: then the loop serves the others (a
+ * fast reader of a long transfer must not hold it). */
+#define CLIENT_IO_BUDGET     (64u << 10)
 
 enum cl_state { CL_TLS, CL_HEAD, CL_KEYCHECK, CL_BODY, CL_SEND, CL_WS, CL_CLOSING, CL__N };
 
@@ -46,9 +49,16 @@ struct client {
 	struct http_head *head;
 	struct http_req *req;
 	uint64_t body_left, t0;
+	uint8_t *early;         /* bytes after an upgrade request's head: the first frames */
+	size_t early_len;
+	uint8_t speedtest;      /* counted in the server's transfers */
 	/* transport (server/transport.c) */
 	struct obuf out;
 	uint64_t stream_left, xfer, xfer_seen;
+	/* CL_BODY/CL_SEND rules: 0 = the stall timer only */
+	uint64_t xfer_deadline;      /* loop ms */
+	uint32_t xfer_window_ms;     /* check period (0: CLIENT_XFER_STALL_MS) */
+	uint64_t xfer_min_bytes;     /* to move in each window */
 	/* agent session (server/session.c) */
 	struct ws ws;
 	char *msg;

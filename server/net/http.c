@@ -49,6 +49,24 @@ static int64_t query_u64(const char *q, const char *name)
 	return -1;
 }
 
+/* /speedtest?key=<secret>: into req->secret when well formed (else it
+ * stays empty and the endpoint refuses with 403). */
+static void query_key(const char *q, struct http_req *req)
+{
+	while (q && *q) {
+		const char *amp = strchr(q, '&');
+		size_t seg = amp ? (size_t)(amp - q) : strlen(q);
+		if (seg > 4 && strncmp(q, "key=", 4) == 0) {
+			if (http_secret_valid(q + 4, seg - 4)) {
+				memcpy(req->secret, q + 4, seg - 4);
+				req->secret[seg - 4] = '\0';
+			}
+			return;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+}
+
 void http_route(struct http_req *req)
 {
 	const char *t = req->head.target, *q;
@@ -95,6 +113,7 @@ void http_route(struct http_req *req)
 		return;
 	}
 	if (plen == 10 && strncmp(t, "/speedtest", 10) == 0) {
+		query_key(q, req);
 		if (strcmp(req->head.method, "GET") == 0) {
 			int64_t n = query_u64(q, "bytes");
 			if (n == -1)

@@ -30,15 +30,15 @@ enum http_route {
 	HTTP_ROUTE_WS,             /* GET /ws/<secret>: upgrade after the key check */
 	HTTP_ROUTE_HEALTHZ,
 	HTTP_ROUTE_METRICS,
-	HTTP_ROUTE_SPEEDTEST_DOWN, /* GET /speedtest[?bytes=N]: send N bytes */
-	HTTP_ROUTE_SPEEDTEST_UP    /* POST /speedtest: take Content-Length bytes */
+	HTTP_ROUTE_SPEEDTEST_DOWN, /* GET /speedtest?key=<secret>[&bytes=N]: send N bytes */
+	HTTP_ROUTE_SPEEDTEST_UP    /* POST /speedtest?key=<secret>: take Content-Length bytes */
 };
 
 struct http_req {
 	struct ws_http_request head;
 	enum http_route route;
 	int status;                /* HTTP_ROUTE_ERROR: 400, 403, 404, 405... */
-	char secret[HTTP_SECRET_MAX + 1];
+	char secret[HTTP_SECRET_MAX + 1]; /* /ws/<secret>, /speedtest?key=<secret> ("" none) */
 	uint64_t bytes;            /* speedtest size */
 };
 

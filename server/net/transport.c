@@ -13,8 +13,9 @@
 #include "server/metrics.h"
 #include "wire/conn.h"
 
-#define STREAM_LOW (256u << 10) /* refill /speedtest output below this */
-
+/* GET /speedtest's filler is written straight from this block once the
+ * queued output is gone: a peer that does not read holds no copy of it
+ * (the queue used to be refilled to 256 KiB, a 512 KiB allocation each). */
 static char stream_block[64u << 10];
 
 uint64_t transport_tag(const struct client *c)
@@ -61,7 +62,7 @@ static void update_mask(struct client *c)
 	} else {
 		if (c->reading)
 			m |= want_mask(c->rd_want ? c->rd_want : CONN_WANT_READ);
-		if (obuf_len(&c->out) > 0)
+		if (obuf_len(&c->out) > 0 || c->stream_left > 0)
 			m |= want_mask(c->wr_want ? c->wr_want : CONN_WANT_WRITE);
 	}
 	ev_fd_mask(c->tr->loop, c->fd, m);
@@ -140,31 +141,28 @@ char *transport_reserve(struct client *c, size_t n)
 	return d;
 }
 
-static void stream_refill(struct client *c)
-{
-	while (c->stream_left > 0 && obuf_len(&c->out) < STREAM_LOW) {
-		size_t k = c->stream_left < sizeof(stream_block) ? (size_t)c->stream_left
-		                                                  : sizeof(stream_block);
-		if (obuf_append(&c->out, stream_block, k) != OBUF_OK)
-			break;
-		c->stream_left -= k;
-		mx.speedtest_bytes_down += k;
-	}
-}
-
 void transport_stream(struct client *c, uint64_t n)
 {
 	c->stream_left = n;
 }
 
-/* Writes what it can. Returns -1 when the client was closed. */
+/* Writes what it can, CLIENT_IO_BUDGET bytes at most: the rest goes on a
+ * later turn (the write mask stays set, epoll is level-triggered). After
+ * CONN_EAGAIN the same bytes are offered again, as TLS requires: the queue's
+ * head, or the constant filler block with the same length. Returns -1 when
+ * the client was closed. */
 static int flush(struct client *c)
 {
+	size_t budget = CLIENT_IO_BUDGET;
 	if (c->dead)
 		return -1;
-	stream_refill(c);
-	while (obuf_len(&c->out) > 0) {
-		ssize_t n = conn_write(&c->c, obuf_peek(&c->out), obuf_len(&c->out));
+	while (budget > 0 && (obuf_len(&c->out) > 0 || c->stream_left > 0)) {
+		int from_queue = obuf_len(&c->out) > 0;
+		size_t len = from_queue ? obuf_len(&c->out) : sizeof(stream_block);
+		ssize_t n;
+		if (!from_queue && c->stream_left < len)
+			len = (size_t)c->stream_left;
+		n = conn_write(&c->c, from_queue ? obuf_peek(&c->out) : stream_block, len);
 		if (n == CONN_EAGAIN) {
 			c->wr_want = (uint8_t)conn_want(&c->c);
 			break;
@@ -174,12 +172,17 @@ static int flush(struct client *c)
 			return -1;
 		}
 		c->wr_want = 0;
-		obuf_consume(&c->out, (size_t)n);
+		if (from_queue) {
+			obuf_consume(&c->out, (size_t)n);
+		} else {
+			c->stream_left -= (uint64_t)n;
+			mx.speedtest_bytes_down += (uint64_t)n;
+		}
 		mx.bytes_out += (uint64_t)n;
 		c->xfer += (uint64_t)n;
-		stream_refill(c);
+		budget = (size_t)n < budget ? budget - (size_t)n : 0;
 	}
-	if (obuf_len(&c->out) == 0) {
+	if (obuf_len(&c->out) == 0 && c->stream_left == 0) {
 		if (c->close_after) {
 			conn_shutdown(&c->c);
 			transport_close(c);
@@ -269,6 +272,34 @@ static void on_resume(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)t;
 }
 
+/* A transfer's rules: progress in every window (at least xfer_min_bytes
+ * when set), and its overall deadline. A request body that breaks them is
+ * the owner's to answer (408); a response under way is closed. */
+static void xfer_check(struct client *c)
+{
+	uint64_t now = ev_now(c->tr->loop), moved = c->xfer - c->xfer_seen;
+	uint64_t next = c->xfer_window_ms ? c->xfer_window_ms : CLIENT_XFER_STALL_MS;
+
+	if (moved == 0 || moved < c->xfer_min_bytes ||
+	    (c->xfer_deadline && now >= c->xfer_deadline)) {
+		mx.rejected[MX_REJ_BODY_TIMEOUT]++;
+		log_debug("client %d: transfer too slow or past its deadline (%llu bytes in the last "
+		          "window)", c->fd, (unsigned long long)moved);
+		if (c->st == CL_BODY) {
+			c->xfer_deadline = 0;
+			c->xfer_min_bytes = 0;
+			c->tr->ops->timeout(c);
+		} else {
+			transport_close(c);
+		}
+		return;
+	}
+	c->xfer_seen = c->xfer;
+	if (c->xfer_deadline && c->xfer_deadline - now < next)
+		next = c->xfer_deadline - now;
+	ev_timer_start(c->tr->loop, &c->timer, next);
+}
+
 /* A phase's deadline. */
 static void on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
@@ -286,13 +317,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		return;
 	case CL_BODY:
 	case CL_SEND:
-		if (c->xfer == c->xfer_seen) {
-			mx.rejected[MX_REJ_BODY_TIMEOUT]++;
-			transport_close(c);
-			return;
-		}
-		c->xfer_seen = c->xfer;
-		ev_timer_start(loop, t, CLIENT_XFER_STALL_MS);
+		xfer_check(c);
 		return;
 	case CL_CLOSING:
 		transport_close(c);

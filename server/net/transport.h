@@ -24,8 +24,9 @@ struct transport_ops {
 	/* c->reading is set and the peer sent bytes (or TLS holds some):
 	 * pull them with transport_recv(). */
 	void (*readable)(struct client *c);
-	/* The deadline of CL_KEYCHECK or CL_WS ran out (the other phases'
-	 * deadlines close the connection here). */
+	/* The deadline of CL_KEYCHECK or CL_WS ran out, or a request body
+	 * (CL_BODY) broke its transfer rules (client.h xfer_*): answer it. The
+	 * other phases' deadlines close the connection here. */
 	void (*timeout)(struct client *c);
 	/* c is being closed: let go of what the layers above hold. */
 	void (*closing)(struct client *c);
@@ -78,7 +79,7 @@ int transport_append(struct client *c, const void *p, size_t n);
  * obuf_commit on c->out). */
 char *transport_reserve(struct client *c, size_t n);
 /* After the queued output, n filler bytes written as the peer reads them
- * (GET /speedtest). */
+ * (GET /speedtest), from one static block: no memory per peer. */
 void transport_stream(struct client *c, uint64_t n);
 /* Writes what it can and updates what the loop waits for. */
 void transport_kick(struct client *c);

@@ -2,7 +2,7 @@
 """monbot-server's command line, configuration and small endpoints:
 --help/--version, defaults < .env < environment < flags, bad values exit 2,
 BOT_TOKEN missing said once, the self-signed certificate, /healthz,
-/speedtest both ways, 404/405, the UDP echo, server pings and the drop of a
+/speedtest both ways (a connected agent's key only), 404/405, the UDP echo, server pings and the drop of a
 silent peer (PING_INTERVAL / IDLE_TIMEOUT shortened for the test)."""
 import asyncio
 import base64
@@ -99,14 +99,29 @@ def main():
             st, body = srv.http_get("/healthz")
             t.ok(st == 200 and body == "ok\n", "/healthz")
             ctx = srv.ssl_ctx()
-            with urllib.request.urlopen(srv.url("/speedtest?bytes=3000000"), context=ctx, timeout=30) as r:
+            # /speedtest: only with the key of an agent that is connected
+            skey = srv.new_key("speed")
+            try:
+                urllib.request.urlopen(srv.url(f"/speedtest?bytes=10&key={skey}"), context=ctx, timeout=10)
+                code = 200
+            except urllib.error.HTTPError as e:
+                code = e.code
+            t.eq(code, 403, "GET /speedtest with an offline agent's key gets 403")
+            agent = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+            agent.sendall((f"GET /ws/{skey} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+            t.ok(agent.recv(4096).startswith(b"HTTP/1.1 101"), "the speed test's agent is connected")
+            with urllib.request.urlopen(srv.url(f"/speedtest?bytes=3000000&key={skey}"), context=ctx,
+                                        timeout=30) as r:
                 data = r.read()
-            t.eq(len(data), 3000000, "GET /speedtest?bytes=N sends N bytes")
-            req = urllib.request.Request(srv.url("/speedtest"), data=b"u" * 2500000, method="POST",
-                                         headers={"Content-Type": "application/octet-stream"})
+            t.eq(len(data), 3000000, "GET /speedtest?bytes=N&key=K sends N bytes")
+            req = urllib.request.Request(srv.url(f"/speedtest?key={skey}"), data=b"u" * 2500000,
+                                         method="POST", headers={"Content-Type": "application/octet-stream"})
             with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
                 up = json.loads(r.read())
-            t.eq(up.get("bytes"), 2500000, "POST /speedtest takes the body and says how much")
+            t.eq(up.get("bytes"), 2500000, "POST /speedtest?key=K takes the body and says how much")
+            agent.close()
             for path, method, want in (("/nothing", "GET", 404), ("/metrics", "POST", 405)):
                 try:
                     urllib.request.urlopen(urllib.request.Request(srv.url(path), method=method,

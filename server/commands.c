@@ -19,6 +19,7 @@
 
 #define KEYCHECK_MS     30000
 #define EXPIRE_EVERY_MS 30000
+#define POLL_BATCH      64     /* new queued commands looked at per poll */
 
 static int64_t wall_now(void)
 {
@@ -216,27 +217,33 @@ static void take_done(void *arg, int rc)
 	free(j);
 }
 
+/* Takes what is queued for secret when it has a session here. */
+static void take_for(struct server *s, const char *secret)
+{
+	struct agent *a = agents_find(&s->agents, secret);
+	struct hello_job *h;
+	if (!a || !a->conn || a->conn->st != CL_WS || s->stopping)
+		return;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	h->srv = s;
+	snprintf(h->secret, sizeof(h->secret), "%s", secret);
+	h->now = wall_now();
+	if (store_async_call(s->store, take_fn, take_done, h) != STORE_OK)
+		free(h);
+}
+
 static void enqueue_done(void *arg, int rc)
 {
 	struct cmd_job *j = arg;
 	struct server *s = j->srv;
-	struct agent *a;
 
 	if (rc != STORE_OK) {
 		log_error("command '%s' could not be recorded: %s", j->command, store_strerror(rc));
 	} else if (!j->delivered) {
 		/* It may have connected while the command was written. */
-		a = agents_find(&s->agents, j->secret);
-		if (a && a->conn && a->conn->st == CL_WS) {
-			struct hello_job *h = calloc(1, sizeof(*h));
-			if (h) {
-				h->srv = s;
-				snprintf(h->secret, sizeof(h->secret), "%s", j->secret);
-				h->now = wall_now();
-				if (store_async_call(s->store, take_fn, take_done, h) != STORE_OK)
-					free(h);
-			}
-		}
+		take_for(s, j->secret);
 	}
 	free(j);
 }
@@ -308,4 +315,64 @@ void commands_expire_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 			free(j);
 	}
 	ev_timer_start(loop, t, EXPIRE_EVERY_MS);
+}
+
+struct poll_job {
+	struct server *srv;
+	int64_t since, now;
+	int n;
+	struct store_cmd cmds[POLL_BATCH];
+};
+
+static int poll_fn(struct store *st, void *arg)
+{
+	struct poll_job *j = arg;
+	int rc = store_cmd_queued_since(st, j->since, j->now, j->cmds, POLL_BATCH);
+	j->n = rc > 0 ? rc : 0;
+	return rc < 0 ? rc : STORE_OK;
+}
+
+/* The since-id moves past every command seen, delivered here or not: one
+ * for a key that is offline is taken at its next connection (hello_fn),
+ * one for a key with a session on another instance is that one's to take. */
+static void poll_done(void *arg, int rc)
+{
+	struct poll_job *j = arg;
+	struct server *s = j->srv;
+	s->cmd_polling = 0;
+	for (int i = 0; rc == STORE_OK && i < j->n; i++) {
+		int dup = 0;
+		if (j->cmds[i].id > s->cmd_seen_id)
+			s->cmd_seen_id = j->cmds[i].id;
+		for (int k = 0; k < i && !dup; k++)
+			dup = strcmp(j->cmds[k].secret, j->cmds[i].secret) == 0;
+		if (!dup)
+			take_for(s, j->cmds[i].secret);
+	}
+	/* a full batch: more may be waiting, look again at once */
+	if (rc == STORE_OK && j->n == POLL_BATCH && !s->stopping)
+		ev_timer_start(s->loop, &s->poll_timer, 0);
+	free(j);
+}
+
+void commands_poll_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server *s = arg;
+	struct poll_job *j;
+	if (s->stopping)
+		return;
+	ev_timer_start(loop, t, s->cfg->command_poll_ms);
+	if (s->cmd_polling || s->nsessions == 0)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->srv = s;
+	j->since = s->cmd_seen_id;
+	j->now = wall_now();
+	s->cmd_polling = 1;
+	if (store_async_call(s->store, poll_fn, poll_done, j) != STORE_OK) {
+		s->cmd_polling = 0;
+		free(j);
+	}
 }

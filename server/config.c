@@ -15,9 +15,9 @@ static const char *const config_names[] = {
 	"BOT_TOKEN", "PORT", "UDP_TEST_PORT", "LISTEN_ADDR", "SSL_CERT", "SSL_KEY", "TLS",
 	"DB", "SQLITE_PATH", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",
 	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
-	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
+	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "COMMAND_POLL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
-	"MAX_CONNECTIONS",
+	"MAX_CONNECTIONS", "MAX_SESSIONS_PER_KEY",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -32,6 +32,8 @@ void server_config_defaults(struct server_config *c)
 	strcpy(c->telegram_api_url, "https://api.telegram.org");
 	strcpy(c->bot_lang, "en");
 	c->command_ttl = 600;
+	c->command_poll_ms = 2000;
+	c->max_sessions_per_key = 2;
 	c->log_level = LOG_INFO;
 	c->handshake_timeout_ms = 10000;
 	c->header_timeout_ms = 10000;
@@ -105,6 +107,10 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 			c->store.command_ttl = (int)c->command_ttl;
 		return rc;
 	}
+	if (strcmp(name, "COMMAND_POLL") == 0)
+		return set_uint(&c->command_poll_ms, name, v, 0, 3600, 1000, err, errlen);
+	if (strcmp(name, "MAX_SESSIONS_PER_KEY") == 0)
+		return set_uint(&c->max_sessions_per_key, name, v, 1, 64, 1, err, errlen);
 	if (strcmp(name, "HANDSHAKE_TIMEOUT") == 0)
 		return set_uint(&c->handshake_timeout_ms, name, v, 1, 3600, 1000, err, errlen);
 	if (strcmp(name, "HEADER_TIMEOUT") == 0)
@@ -211,12 +217,15 @@ void server_config_usage(const char *prog)
 	       "  BOT_ALLOWED_USERS   (anyone) comma-separated Telegram user ids\n"
 	       "  BOT_LANG            en     en or ru\n"
 	       "  COMMAND_TTL         600    seconds a queued reboot/shutdown stays valid\n"
+	       "  COMMAND_POLL        2      seconds between looks for commands queued by another\n"
+	       "                      process for connected agents (0 = off)\n"
 	       "  LOG_LEVEL           INFO   DEBUG, INFO, WARN, ERROR\n"
 	       "  HANDSHAKE_TIMEOUT   10     seconds for a TLS handshake\n"
 	       "  HEADER_TIMEOUT      10     seconds for a whole request head\n"
 	       "  PING_INTERVAL       30     seconds between server pings\n"
 	       "  IDLE_TIMEOUT        90     seconds of silence before a peer is dropped\n"
 	       "  MAX_CONNECTIONS     0      0 = as many as the open-file limit allows\n"
+	       "  MAX_SESSIONS_PER_KEY 2     sessions one key may hold; more are refused (429)\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);
 }

@@ -148,6 +148,7 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	s->post_fd[0] = s->post_fd[1] = -1;
 	agents_init(&s->agents);
 	ev_timer_init(&s->expire_timer, commands_expire_tick, s);
+	ev_timer_init(&s->poll_timer, commands_poll_tick, s);
 	if (transport_init(&s->tr, loop, tls, &client_ops, s, cfg->max_connections,
 	                   cfg->handshake_timeout_ms, err, errlen) != 0)
 		return -1;
@@ -161,6 +162,8 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 		return -1;
 	}
 	ev_timer_start(loop, &s->expire_timer, 2000);
+	if (cfg->command_poll_ms)
+		ev_timer_start(loop, &s->poll_timer, cfg->command_poll_ms);
 	return 0;
 }
 
@@ -210,6 +213,7 @@ void server_begin_shutdown(struct server *s)
 		return;
 	s->stopping = 1;
 	ev_timer_stop(s->loop, &s->expire_timer);
+	ev_timer_stop(s->loop, &s->poll_timer);
 	transport_stop(&s->tr);
 	ev_timer_init(&s->close_timer, close_sessions, s);
 	for (c = s->tr.clients; c; c = n) {
@@ -240,6 +244,7 @@ void server_free(struct server *s)
 {
 	transport_free(&s->tr);
 	ev_timer_stop(s->loop, &s->expire_timer);
+	ev_timer_stop(s->loop, &s->poll_timer);
 	ev_timer_stop(s->loop, &s->close_timer);
 	if (s->store)
 		ev_fd_del(s->loop, store_async_fd(s->store));

@@ -93,6 +93,36 @@ static void requeue_cmds(struct server *s, const struct store_cmd *cmds, int n)
 		free(j);
 }
 
+/* MAX_SESSIONS_PER_KEY: the extra session is refused (429) before the
+ * upgrade rather than the oldest closed: a second host on the key cannot
+ * push the first one off (no flapping between them), and the agent retries
+ * with its back-off. The default 2 leaves room for an agent reconnecting
+ * while its half-open old session waits for IDLE_TIMEOUT. Returns 1 when
+ * c was refused. */
+static int key_full(struct server *s, struct client *c, const char *secret)
+{
+	struct agent *a = agents_find(&s->agents, secret);
+	int64_t now;
+	if (!a || a->nconns < s->cfg->max_sessions_per_key)
+		return 0;
+	now = wall_now();
+	a->sessions_refused++;
+	mx.rejected[MX_REJ_KEY_SESSIONS]++;
+	if (now - a->refused_reported >= 60) {
+		/* once a minute per key: the log and the owner hear of it, not of
+		 * every retry */
+		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
+		a->refused_reported = now;
+		log_warn("key %s: session refused, %u open is MAX_SESSIONS_PER_KEY (429; %llu refused "
+		         "since start): a second host on one key?", a->nickname[0] ? a->nickname : a->id,
+		         a->nconns, (unsigned long long)a->sessions_refused);
+		server_notify(s, &ev);
+	}
+	http_serve_error(c, 429);
+	transport_kick(c);
+	return 1;
+}
+
 static int hello_fn(struct store *st, void *arg)
 {
 	struct hello_job *j = arg;
@@ -133,6 +163,11 @@ static void hello_done(void *arg, int rc)
 		free(j);
 		return;
 	}
+	if (key_full(s, c, j->secret)) {
+		requeue_cmds(s, j->cmds, j->ncmds);
+		free(j);
+		return;
+	}
 	if (rc != STORE_OK) {
 		/* Database away: a key seen since start may still come in. */
 		struct agent *a = agents_find(&s->agents, j->secret);
@@ -164,7 +199,10 @@ static void hello_done(void *arg, int rc)
 void commands_keycheck(struct client *c)
 {
 	struct server *s = c->srv;
-	struct hello_job *j = calloc(1, sizeof(*j));
+	struct hello_job *j;
+	if (key_full(s, c, c->req->secret))
+		return;
+	j = calloc(1, sizeof(*j));
 	if (!j) {
 		http_serve_error(c, 503);
 		return;

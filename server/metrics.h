@@ -20,6 +20,7 @@ enum mx_reject {
 	MX_REJ_NOT_FOUND,       /* other paths, methods, upgrade errors */
 	MX_REJ_CONN_LIMIT,      /* MAX_CONNECTIONS reached */
 	MX_REJ_BODY_TIMEOUT,    /* speedtest transfer stalled */
+	MX_REJ_KEY_SESSIONS,    /* MAX_SESSIONS_PER_KEY reached (429) */
 	MX_REJ__COUNT
 };
 

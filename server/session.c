@@ -27,6 +27,7 @@
 #define TOKENS_MAX       32768       /* a stability chunk of 10 000 values fits */
 #define MSG_DEPTH_MAX    SAMPLE_JSON_MAX_DEPTH
 #define MSG_BUDGET       (256u << 20)/* message assembly over all peers */
+#define MSG_KEY_BUDGET   (8u << 20)  /* ... and over one key's sessions: two 4 MiB messages */
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
 #define ANSWER_MAX       (16u << 10)
 
@@ -240,6 +241,7 @@ static int seen_fn(struct store *st, void *arg)
 
 static void host_update(struct client *c, const struct sample *sm)
 {
+	struct agent *a = c->agent;
 	char host[2048];
 	struct write_job *j;
 	if (store_host_json(sm, host, sizeof(host)) < 0)
@@ -247,6 +249,12 @@ static void host_update(struct client *c, const struct sample *sm)
 	j = write_job_new(c, host, strlen(host));
 	if (j && store_async_call(c->srv->store, seen_fn, write_done, j) != STORE_OK)
 		write_done(j, 0);
+	if (agents_host_seen(a, sm->host.hostname)) {
+		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
+		log_warn("key %s: a second host on one key ('%s' while '%s' is connected)",
+		         a->nickname[0] ? a->nickname : a->id, a->other_host, a->hostname);
+		server_notify(c->srv, &ev);
+	}
 }
 
 /* ---- agent messages ---- */
@@ -503,6 +511,8 @@ reply:
 static void msg_release(struct client *c)
 {
 	c->srv->msg_total -= c->msg_cap;
+	if (c->agent)
+		c->agent->msg_total -= c->msg_cap;
 	free(c->msg);
 	c->msg = NULL;
 	c->msg_len = c->msg_cap = 0;
@@ -529,12 +539,19 @@ static void on_data(struct client *c, const struct ws_event *ev)
 			session_close_with(c, 1013, "server busy");
 			return;
 		}
+		if (c->agent->msg_total - c->msg_cap + nc > MSG_KEY_BUDGET) {
+			log_warn("agent %s: its sessions' message memory budget reached: closing one (1013)",
+			         c->agent->nickname);
+			session_close_with(c, 1013, "key busy");
+			return;
+		}
 		nm = realloc(c->msg, nc);
 		if (!nm) {
 			session_close_with(c, 1011, "out of memory");
 			return;
 		}
 		c->srv->msg_total += nc - c->msg_cap;
+		c->agent->msg_total += nc - c->msg_cap;
 		c->msg = nm;
 		c->msg_cap = nc;
 	}
@@ -663,12 +680,12 @@ static void agent_detach(struct client *c)
 
 void session_detach(struct client *c)
 {
+	msg_release(c); /* before the agent lets go: its share too */
 	if (c->st == CL_WS || c->st == CL_CLOSING) {
 		if (c->agent)
 			c->srv->nsessions--;
 		agent_detach(c);
 	}
-	msg_release(c);
 }
 
 /* ---- the store's completions ---- */

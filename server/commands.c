@@ -335,6 +335,7 @@ static void expire_done(void *arg, int rc)
 {
 	struct hello_job *j = arg;
 	(void)rc;
+	j->srv->cmd_expiring = 0;
 	report_expired(j->srv, j->expired, j->nexpired);
 	free(j);
 }
@@ -345,12 +346,16 @@ void commands_expire_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct hello_job *j;
 	if (s->stopping)
 		return;
-	j = calloc(1, sizeof(*j));
+	/* one sweep at a time: a locked database must not pile them up */
+	j = s->cmd_expiring ? NULL : calloc(1, sizeof(*j));
 	if (j) {
 		j->srv = s;
 		j->now = wall_now();
-		if (store_async_call(s->store, expire_fn, expire_done, j) != STORE_OK)
+		s->cmd_expiring = 1;
+		if (store_async_call(s->store, expire_fn, expire_done, j) != STORE_OK) {
+			s->cmd_expiring = 0;
 			free(j);
+		}
 	}
 	ev_timer_start(loop, t, EXPIRE_EVERY_MS);
 }

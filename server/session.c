@@ -183,6 +183,8 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 
 struct write_job {
 	struct server *srv;
+	uint64_t tag;                  /* the session's, which waits for it */
+	size_t len;
 	char secret[STORE_SECRET_MAX + 1];
 	char prefix[16];
 	int64_t now;
@@ -192,9 +194,35 @@ struct write_job {
 static void write_done(void *arg, int rc)
 {
 	struct write_job *j = arg;
+	struct client *c = transport_by_tag(&j->srv->tr, j->tag);
 	(void)rc;
+	if (c && c->dbwork > 0 && --c->dbwork < SESSION_DBWORK_MAX && c->st == CL_WS && !c->reading &&
+	    session_may_resume(c) && obuf_len(&c->out) < CLIENT_OUT_RESUME) {
+		c->reading = 1;
+		transport_resume_soon(c);
+	}
 	free(j->text);
 	free(j);
+}
+
+/* To the database thread for the session: at SESSION_DBWORK_MAX pending it
+ * stops being read (as with samples); over the store's bound the agent is
+ * told to come back later (1013) rather than its answer being lost. */
+static void write_submit(struct client *c, struct write_job *j, store_call_fn fn)
+{
+	int rc = store_async_call_sized(c->srv->store, fn, write_done, j, j->len + sizeof(*j));
+	if (rc != STORE_OK) {
+		free(j->text);
+		free(j);
+		if (rc == STORE_EFULL) {
+			log_warn("agent %s: the database queue is full, closing 1013", c->agent->nickname);
+			session_close_with(c, 1013, "storage busy");
+		}
+		return;
+	}
+	j->tag = transport_tag(c);
+	if (++c->dbwork >= SESSION_DBWORK_MAX)
+		c->reading = 0;
 }
 
 static struct write_job *write_job_new(struct client *c, const char *text, size_t len)
@@ -209,6 +237,7 @@ static struct write_job *write_job_new(struct client *c, const char *text, size_
 	}
 	memcpy(j->text, text, len);
 	j->text[len] = '\0';
+	j->len = len;
 	j->srv = c->srv;
 	snprintf(j->secret, sizeof(j->secret), "%s", c->agent->secret);
 	j->now = wall_now();
@@ -229,8 +258,7 @@ static void record_answer(struct client *c, const char *prefix, const char *text
 	if (!j)
 		return;
 	snprintf(j->prefix, sizeof(j->prefix), "%s", prefix);
-	if (store_async_call(c->srv->store, answer_fn, write_done, j) != STORE_OK)
-		write_done(j, 0);
+	write_submit(c, j, answer_fn);
 }
 
 static int seen_fn(struct store *st, void *arg)
@@ -247,8 +275,8 @@ static void host_update(struct client *c, const struct sample *sm)
 	if (store_host_json(sm, host, sizeof(host)) < 0)
 		return;
 	j = write_job_new(c, host, strlen(host));
-	if (j && store_async_call(c->srv->store, seen_fn, write_done, j) != STORE_OK)
-		write_done(j, 0);
+	if (j)
+		write_submit(c, j, seen_fn);
 	if (agents_host_seen(a, sm->host.hostname)) {
 		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
 		log_warn("key %s: a second host on one key ('%s' while '%s' is connected)",
@@ -650,7 +678,7 @@ void session_timeout(struct client *c)
 
 int session_may_resume(const struct client *c)
 {
-	return c->pending < SESSION_PENDING_MAX && !c->srv->stopping;
+	return c->pending < SESSION_PENDING_MAX && c->dbwork < SESSION_DBWORK_MAX && !c->srv->stopping;
 }
 
 /* ---- closing ---- */

@@ -326,3 +326,17 @@ int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
 	t->stab_total += take;
 	return 0;
 }
+
+int agents_host_seen(struct agent *a, const char *hostname)
+{
+	if (!hostname[0])
+		return 0;
+	if (!a->hostname[0] || a->nconns <= 1) {
+		snprintf(a->hostname, sizeof(a->hostname), "%s", hostname);
+		return 0;
+	}
+	if (!strcmp(a->hostname, hostname) || !strcmp(a->other_host, hostname))
+		return 0;
+	snprintf(a->other_host, sizeof(a->other_host), "%s", hostname);
+	return 1;
+}

@@ -43,6 +43,12 @@ struct agent {
 	int64_t last_seen;           /* unix s of the last message */
 	int64_t acked;               /* newest ts known stored */
 	int64_t last_stamp;          /* last ts the server stamped for it */
+	size_t msg_total;            /* message assembly memory of its sessions */
+	/* a key used by more than one host (AGENT_EV_KEY_SHARED) */
+	char hostname[128];          /* host.hostname its sessions report ("" none yet) */
+	char other_host[128];        /* a different one seen while connected */
+	uint64_t sessions_refused;   /* past MAX_SESSIONS_PER_KEY, since start */
+	int64_t refused_reported;    /* unix s of the last report of a refusal */
 	/* latest metric sample (scalars, disks' fullest) */
 	int has_latest;
 	int64_t latest_ts;
@@ -68,7 +74,10 @@ enum agent_event_kind {
 	AGENT_EV_TEXT,          /* agent->text */
 	AGENT_EV_DIAG,          /* agent->diag / diag_ok */
 	AGENT_EV_STABILITY,     /* a chunk was added (agent->stab; done when finished) */
-	AGENT_EV_CMD_EXPIRED    /* a queued command expired undelivered: tell cmd->chat_id */
+	AGENT_EV_CMD_EXPIRED,   /* a queued command expired undelivered: tell cmd->chat_id */
+	AGENT_EV_KEY_SHARED     /* a second host uses the key: agent->other_host differs from
+	                         * agent->hostname, or a session past MAX_SESSIONS_PER_KEY was
+	                         * refused (agent->sessions_refused); for the owner */
 };
 
 struct agent_event {
@@ -121,6 +130,11 @@ void agents_set_latest(struct agent *a, const struct sample *s, int64_t ts);
 int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
                    unsigned interval_ms, const float *rtts, size_t n, int done,
                    const char *error, int64_t now);
+
+/* A session of a reported host.hostname. Returns 1 when it is a second
+ * host on the key (another session is open and named a different one),
+ * reported once per name (agent->other_host), else 0. */
+int agents_host_seen(struct agent *a, const char *hostname);
 
 /* Length of the longest prefix of s[0..len) no longer than max that does
  * not cut a UTF-8 sequence. */

@@ -19,6 +19,7 @@
 
 #define KEYCHECK_MS     30000
 #define EXPIRE_EVERY_MS 30000
+#define POLL_BATCH      64     /* new queued commands looked at per poll */
 
 static int64_t wall_now(void)
 {
@@ -92,6 +93,36 @@ static void requeue_cmds(struct server *s, const struct store_cmd *cmds, int n)
 		free(j);
 }
 
+/* MAX_SESSIONS_PER_KEY: the extra session is refused (429) before the
+ * upgrade rather than the oldest closed: a second host on the key cannot
+ * push the first one off (no flapping between them), and the agent retries
+ * with its back-off. The default 2 leaves room for an agent reconnecting
+ * while its half-open old session waits for IDLE_TIMEOUT. Returns 1 when
+ * c was refused. */
+static int key_full(struct server *s, struct client *c, const char *secret)
+{
+	struct agent *a = agents_find(&s->agents, secret);
+	int64_t now;
+	if (!a || a->nconns < s->cfg->max_sessions_per_key)
+		return 0;
+	now = wall_now();
+	a->sessions_refused++;
+	mx.rejected[MX_REJ_KEY_SESSIONS]++;
+	if (now - a->refused_reported >= 60) {
+		/* once a minute per key: the log and the owner hear of it, not of
+		 * every retry */
+		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
+		a->refused_reported = now;
+		log_warn("key %s: session refused, %u open is MAX_SESSIONS_PER_KEY (429; %llu refused "
+		         "since start): a second host on one key?", a->nickname[0] ? a->nickname : a->id,
+		         a->nconns, (unsigned long long)a->sessions_refused);
+		server_notify(s, &ev);
+	}
+	http_serve_error(c, 429);
+	transport_kick(c);
+	return 1;
+}
+
 static int hello_fn(struct store *st, void *arg)
 {
 	struct hello_job *j = arg;
@@ -128,6 +159,11 @@ static void hello_done(void *arg, int rc)
 	report_expired(s, j->expired, j->nexpired);
 	if (!c || c->st != CL_KEYCHECK) {
 		/* the peer left while the key was checked: give the commands back */
+		requeue_cmds(s, j->cmds, j->ncmds);
+		free(j);
+		return;
+	}
+	if (key_full(s, c, j->secret)) {
 		requeue_cmds(s, j->cmds, j->ncmds);
 		free(j);
 		return;
@@ -170,6 +206,8 @@ void commands_keycheck(struct client *c)
 		http_serve_error(c, 429);
 		return;
 	}
+	if (key_full(s, c, c->req->secret))
+		return;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		http_serve_error(c, 503);
@@ -223,27 +261,33 @@ static void take_done(void *arg, int rc)
 	free(j);
 }
 
+/* Takes what is queued for secret when it has a session here. */
+static void take_for(struct server *s, const char *secret)
+{
+	struct agent *a = agents_find(&s->agents, secret);
+	struct hello_job *h;
+	if (!a || !a->conn || a->conn->st != CL_WS || s->stopping)
+		return;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	h->srv = s;
+	snprintf(h->secret, sizeof(h->secret), "%s", secret);
+	h->now = wall_now();
+	if (store_async_call(s->store, take_fn, take_done, h) != STORE_OK)
+		free(h);
+}
+
 static void enqueue_done(void *arg, int rc)
 {
 	struct cmd_job *j = arg;
 	struct server *s = j->srv;
-	struct agent *a;
 
 	if (rc != STORE_OK) {
 		log_error("command '%s' could not be recorded: %s", j->command, store_strerror(rc));
 	} else if (!j->delivered) {
 		/* It may have connected while the command was written. */
-		a = agents_find(&s->agents, j->secret);
-		if (a && a->conn && a->conn->st == CL_WS) {
-			struct hello_job *h = calloc(1, sizeof(*h));
-			if (h) {
-				h->srv = s;
-				snprintf(h->secret, sizeof(h->secret), "%s", j->secret);
-				h->now = wall_now();
-				if (store_async_call(s->store, take_fn, take_done, h) != STORE_OK)
-					free(h);
-			}
-		}
+		take_for(s, j->secret);
 	}
 	free(j);
 }
@@ -297,6 +341,7 @@ static void expire_done(void *arg, int rc)
 {
 	struct hello_job *j = arg;
 	(void)rc;
+	j->srv->cmd_expiring = 0;
 	report_expired(j->srv, j->expired, j->nexpired);
 	free(j);
 }
@@ -307,12 +352,76 @@ void commands_expire_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct hello_job *j;
 	if (s->stopping)
 		return;
-	j = calloc(1, sizeof(*j));
+	/* one sweep at a time: a locked database must not pile them up */
+	j = s->cmd_expiring ? NULL : calloc(1, sizeof(*j));
 	if (j) {
 		j->srv = s;
 		j->now = wall_now();
-		if (store_async_call(s->store, expire_fn, expire_done, j) != STORE_OK)
+		s->cmd_expiring = 1;
+		if (store_async_call(s->store, expire_fn, expire_done, j) != STORE_OK) {
+			s->cmd_expiring = 0;
 			free(j);
+		}
 	}
 	ev_timer_start(loop, t, EXPIRE_EVERY_MS);
+}
+
+struct poll_job {
+	struct server *srv;
+	int64_t since, now;
+	int n;
+	struct store_cmd cmds[POLL_BATCH];
+};
+
+static int poll_fn(struct store *st, void *arg)
+{
+	struct poll_job *j = arg;
+	int rc = store_cmd_queued_since(st, j->since, j->now, j->cmds, POLL_BATCH);
+	j->n = rc > 0 ? rc : 0;
+	return rc < 0 ? rc : STORE_OK;
+}
+
+/* The since-id moves past every command seen, delivered here or not: one
+ * for a key that is offline is taken at its next connection (hello_fn),
+ * one for a key with a session on another instance is that one's to take. */
+static void poll_done(void *arg, int rc)
+{
+	struct poll_job *j = arg;
+	struct server *s = j->srv;
+	s->cmd_polling = 0;
+	for (int i = 0; rc == STORE_OK && i < j->n; i++) {
+		int dup = 0;
+		if (j->cmds[i].id > s->cmd_seen_id)
+			s->cmd_seen_id = j->cmds[i].id;
+		for (int k = 0; k < i && !dup; k++)
+			dup = strcmp(j->cmds[k].secret, j->cmds[i].secret) == 0;
+		if (!dup)
+			take_for(s, j->cmds[i].secret);
+	}
+	/* a full batch: more may be waiting, look again at once */
+	if (rc == STORE_OK && j->n == POLL_BATCH && !s->stopping)
+		ev_timer_start(s->loop, &s->poll_timer, 0);
+	free(j);
+}
+
+void commands_poll_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server *s = arg;
+	struct poll_job *j;
+	if (s->stopping)
+		return;
+	ev_timer_start(loop, t, s->cfg->command_poll_ms);
+	if (s->cmd_polling || s->nsessions == 0)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->srv = s;
+	j->since = s->cmd_seen_id;
+	j->now = wall_now();
+	s->cmd_polling = 1;
+	if (store_async_call(s->store, poll_fn, poll_done, j) != STORE_OK) {
+		s->cmd_polling = 0;
+		free(j);
+	}
 }

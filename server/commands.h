@@ -26,4 +26,9 @@ int commands_send(struct server *s, const char *secret, const char *command,
 /* The periodic sweep of expired commands (arg: the server); re-arms. */
 void commands_expire_tick(struct ev_loop *loop, struct ev_timer *t, void *arg);
 
+/* The periodic look for commands queued by another process (the CLI,
+ * later another server instance) for keys with a session here; those are
+ * taken and delivered as at connect. arg: the server; re-arms. */
+void commands_poll_tick(struct ev_loop *loop, struct ev_timer *t, void *arg);
+
 #endif

@@ -17,11 +17,10 @@ static const char *const config_names[] = {
 	"METRICS_TOKEN", "METRICS_ID_KEY", "SSL_CERT", "SSL_KEY", "TLS",
 	"DB", "SQLITE_PATH", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",
 	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
-	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "LOG_LEVEL",
+	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "COMMAND_POLL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
-	"MAX_CONNECTIONS", "KEY_GUESS_LIMIT",
-	"MAX_CONNECTIONS", "SPEEDTEST_MAX_BYTES", "SPEEDTEST_MAX_CONCURRENT",
-	"SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT",
+	"MAX_CONNECTIONS", "MAX_SESSIONS_PER_KEY", "KEY_GUESS_LIMIT", "SPEEDTEST_MAX_BYTES",
+	"SPEEDTEST_MAX_CONCURRENT", "SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -38,6 +37,8 @@ void server_config_defaults(struct server_config *c)
 	strcpy(c->telegram_api_url, "https://api.telegram.org");
 	strcpy(c->bot_lang, "en");
 	c->command_ttl = 600;
+	c->command_poll_ms = 2000;
+	c->max_sessions_per_key = 2;
 	c->log_level = LOG_INFO;
 	c->handshake_timeout_ms = 10000;
 	c->header_timeout_ms = 10000;
@@ -122,6 +123,10 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 			c->store.command_ttl = (int)c->command_ttl;
 		return rc;
 	}
+	if (strcmp(name, "COMMAND_POLL") == 0)
+		return set_uint(&c->command_poll_ms, name, v, 0, 3600, 1000, err, errlen);
+	if (strcmp(name, "MAX_SESSIONS_PER_KEY") == 0)
+		return set_uint(&c->max_sessions_per_key, name, v, 1, 64, 1, err, errlen);
 	if (strcmp(name, "HANDSHAKE_TIMEOUT") == 0)
 		return set_uint(&c->handshake_timeout_ms, name, v, 1, 3600, 1000, err, errlen);
 	if (strcmp(name, "HEADER_TIMEOUT") == 0)
@@ -242,6 +247,8 @@ void server_config_usage(const char *prog)
 	       "  BOT_ALLOWED_USERS   (anyone) comma-separated Telegram user ids\n"
 	       "  BOT_LANG            en     en or ru\n"
 	       "  COMMAND_TTL         600    seconds a queued reboot/shutdown stays valid\n"
+	       "  COMMAND_POLL        2      seconds between looks for commands queued by another\n"
+	       "                      process for connected agents (0 = off)\n"
 	       "  LOG_LEVEL           INFO   DEBUG, INFO, WARN, ERROR\n"
 	       "  HANDSHAKE_TIMEOUT   10     seconds for a TLS handshake\n"
 	       "  HEADER_TIMEOUT      10     seconds for a whole request head\n"
@@ -253,6 +260,7 @@ void server_config_usage(const char *prog)
 	       "  SPEEDTEST_MAX_CONCURRENT 2 /speedtest transfers at once (0 = off)\n"
 	       "  SPEEDTEST_MIN_RATE  65536  bytes/s a transfer must keep up (0 = any)\n"
 	       "  SPEEDTEST_TIMEOUT   120    seconds a transfer may take in all\n"
+	       "  MAX_SESSIONS_PER_KEY 2     sessions one key may hold; more are refused (429)\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);
 }

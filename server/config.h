@@ -27,6 +27,7 @@ struct server_config {
 	char bot_allowed_users[1024]; /* BOT_ALLOWED_USERS "" = anyone */
 	char bot_lang[8];             /* BOT_LANG en */
 	unsigned command_ttl;         /* COMMAND_TTL 600 s */
+	unsigned command_poll_ms;     /* COMMAND_POLL 2 s: look for commands queued elsewhere (0 = off) */
 	int log_level;                /* LOG_LEVEL INFO */
 	/* Limits on what a peer may cost (not in the original). */
 	unsigned handshake_timeout_ms;/* HANDSHAKE_TIMEOUT 10 s: TLS handshake */
@@ -40,6 +41,7 @@ struct server_config {
 	unsigned speedtest_max_concurrent; /* SPEEDTEST_MAX_CONCURRENT 2 (0 = off) */
 	unsigned speedtest_min_rate;  /* SPEEDTEST_MIN_RATE 64 KiB/s (0 = any) */
 	unsigned speedtest_timeout_ms;/* SPEEDTEST_TIMEOUT 120 s in all */
+	unsigned max_sessions_per_key;/* MAX_SESSIONS_PER_KEY 2: more are refused (429) */
 	struct store_config store;    /* DB, SQLITE_PATH, MYSQL_*, RETENTION_DAYS */
 	int bot_token_from_env;       /* BOT_TOKEN came from .env/env/flag */
 };

@@ -155,6 +155,7 @@ void metrics_write_counters(struct prom *p)
 		"bad_request", "head_too_large", "header_timeout", "tls_timeout",
 		"tls_failed", "forbidden", "not_found", "connection_limit", "body_timeout",
 		"metrics_auth",
+		"key_sessions",
 	};
 	static const char *const bad[MX_BAD__COUNT] = {
 		"json", "depth", "tokens", "type", "unknown",

@@ -21,6 +21,7 @@ enum mx_reject {
 	MX_REJ_CONN_LIMIT,      /* MAX_CONNECTIONS reached */
 	MX_REJ_BODY_TIMEOUT,    /* speedtest transfer stalled */
 	MX_REJ_METRICS_AUTH,    /* /metrics without the token (401) or not from loopback (403) */
+	MX_REJ_KEY_SESSIONS,    /* MAX_SESSIONS_PER_KEY reached (429) */
 	MX_REJ__COUNT
 };
 

@@ -70,7 +70,7 @@ int server_metrics_page(struct server *s, struct obuf *o)
 	prom_family(&p, "monbot_agents_connected", "gauge", "Keys with at least one open agent session.");
 	{
 		unsigned n = 0;
-		uint64_t pend = 0;
+		uint64_t pend = 0, dbw = 0;
 		for (struct agent *a = s->agents.all; a; a = a->next)
 			n += a->nconns > 0;
 		prom_sample(&p, "monbot_agents_connected", NULL, 0, n);
@@ -81,17 +81,22 @@ int server_metrics_page(struct server *s, struct obuf *o)
 			const char *l[2] = { "state", state_names[i] };
 			prom_sample(&p, "monbot_connections_open", l, 1, s->tr.nstate[i]);
 		}
-		for (struct client *c = s->tr.clients; c; c = c->next)
+		for (struct client *c = s->tr.clients; c; c = c->next) {
 			pend += c->pending;
+			dbw += c->dbwork;
+		}
 		prom_family(&p, "monbot_replies_pending", "gauge",
 		            "Samples given to the store whose reply waits for the commit.");
 		prom_sample(&p, "monbot_replies_pending", NULL, 0, (double)pend);
+		prom_family(&p, "monbot_session_db_calls_pending", "gauge",
+		            "Sessions' other database calls (answers, host info) not yet run.");
+		prom_sample(&p, "monbot_session_db_calls_pending", NULL, 0, (double)dbw);
 	}
 	store_async_stats(s->store, &st);
 	prom_family(&p, "monbot_store_queue_rows", "gauge",
-	            "Samples waiting for the database (queue and outage buffer).");
+	            "Samples and calls waiting for the database (queue and outage buffer).");
 	prom_sample(&p, "monbot_store_queue_rows", NULL, 0, (double)st.queued_rows);
-	prom_family(&p, "monbot_store_queue_bytes", "gauge", "Bytes of samples waiting for the database.");
+	prom_family(&p, "monbot_store_queue_bytes", "gauge", "Bytes of samples and calls waiting for the database.");
 	prom_sample(&p, "monbot_store_queue_bytes", NULL, 0, (double)st.queued_bytes);
 	prom_family(&p, "monbot_store_connected", "gauge", "1 while the database connection is up.");
 	prom_sample(&p, "monbot_store_connected", NULL, 0, st.connected ? 1 : 0);

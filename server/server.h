@@ -35,6 +35,9 @@ struct server {
 	agent_hook_fn hook;
 	void *hook_ctx;
 	struct ev_timer expire_timer;  /* periodic sweep of expired commands */
+	struct ev_timer poll_timer;    /* commands queued by another process (COMMAND_POLL) */
+	int64_t cmd_seen_id;           /* the newest queued command id the poll has seen */
+	int cmd_polling, cmd_expiring; /* a poll / a sweep is at the database thread */
 	struct ev_timer close_timer;   /* shutdown: close sessions after the last acks */
 	int stopping;                  /* shutdown began */
 	int flushed;                   /* the store flushed after stopping */

@@ -26,6 +26,7 @@
 #define TOKENS_MAX       32768       /* a stability chunk of 10 000 values fits */
 #define MSG_DEPTH_MAX    SAMPLE_JSON_MAX_DEPTH
 #define MSG_BUDGET       (256u << 20)/* message assembly over all peers */
+#define MSG_KEY_BUDGET   (8u << 20)  /* ... and over one key's sessions: two 4 MiB messages */
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
 #define ANSWER_MAX       (16u << 10)
 
@@ -200,6 +201,8 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 
 struct write_job {
 	struct server *srv;
+	uint64_t tag;                  /* the session's, which waits for it */
+	size_t len;
 	char secret[STORE_SECRET_MAX + 1];
 	char prefix[16];
 	int64_t now;
@@ -209,9 +212,35 @@ struct write_job {
 static void write_done(void *arg, int rc)
 {
 	struct write_job *j = arg;
+	struct client *c = transport_by_tag(&j->srv->tr, j->tag);
 	(void)rc;
+	if (c && c->dbwork > 0 && --c->dbwork < SESSION_DBWORK_MAX && c->st == CL_WS && !c->reading &&
+	    session_may_resume(c) && obuf_len(&c->out) < CLIENT_OUT_RESUME) {
+		c->reading = 1;
+		transport_resume_soon(c);
+	}
 	free(j->text);
 	free(j);
+}
+
+/* To the database thread for the session: at SESSION_DBWORK_MAX pending it
+ * stops being read (as with samples); over the store's bound the agent is
+ * told to come back later (1013) rather than its answer being lost. */
+static void write_submit(struct client *c, struct write_job *j, store_call_fn fn)
+{
+	int rc = store_async_call_sized(c->srv->store, fn, write_done, j, j->len + sizeof(*j));
+	if (rc != STORE_OK) {
+		free(j->text);
+		free(j);
+		if (rc == STORE_EFULL) {
+			log_warn("agent %s: the database queue is full, closing 1013", c->agent->nickname);
+			session_close_with(c, 1013, "storage busy");
+		}
+		return;
+	}
+	j->tag = transport_tag(c);
+	if (++c->dbwork >= SESSION_DBWORK_MAX)
+		c->reading = 0;
 }
 
 static struct write_job *write_job_new(struct client *c, const char *text, size_t len)
@@ -226,6 +255,7 @@ static struct write_job *write_job_new(struct client *c, const char *text, size_
 	}
 	memcpy(j->text, text, len);
 	j->text[len] = '\0';
+	j->len = len;
 	j->srv = c->srv;
 	snprintf(j->secret, sizeof(j->secret), "%s", c->agent->secret);
 	j->now = wall_now();
@@ -246,8 +276,7 @@ static void record_answer(struct client *c, const char *prefix, const char *text
 	if (!j)
 		return;
 	snprintf(j->prefix, sizeof(j->prefix), "%s", prefix);
-	if (store_async_call(c->srv->store, answer_fn, write_done, j) != STORE_OK)
-		write_done(j, 0);
+	write_submit(c, j, answer_fn);
 }
 
 static int seen_fn(struct store *st, void *arg)
@@ -258,13 +287,20 @@ static int seen_fn(struct store *st, void *arg)
 
 static void host_update(struct client *c, const struct sample *sm)
 {
+	struct agent *a = c->agent;
 	char host[2048];
 	struct write_job *j;
 	if (store_host_json(sm, host, sizeof(host)) < 0)
 		return;
 	j = write_job_new(c, host, strlen(host));
-	if (j && store_async_call(c->srv->store, seen_fn, write_done, j) != STORE_OK)
-		write_done(j, 0);
+	if (j)
+		write_submit(c, j, seen_fn);
+	if (agents_host_seen(a, sm->host.hostname)) {
+		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
+		log_warn("key %s: a second host on one key ('%s' while '%s' is connected)",
+		         a->nickname[0] ? a->nickname : a->id, a->other_host, a->hostname);
+		server_notify(c->srv, &ev);
+	}
 }
 
 /* ---- agent messages ---- */
@@ -521,6 +557,8 @@ reply:
 static void msg_release(struct client *c)
 {
 	c->srv->msg_total -= c->msg_cap;
+	if (c->agent)
+		c->agent->msg_total -= c->msg_cap;
 	free(c->msg);
 	c->msg = NULL;
 	c->msg_len = c->msg_cap = 0;
@@ -547,12 +585,19 @@ static void on_data(struct client *c, const struct ws_event *ev)
 			session_close_with(c, 1013, "server busy");
 			return;
 		}
+		if (c->agent->msg_total - c->msg_cap + nc > MSG_KEY_BUDGET) {
+			log_warn("agent %s: its sessions' message memory budget reached: closing one (1013)",
+			         c->agent->nickname);
+			session_close_with(c, 1013, "key busy");
+			return;
+		}
 		nm = realloc(c->msg, nc);
 		if (!nm) {
 			session_close_with(c, 1011, "out of memory");
 			return;
 		}
 		c->srv->msg_total += nc - c->msg_cap;
+		c->agent->msg_total += nc - c->msg_cap;
 		c->msg = nm;
 		c->msg_cap = nc;
 	}
@@ -652,7 +697,7 @@ void session_timeout(struct client *c)
 
 int session_may_resume(const struct client *c)
 {
-	return c->pending < SESSION_PENDING_MAX && !c->srv->stopping;
+	return c->pending < SESSION_PENDING_MAX && c->dbwork < SESSION_DBWORK_MAX && !c->srv->stopping;
 }
 
 /* ---- closing ---- */
@@ -682,12 +727,12 @@ static void agent_detach(struct client *c)
 
 void session_detach(struct client *c)
 {
+	msg_release(c); /* before the agent lets go: its share too */
 	if (c->st == CL_WS || c->st == CL_CLOSING) {
 		if (c->agent)
 			c->srv->nsessions--;
 		agent_detach(c);
 	}
-	msg_release(c);
 }
 
 /* ---- the store's completions ---- */

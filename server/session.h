@@ -15,6 +15,7 @@
 
 #define SESSION_PENDING_MAX  512        /* samples awaiting the store before reading pauses */
 #define SESSION_CMDS_MAX     32         /* queued commands handed out per connect */
+#define SESSION_DBWORK_MAX   8          /* other database calls pending before reading pauses */
 
 /* The key was checked: answer the upgrade and start the session, with the
  * newest stored ts (the first ack) and the commands queued for the key. */

@@ -66,6 +66,7 @@ struct client {
 	struct agent *agent;
 	uint64_t last_rx, last_ping;
 	uint32_t pending;       /* samples given to the store, reply owed */
+	uint32_t dbwork;        /* its other calls at the database thread */
 	int64_t acked;
 	struct client *prev, *next;
 	struct client *dnext;   /* reaper list */

@@ -258,6 +258,7 @@ static void process(struct store_async *a, struct qnode *q)
 			if (q->kind == Q_CALL) {
 				try_reconnect(a, 0);
 				q->rc = store_connected(a->st) ? q->fn(a->st, q->arg) : STORE_EDOWN;
+				release_rows(a, 1, q->bytes);
 			} else {
 				/* A flush is worth one immediate reconnect attempt. */
 				if (a->bn) {
@@ -560,8 +561,13 @@ int store_async_sample(struct store_async *a, uint64_t tag, const struct store_r
 	return 0;
 }
 
-static int submit(struct store_async *a, int kind, store_call_fn fn, store_done_fn done, void *arg)
+/* A call counts against the same bound as the samples (one row plus the
+ * bytes its caller declared) from submission until it has run; a flush is
+ * not counted (the shutdown's one must always go through). */
+static int submit(struct store_async *a, int kind, store_call_fn fn, store_done_fn done, void *arg,
+                  size_t carried)
 {
+	size_t bytes = sizeof(struct qnode) + carried;
 	struct qnode *q = calloc(1, sizeof(*q));
 	if (!q)
 		return STORE_ENOMEM;
@@ -575,21 +581,38 @@ static int submit(struct store_async *a, int kind, store_call_fn fn, store_done_
 		free(q);
 		return STORE_ESTOPPED;
 	}
+	if (kind == Q_CALL) {
+		if (a->rows + 1 > a->cfg.max_buffered_rows || a->bytes + bytes > a->cfg.max_buffered_bytes) {
+			a->dropped_full++;
+			pthread_mutex_unlock(&a->mu);
+			free(q);
+			return STORE_EFULL;
+		}
+		q->bytes = bytes;
+		a->rows++;
+		a->bytes += bytes;
+	}
 	enqueue(a, q);
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
 
-int store_async_call(struct store_async *a, store_call_fn fn, store_done_fn done, void *arg)
+int store_async_call_sized(struct store_async *a, store_call_fn fn, store_done_fn done, void *arg,
+                           size_t carried)
 {
 	if (!fn)
 		return STORE_EINVAL;
-	return submit(a, Q_CALL, fn, done, arg);
+	return submit(a, Q_CALL, fn, done, arg, carried);
+}
+
+int store_async_call(struct store_async *a, store_call_fn fn, store_done_fn done, void *arg)
+{
+	return store_async_call_sized(a, fn, done, arg, 0);
 }
 
 int store_async_flush(struct store_async *a, store_done_fn done, void *arg)
 {
-	return submit(a, Q_FLUSH, NULL, done, arg);
+	return submit(a, Q_FLUSH, NULL, done, arg, 0);
 }
 
 int store_async_dispatch(struct store_async *a, store_ev_fn on_ev, void *ctx)

@@ -131,6 +131,25 @@ int store_cmd_take(struct store *st, const char *secret, int64_t now, struct sto
 	return take_in_tx(st, STORE_ST_CMD_QUEUED, secret, STORE_ST_CMD_DELIVER, now, 1, out, cap);
 }
 
+int store_cmd_queued_since(struct store *st, int64_t since_id, int64_t now, struct store_cmd *out,
+                           size_t cap)
+{
+	struct db_stmt *s;
+	size_t n = 0;
+	int rc;
+	if (cap == 0)
+		return 0;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_NEW);
+	st->ops->bind_int(s, 0, since_id);
+	st->ops->bind_int(s, 1, now);
+	st->ops->bind_int(s, 2, (int64_t)(cap > 1000 ? 1000 : cap));
+	while ((rc = store_next(st, s, "new commands")) == 1)
+		if (n < cap)
+			fill_cmd(st, s, &out[n++]);
+	return rc < 0 ? rc : (int)n;
+}
+
 int store_cmd_requeue(struct store *st, int64_t id)
 {
 	struct db_stmt *s;

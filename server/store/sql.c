@@ -121,6 +121,8 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_CMD_REQUEUE] = {.sqlite = "UPDATE command_queue SET state=0, delivered_at=0 WHERE id=? AND state=1"},
 	[STORE_ST_CMD_DUE] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE state=0 AND expires_at>0 AND expires_at<=? "
 	                "ORDER BY id LIMIT ?"},
+	[STORE_ST_CMD_NEW] = {.sqlite = "SELECT " CMD_COLS " FROM command_queue WHERE state=0 AND id>? "
+	                "AND (expires_at=0 OR expires_at>?) ORDER BY id LIMIT ?"},
 	[STORE_ST_CMD_EXPIRE] = {.sqlite = "UPDATE command_queue SET state=3 WHERE id=? AND state=0"},
 	[STORE_ST_CMD_ANSWER] = {.sqlite = "UPDATE command_queue SET state=2, answered_at=?, answer=? WHERE id=?"},
 	[STORE_ST_CMD_WAITING] = {.sqlite = "SELECT id, command FROM command_queue WHERE secret=? AND state=1 ORDER BY id"},

@@ -64,8 +64,13 @@ int store_async_fd(const struct store_async *a);
  * after stop began; a refused sample gets no event. */
 int store_async_sample(struct store_async *a, uint64_t tag, const struct store_row *row);
 /* Queues a call; done(arg, rc) comes back through dispatch (also with
- * STORE_EDOWN or STORE_ESTOPPED when it could not run). */
+ * STORE_EDOWN or STORE_ESTOPPED when it could not run). Calls count against
+ * the samples' bound (max_buffered_rows/bytes: one row each, and the bytes
+ * the caller declares its arg carries) until they have run: STORE_EFULL at
+ * the bound, and done is not called. */
 int store_async_call(struct store_async *a, store_call_fn fn, store_done_fn done, void *arg);
+int store_async_call_sized(struct store_async *a, store_call_fn fn, store_done_fn done, void *arg,
+                           size_t carried);
 /* Like a call with no work: done(arg, 0) once every sample submitted before
  * it is committed, STORE_EDOWN if some are still buffered for a lost DB. */
 int store_async_flush(struct store_async *a, store_done_fn done, void *arg);

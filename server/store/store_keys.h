@@ -112,6 +112,13 @@ int store_cmd_enqueue(struct store *st, const char *secret, const char *command,
  * the same transaction: each is handed out once. Returns the count. */
 int store_cmd_take(struct store *st, const char *secret, int64_t now,
                    struct store_cmd *out, size_t cap);
+/* Commands still queued (not taken, not expired) with an id above since_id,
+ * oldest first, up to cap; nothing is marked. A server polls this for the
+ * keys it holds sessions of, so commands queued by another process (the
+ * CLI, another server instance) reach connected agents; it then takes them
+ * with store_cmd_take, which hands each out once. Returns how many. */
+int store_cmd_queued_since(struct store *st, int64_t since_id, int64_t now, struct store_cmd *out,
+                           size_t cap);
 /* Back to the queue (the reply carrying it could not be written). */
 int store_cmd_requeue(struct store *st, int64_t id);
 /* Queued commands whose TTL passed, marked expired and returned once so the

@@ -1225,6 +1225,69 @@ static void test_async(void **state)
 	free(l);
 }
 
+/* Issue 9 point 6: calls count against the same bound as samples (count
+ * and declared bytes) until they have run. A call blocked on a pipe holds
+ * the database thread: with max_buffered_rows 4 the 2nd..4th calls are
+ * taken and the 5th is refused with STORE_EFULL; a call declaring more
+ * bytes than max_buffered_bytes is refused at once; after the block goes,
+ * all four complete and the queue is back to 0 rows, 0 bytes. */
+static int block_fn(struct store *st, void *arg)
+{
+	char b;
+	(void)st;
+	return read(*(int *)arg, &b, 1) == 1 ? 7 : -1;
+}
+
+static int noop_fn(struct store *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	return 0;
+}
+
+static void test_async_call_bound(void **state)
+{
+	struct t *t = *state;
+	struct evlog *l = calloc(1, sizeof(*l));
+	struct store_async *a;
+	struct store_stats stats;
+	char err[STORE_ERR_LEN];
+	int fds[2];
+	assert_non_null(l);
+	assert_int_equal(pipe(fds), 0);
+	store_close(t->st);
+	t->st = NULL;
+	t->cfg.max_buffered_rows = 4;
+	t->cfg.max_buffered_bytes = 1u << 20;
+	assert_int_equal(store_async_start(&a, &t->cfg, 0, err), 0);
+	assert_int_equal(store_async_call(a, block_fn, NULL, &fds[0]), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_async_call_sized(a, noop_fn, on_done, l, 1000), 0);
+	assert_int_equal(store_async_call(a, noop_fn, on_done, l), STORE_EFULL);
+	store_async_stats(a, &stats);
+	assert_int_equal(stats.queued_rows, 4);
+	assert_int_equal(stats.rows_dropped_full, 1);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	pump(a, l, 3);
+	/* block_fn has no done: the three others come back */
+	assert_int_equal(l->ndone, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(l->done_rc[i], 0);
+	store_async_stats(a, &stats);
+	assert_int_equal(stats.queued_rows, 0);
+	assert_int_equal(stats.queued_bytes, 0);
+	assert_int_equal(store_async_call_sized(a, noop_fn, on_done, l, 2u << 20), STORE_EFULL);
+	assert_int_equal(store_async_call(a, noop_fn, on_done, l), 0);
+	pump(a, l, 4);
+	assert_int_equal(l->ndone, 4);
+	store_async_stop(a);
+	store_async_dispatch(a, NULL, NULL);
+	store_async_free(a);
+	close(fds[0]);
+	close(fds[1]);
+	free(l);
+}
+
 static void test_async_open_fails(void **state)
 {
 	struct store_async *a;
@@ -1266,6 +1329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_old_tables, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_import_bad_json, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_async, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_call_bound, setup, teardown),
 		cmocka_unit_test(test_async_open_fails),
 	};
 	char err[STORE_ERR_LEN];

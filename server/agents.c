@@ -27,6 +27,7 @@ static void agent_free(struct agent *a)
 	free(a->diag);
 	free(a->oneshot);
 	free(a->stab.rtts);
+	free(a->stamps);
 	free(a);
 }
 
@@ -218,4 +219,24 @@ int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
 	st->n += take;
 	t->stab_total += take;
 	return 0;
+}
+
+int64_t agents_stamp(struct agent *a, int64_t agent_ms, int64_t now)
+{
+	int64_t ts;
+	for (unsigned i = 0; i < a->nstamps; i++)
+		if (a->stamps[i].agent_ms == agent_ms)
+			return a->stamps[i].ts;
+	ts = now > a->last_stamp ? now : a->last_stamp + 1;
+	a->last_stamp = ts;
+	if (!a->stamps)
+		a->stamps = calloc(AGENT_STAMPS, sizeof(*a->stamps));
+	if (a->stamps) {
+		a->stamps[a->stamp_next].agent_ms = agent_ms;
+		a->stamps[a->stamp_next].ts = ts;
+		a->stamp_next = (a->stamp_next + 1) % AGENT_STAMPS;
+		if (a->nstamps < AGENT_STAMPS)
+			a->nstamps++;
+	}
+	return ts;
 }

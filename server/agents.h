@@ -17,6 +17,7 @@
 #define AGENT_DIAG_MAX   (4u << 20)    /* a diagnostics report: 4 MiB */
 #define AGENT_STAB_MAX   (1u << 20)    /* stability RTTs kept per agent */
 #define AGENT_STAB_TOTAL (16u << 20)   /* ... and over all agents */
+#define AGENT_STAMPS     1024          /* re-stamped samples remembered (a spool's worth) */
 
 struct client;
 
@@ -39,8 +40,12 @@ struct agent {
 	unsigned nconns;             /* open sessions with this key */
 	int64_t connected_since;     /* unix s of conn's start */
 	int64_t last_seen;           /* unix s of the last message */
-	int64_t acked;               /* newest ts known stored */
 	int64_t last_stamp;          /* last ts the server stamped for it */
+	/* Samples whose ts the server replaced: the agent's ts (ms) and the
+	 * stamp given, so a resent one gets the same stamp and (secret, ts)
+	 * keeps it once. Allocated at the first stamp; a ring. */
+	struct agent_stamp { int64_t agent_ms, ts; } *stamps;
+	unsigned nstamps, stamp_next;
 	/* latest metric sample (scalars, disks' fullest) */
 	int has_latest;
 	int64_t latest_ts;
@@ -107,6 +112,12 @@ void agents_set_latest(struct agent *a, const struct sample *s, int64_t ts);
 int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
                    unsigned interval_ms, const float *rtts, size_t n, int done,
                    const char *error, int64_t now);
+
+/* The ts the server gives a sample whose own ts (agent_ms, the agent's ts
+ * in ms) is not sane: the same as before for a sample seen before, else
+ * now, or one second after the previous stamp when that is not older, so
+ * that a burst of such samples keeps one row each. */
+int64_t agents_stamp(struct agent *a, int64_t agent_ms, int64_t now);
 
 /* Length of the longest prefix of s[0..len) no longer than max that does
  * not cut a UTF-8 sequence. */

@@ -54,7 +54,8 @@ struct client {
 	struct agent *agent;
 	uint64_t last_rx, last_ping;
 	uint32_t pending;       /* samples given to the store, reply owed */
-	int64_t acked;
+	int64_t *ack_q;         /* their ids (agent ts in ms, -1 none): pending from ack_head */
+	uint32_t ack_head;
 	struct client *prev, *next;
 	struct client *dnext;   /* reaper list */
 };

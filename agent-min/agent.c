@@ -74,6 +74,7 @@ struct agent {
 	uint64_t status_at; /* a full sample is due (status command), 0 = none */
 	unsigned fails;
 	uint64_t taken;    /* samples put into the spool since start */
+	uint64_t open_tail; /* the spool's tail when the link opened: older is backlog */
 	struct sample_host host; /* sent in the first record after connecting */
 };
 
@@ -476,6 +477,7 @@ static int on_upgrade_bytes(struct agent *a, uint64_t now)
 	a->inflight = a->k_head = 0;
 	a->server_acks = -1;
 	a->last_rx = a->last_ping = a->open_at = now;
+	a->open_tail = a->spool.tail;
 	spool_rewind(&a->spool);
 	LOG_INFO("connected to %s:%u (%s), %u samples spooled", a->cfg->server, a->cfg->port,
 	         a->tls ? conn_tls_backend() : "plain", spool_count(&a->spool));
@@ -484,12 +486,13 @@ static int on_upgrade_bytes(struct agent *a, uint64_t now)
 
 /* No reply came unasked: the original server, which stamps every sample
  * with its arrival second. A backlog would land in one second (a gap, then
- * a spike): like the original agent, send only the newest sample. */
+ * a spike): like the original agent, keep only the newest sample from
+ * before the connection and those taken since. */
 static void original_server(struct agent *a)
 {
 	uint32_t n;
 	a->server_acks = 0;
-	n = spool_drop_backlog(&a->spool, 1);
+	n = spool_drop_backlog(&a->spool, (uint32_t)(a->spool.tail - a->open_tail) + 1);
 	if (n > 0)
 		LOG_WARN("server sends no ack (the original server): %u spooled sample(s) dropped, "
 		         "it cannot place them at their time", n);

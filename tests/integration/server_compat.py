@@ -96,7 +96,6 @@ def check_backend(db, base, mariadb=None):
              f"{tag} every reply is {{\"commands\": [...]}} with no command", replies)
         # The original agent sends no ts, so a reply has no sample to name.
         t.ok(all("ack" in r and r["ack"] is None for r in replies), f"{tag} replies carry \"ack\": null", replies)
-        t.ok(replies[3]["ack"] >= int(t0) - 1, f"{tag} the third sample's reply acknowledges it", replies)
 
         rows = srv.rows("SELECT ts, cpu, ram, ram_used, ram_total, swap, swap_used, swap_total, "
                         "vram_used, vram_total, cpu_temp, gpu_temp, net_up, net_down, uptime, gpu, vram, "

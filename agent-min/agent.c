@@ -1,7 +1,7 @@
 /* agent.c — the link loop: one thread, one poll. Every interval a sample
  * goes into the spool; one WebSocket (TLS by default) carries the spool's
  * unacknowledged records, oldest first, and brings back {"commands": [...],
- * "ack": ts}. Reconnects back off exponentially with jitter up to 60 s.
+ * "ack": <the ts of one sample as sent, or null>}. Reconnects back off exponentially with jitter up to 60 s.
  * Memory is fixed at start-up: the spool, the buffers and the TLS arena. */
 #include "agent-min/agent.h"
 
@@ -29,6 +29,8 @@
 #define MAX_BACKOFF_MS 60000u
 #define STATUS_DELAY_MS 250u   /* process CPU measured over this window */
 #define INFLIGHT_MAX 16        /* records sent and not yet answered */
+#define GREET_WAIT_MS 3000u
+#define STOP_DRAIN_MS 3000u    /* on a signal: acks of what is in flight */    /* our server replies at once after the 101 */
 #define REC_MAX 16384          /* largest sample JSON */
 #define RX_MAX 65536           /* largest server message we accept */
 #define TX_CAP (REC_MAX + 4096)
@@ -54,8 +56,8 @@ struct agent {
 	enum link_state st;
 	char ws_key[WS_KEY_B64_LEN + 1];
 	int sent_host;
-	int server_acks;   /* this server sends "ack" (ours), else FIFO answers */
-	int inflight;      /* messages sent and not yet answered */
+	int server_acks;   /* 1 sends "ack" (ours), 0 never (the original), -1 not known yet */
+	int inflight;      /* ours: samples sent, not acknowledged; the original: messages not answered */
 	uint8_t kinds[INFLIGHT_MAX * 2]; /* FIFO of their kinds: 1 sample, 0 other */
 	int k_head;
 	char splice[REC_MAX + 1024];
@@ -69,9 +71,11 @@ struct agent {
 	size_t msg_len;
 	int msg_skip;      /* current message too big: dropped */
 
-	uint64_t next_sample, next_connect, last_rx, last_ping, connect_start;
+	uint64_t next_sample, next_connect, last_rx, last_ping, connect_start, open_at;
 	uint64_t status_at; /* a full sample is due (status command), 0 = none */
 	unsigned fails;
+	uint64_t taken;    /* samples put into the spool since start */
+	uint64_t open_tail; /* the spool's tail when the link opened: older is backlog */
 	struct sample_host host; /* sent in the first record after connecting */
 };
 
@@ -108,15 +112,20 @@ static void logf_(const char *lvl, const char *fmt, ...)
 static void take_sample(struct agent *a, uint64_t now, int full)
 {
 	size_t len;
+	int64_t id = port_wall_ms();
 	collect_sample(&a->coll, &a->smp, now, full);
-	a->smp.ts = (double)port_wall_ms() / 1000.0;
+	/* Sent with 3 decimals: the record's id is this ts in ms, which is
+	 * what the server's ack carries back. */
+	a->smp.ts = (double)id / 1000.0;
 	a->smp.oneshot = full;
 	if (sample_to_json(&a->smp, a->rec, sizeof(a->rec), &len) != JSON_OK) {
 		LOG_WARN("sample larger than %d bytes, dropped", REC_MAX);
 		return;
 	}
-	if (spool_push(&a->spool, a->smp.ts, a->rec, (uint32_t)len) != SPOOL_OK)
+	if (spool_push(&a->spool, id, a->rec, (uint32_t)len) != SPOOL_OK)
 		LOG_WARN("sample does not fit the spool, dropped");
+	else
+		a->taken++;
 }
 
 /* ---- connection -------------------------------------------------------- */
@@ -243,7 +252,7 @@ static void send_text(struct agent *a, const char *fmt, ...)
 	json_key(&w, "text");
 	json_str(&w, t);
 	json_obj_close(&w);
-	if (json_finish(&w, NULL) == JSON_OK && tx_text(a, out) == 0 && !a->server_acks)
+	if (json_finish(&w, NULL) == JSON_OK && tx_text(a, out) == 0 && a->server_acks != 1)
 		inflight_push(a, 0); /* the old server answers it too */
 }
 
@@ -253,7 +262,11 @@ static void pump_spool(struct agent *a)
 {
 	const struct spool_rec *r;
 	const uint8_t *json;
-	while (a->inflight < INFLIGHT_MAX && (r = spool_next(&a->spool, &json)) != NULL) {
+	/* Unknown server: wait for our server's first reply. The original:
+	 * one message at a time, as its own agent did, so that a message
+	 * arriving with none in flight is known not to be a reply. */
+	int window = a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0;
+	while (a->inflight < window && (r = spool_next(&a->spool, &json)) != NULL) {
 		size_t need = r->len + 1024 + WS_HDR_MAX;
 		if (a->tx_off == a->tx_len)
 			a->tx_off = a->tx_len = 0;
@@ -329,14 +342,19 @@ static void on_message(struct agent *a, uint64_t now)
 		}
 	}
 	if (has_ack) {
-		/* Our server: ack is the newest sample stored durably. */
+		/* Our server: ack names one sample this connection delivered and
+		 * the server stored, by its ts as sent; the same rounding to ms
+		 * as on the way out (the server echoes 3 decimals). */
+		if (a->server_acks != 1)
+			a->inflight = a->k_head = 0; /* texts sent before: ours does not count them */
 		a->server_acks = 1;
-		if (!isnan(ack))
-			spool_ack(&a->spool, ack);
-		a->inflight = a->k_head = 0;
-	} else if (!a->server_acks) {
-		/* The original server answers every message; the answer to a
-		 * sample means it was taken. */
+		if (!isnan(ack) && ack > -9e15 && ack < 9e15 &&
+		    spool_ack_id(&a->spool, (int64_t)llround(ack * 1000.0)) && a->inflight > 0)
+			a->inflight--;
+	} else if (a->server_acks == 0 && a->inflight > 0) {
+		/* The original server answers every message, in order; the answer
+		 * to a sample means it was taken. With nothing in flight the
+		 * message is not a reply (a command sent on its own). */
 		if (inflight_pop(a))
 			spool_ack_oldest(&a->spool);
 	}
@@ -462,12 +480,27 @@ static int on_upgrade_bytes(struct agent *a, uint64_t now)
 	a->st = L_OPEN;
 	a->sent_host = 0;
 	a->inflight = a->k_head = 0;
-	a->server_acks = 0;
-	a->last_rx = a->last_ping = now;
+	a->server_acks = -1;
+	a->last_rx = a->last_ping = a->open_at = now;
+	a->open_tail = a->spool.tail;
 	spool_rewind(&a->spool);
 	LOG_INFO("connected to %s:%u (%s), %u samples spooled", a->cfg->server, a->cfg->port,
 	         a->tls ? conn_tls_backend() : "plain", spool_count(&a->spool));
 	return a->rx_len ? on_bytes(a, now) : 0;
+}
+
+/* No reply came unasked: the original server, which stamps every sample
+ * with its arrival second. A backlog would land in one second (a gap, then
+ * a spike): like the original agent, keep only the newest sample from
+ * before the connection and those taken since. */
+static void original_server(struct agent *a)
+{
+	uint32_t n;
+	a->server_acks = 0;
+	n = spool_drop_backlog(&a->spool, (uint32_t)(a->spool.tail - a->open_tail) + 1);
+	if (n > 0)
+		LOG_WARN("server sends no ack (the original server): %u spooled sample(s) dropped, "
+		         "it cannot place them at their time", n);
 }
 
 /* One pass over the connection after poll said it is ready (or to try). */
@@ -518,6 +551,8 @@ static int link_step(struct agent *a, uint64_t now)
 			link_close(a, "server silent for 90 s");
 			return 1;
 		}
+		if (a->server_acks < 0 && now - a->open_at >= GREET_WAIT_MS)
+			original_server(a);
 		pump_spool(a);
 	}
 	if (a->st == L_UPGRADING && now - a->connect_start > CONNECT_TIMEOUT_MS)
@@ -638,6 +673,8 @@ int agent_run(const struct agent_config *cfg)
 			uint64_t pw = a->last_ping + PING_EVERY_MS;
 			if (a->st == L_OPEN && pw < wake)
 				wake = pw;
+			if (a->st == L_OPEN && a->server_acks < 0 && a->open_at + GREET_WAIT_MS < wake)
+				wake = a->open_at + GREET_WAIT_MS;
 			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
 				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
 			fd = conn_fd(&a->c);
@@ -648,7 +685,8 @@ int agent_run(const struct agent_config *cfg)
 				events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
 				         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
 			/* Records waiting and room to send: go round again at once. */
-			if (a->st == L_OPEN && spool_unsent(&a->spool) && a->inflight < INFLIGHT_MAX)
+			if (a->st == L_OPEN && spool_unsent(&a->spool) &&
+			    a->inflight < (a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0))
 				wake = now;
 			if (conn_pending(&a->c))
 				wake = now;
@@ -657,12 +695,25 @@ int agent_run(const struct agent_config *cfg)
 		if (port_wait(fd, events, wake > now ? (unsigned)(wake - now) : 0, &ready, &os_err) != PORT_OK)
 			port_sleep_ms(10);
 	}
+	/* A clean stop waits a moment for the acks of what is in flight. */
+	for (uint64_t until = port_mono_ms() + STOP_DRAIN_MS;
+	     a->st == L_OPEN && a->server_acks == 1 && a->inflight > 0 && port_mono_ms() < until;) {
+		unsigned ready;
+		int os_err;
+		if (link_step(a, port_mono_ms()) != 0)
+			break;
+		if (a->st == L_OPEN && a->inflight > 0 &&
+		    port_wait(conn_fd(&a->c), PORT_WAIT_READ | (a->tx_off < a->tx_len ? PORT_WAIT_WRITE : 0), 100,
+		              &ready, &os_err) != PORT_OK)
+			break;
+	}
 	{
 		struct conn_arena_stats st;
 		conn_tls_arena_stats(&st);
-		LOG_INFO("stopping (signal %d), %u samples unacknowledged, %llu dropped; TLS arena peak %zu of %zu bytes",
-		         port_stop_requested(), spool_count(&a->spool), (unsigned long long)a->spool.dropped, st.peak,
-		         st.size);
+		LOG_INFO("stopping (signal %d), %llu samples taken, %u unacknowledged, %llu dropped; "
+		         "TLS arena peak %zu of %zu bytes",
+		         port_stop_requested(), (unsigned long long)a->taken, spool_count(&a->spool),
+		         (unsigned long long)a->spool.dropped, st.peak, st.size);
 	}
 	if (a->st == L_OPEN) {
 		size_t n;

@@ -31,6 +31,12 @@ $(O)/tests/libmalloc_count.so: tests/helpers/malloc_count.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -o $@ $<
 
+# LD_PRELOAD wall-clock offset for tests/integration/server_clock.py.
+TEST_HELPERS += $(O)/tests/libclockshim.so
+$(O)/tests/libclockshim.so: tests/helpers/clockshim.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -o $@ $<
+
 # The agent on the stub port, in a build folder of its own (the top Makefile
 # names it build/native-unsupported), so port.h and port/unsupported/ cannot
 # drift apart; tests/integration/agent_unsupported.sh runs it.

@@ -41,7 +41,7 @@ static int overlaps(const struct spool *s, uint32_t off, uint32_t len)
 	return 0;
 }
 
-int spool_push(struct spool *s, double ts, const void *json, uint32_t len)
+int spool_push(struct spool *s, int64_t id, const void *json, uint32_t len)
 {
 	struct spool_rec *r;
 	uint32_t off;
@@ -64,7 +64,8 @@ int spool_push(struct spool *s, double ts, const void *json, uint32_t len)
 	}
 	memcpy(s->data + off, json, len);
 	r = at(s, s->tail);
-	r->ts = ts;
+	r->id = id;
+	r->acked = 0;
 	r->off = off;
 	r->len = len;
 	s->tail++;
@@ -72,20 +73,38 @@ int spool_push(struct spool *s, double ts, const void *json, uint32_t len)
 	return SPOOL_OK;
 }
 
-uint32_t spool_ack(struct spool *s, double ack)
+int spool_ack_id(struct spool *s, int64_t id)
+{
+	for (uint64_t q = s->head; q < s->send; q++) {
+		struct spool_rec *r = at(s, q);
+		if (!r->acked && r->id == id) {
+			r->acked = 1;
+			while (s->head < s->tail && at(s, s->head)->acked)
+				drop_oldest(s);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+uint32_t spool_drop_backlog(struct spool *s, uint32_t keep)
 {
 	uint32_t n = 0;
-	while (s->head < s->tail && at(s, s->head)->ts <= ack) {
+	while (s->tail - s->head > keep) {
 		drop_oldest(s);
 		n++;
 	}
+	s->dropped += n;
 	return n;
 }
 
 void spool_ack_oldest(struct spool *s)
 {
-	if (s->head < s->tail && s->head < s->send)
+	if (s->head < s->tail && s->head < s->send) {
 		drop_oldest(s);
+		while (s->head < s->tail && s->head < s->send && at(s, s->head)->acked)
+			drop_oldest(s);
+	}
 }
 
 const struct spool_rec *spool_next(const struct spool *s, const uint8_t **json)
@@ -98,15 +117,25 @@ const struct spool_rec *spool_next(const struct spool *s, const uint8_t **json)
 	return r;
 }
 
+static void skip_acked(struct spool *s)
+{
+	while (s->send < s->tail && at(s, s->send)->acked)
+		s->send++;
+}
+
 void spool_sent(struct spool *s)
 {
 	if (s->send < s->tail)
 		s->send++;
+	skip_acked(s);
 }
 
+/* Acknowledged records behind an older unacknowledged one stay marked:
+ * they are not sent again. */
 void spool_rewind(struct spool *s)
 {
 	s->send = s->head;
+	skip_acked(s);
 }
 
 uint32_t spool_count(const struct spool *s)

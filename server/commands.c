@@ -172,7 +172,7 @@ static void hello_done(void *arg, int rc)
 		/* Database away: a key seen since start may still come in. */
 		struct agent *a = agents_find(&s->agents, j->secret);
 		if (a) {
-			session_start(c, NULL, a->acked, NULL, 0);
+			session_start(c, NULL, 0, NULL, 0);
 		} else {
 			log_warn("key check failed (%s): 503", store_strerror(rc));
 			http_serve_error(c, 503);

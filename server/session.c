@@ -1,8 +1,10 @@
 /* session.c — agent WebSocket sessions (SPEC §3, §5), above HTTP: frames
  * in, messages assembled within a memory budget, samples to the store with
  * the reply owed until the commit, texts, diagnostics and stability
- * chunks kept for the bot, a {"commands": [...], "ack": <ts>} reply after
- * every message, pings and the idle drop. */
+ * chunks kept for the bot, a {"commands": [...], "ack": <ts|null>} reply
+ * after every message, pings and the idle drop. The ack names the one
+ * sample a reply answers, by the agent's ts as sent (ms, 3 decimals), once
+ * it is durably stored; null when the reply answers no sample. */
 #include "server/session.h"
 
 #include <math.h>
@@ -29,6 +31,7 @@
 #define MSG_KEY_BUDGET   (8u << 20)  /* ... and over one key's sessions: two 4 MiB messages */
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
 #define ANSWER_MAX       (16u << 10)
+#define ACK_NONE         INT64_MIN   /* a reply that acknowledges no sample */
 
 /* Loop-thread scratch: one message is handled at a time. */
 static uint8_t rbuf[READ_CHUNK];
@@ -96,8 +99,8 @@ void session_close_with(struct client *c, unsigned code, const char *reason)
 	closing_phase(c);
 }
 
-/* {"commands": [...], "ack": <ts>} */
-int session_send_reply(struct client *c, const char *const *cmds, size_t n)
+/* {"commands": [...], "ack": <the agent's ts of one sample, or null>} */
+static int send_reply(struct client *c, const char *const *cmds, size_t n, int64_t ack_ms)
 {
 	char buf[SESSION_CMDS_MAX * (STORE_CMD_MAX * 2 + 8) + 128];
 	struct json_w w;
@@ -111,7 +114,10 @@ int session_send_reply(struct client *c, const char *const *cmds, size_t n)
 		json_str(&w, cmds[i]);
 	json_arr_close(&w);
 	json_key(&w, "ack");
-	json_int(&w, c->acked);
+	if (ack_ms == ACK_NONE)
+		json_null(&w);
+	else
+		json_num(&w, (double)ack_ms / 1000.0, 3);
 	json_obj_close(&w);
 	if (json_finish(&w, &len) != JSON_OK)
 		return -1;
@@ -135,6 +141,19 @@ static void feed_early(struct client *c)
 	free(e);
 }
 
+int session_send_reply(struct client *c, const char *const *cmds, size_t n)
+{
+	return send_reply(c, cmds, n, ACK_NONE);
+}
+
+/* The agent's ts as it sent it, in ms: the identity its ack carries. */
+static int64_t sample_id(const struct sample *sm)
+{
+	if (isnan(sm->ts) || sm->ts < -9e12 || sm->ts > 9e12)
+		return ACK_NONE;
+	return (int64_t)llround(sm->ts * 1000.0);
+}
+
 void session_start(struct client *c, const char *nickname, int64_t newest,
                    const struct store_cmd *cmds, int ncmds)
 {
@@ -153,6 +172,12 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 		http_serve_error(c, 503);
 		return;
 	}
+	(void)newest;
+	if (!c->ack_q && !(c->ack_q = malloc(SESSION_PENDING_MAX * sizeof(*c->ack_q)))) {
+		http_serve_error(c, 503);
+		return;
+	}
+	c->ack_head = 0;
 	if (transport_append(c, resp, n) != 0)
 		return;
 	if (nickname && *nickname)
@@ -164,9 +189,6 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 	a->nconns++;
 	a->conn = c;
 	a->connected_since = wall_now();
-	if (newest > a->acked)
-		a->acked = newest;
-	c->acked = a->acked;
 	s->nsessions++;
 	mx.sessions_opened++;
 	c->last_rx = c->last_ping = ev_now(s->loop);
@@ -176,8 +198,8 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 	                                     ? s->cfg->ping_interval_ms : s->cfg->idle_timeout_ms);
 	for (int i = 0; i < ncmds; i++)
 		texts[i] = cmds[i].command;
-	/* The first reply carries the ack (so a reconnecting agent can drop
-	 * what is stored) and what was queued while it was away. */
+	/* The first reply (ack null: it tells our agent this server acks)
+	 * carries what was queued while it was away. */
 	if (session_send_reply(c, texts, (size_t)ncmds) != 0)
 		return;
 	if (ncmds > 0)
@@ -441,7 +463,7 @@ static int on_sample(struct client *c)
 	struct server *s = c->srv;
 	struct agent *a = c->agent;
 	struct store_row row;
-	int64_t now = wall_now(), ts;
+	int64_t now = wall_now(), ts, id = sample_id(&smp);
 	int64_t oldest = now - (int64_t)s->cfg->store.retention_days * 86400;
 	int rc;
 
@@ -449,10 +471,14 @@ static int on_sample(struct client *c)
 	/* SPEC §5: keep the agent's ts when sane, else stamp it here. */
 	if (!isnan(smp.ts) && smp.ts <= (double)(now + TS_FUTURE_SLACK) && smp.ts >= (double)oldest) {
 		ts = (int64_t)floor(smp.ts);
+	} else if (id != ACK_NONE) {
+		/* Stamped here, the same stamp again for a resent sample. */
+		ts = agents_stamp(a, id, now);
+		mx.samples_ts_stamped++;
 	} else {
-		/* Stamped here: one second apart at least, so an old agent sending
-		 * twice within a second loses nothing to (secret, ts) uniqueness
-		 * (bounded: never more than 2 s ahead). */
+		/* No ts (the original agent): one second apart at least, so one
+		 * sending twice within a second loses nothing to (secret, ts)
+		 * uniqueness (bounded: never more than 2 s ahead). */
 		ts = now;
 		if (ts <= a->last_stamp && a->last_stamp < now + 2)
 			ts = a->last_stamp + 1;
@@ -472,6 +498,7 @@ static int on_sample(struct client *c)
 	if (rc == STORE_OK)
 		rc = store_async_sample(s->store, transport_tag(c), &row);
 	if (rc == STORE_OK) {
+		c->ack_q[(c->ack_head + c->pending) % SESSION_PENDING_MAX] = id;
 		c->pending++;
 		if (c->pending >= SESSION_PENDING_MAX)
 			c->reading = 0;
@@ -493,6 +520,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 	struct agent *a = c->agent;
 	struct jsonr r;
 	int rc, handled = 0, deferred = 0, k, kok;
+	int64_t ack = ACK_NONE;
 
 	mx.messages_received++;
 	a->last_seen = wall_now();
@@ -537,6 +565,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 			agents_set_oneshot(a, &smp, wall_now());
 			agents_set_latest(a, &smp, wall_now());
 			record_answer(c, "status", "sample", 6);
+			ack = sample_id(&smp); /* answered, never stored: taken all the same */
 			{
 				struct agent_event ev = { .kind = AGENT_EV_ONESHOT, .agent = a, .sample = &smp };
 				server_notify(s, &ev);
@@ -551,7 +580,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 		mx.messages_bad[MX_BAD_UNKNOWN]++;
 reply:
 	if (!deferred && !c->dead)
-		session_send_reply(c, NULL, 0);
+		send_reply(c, NULL, 0, ack);
 }
 
 static void msg_release(struct client *c)
@@ -733,6 +762,9 @@ void session_detach(struct client *c)
 			c->srv->nsessions--;
 		agent_detach(c);
 	}
+	free(c->ack_q);
+	c->ack_q = NULL;
+	c->pending = 0;
 }
 
 /* ---- the store's completions ---- */
@@ -743,19 +775,17 @@ static void on_store_events(void *ctx, const struct store_ev *evs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct store_ev *e = &evs[i];
 		struct client *c = transport_by_tag(&s->tr, e->tag);
-		struct agent *a;
 		if (e->kind == STORE_EV_STORED) {
 			mx.samples_stored += e->count;
-			a = c ? c->agent : agents_find(&s->agents, e->secret);
-			if (a && e->ts > a->acked)
-				a->acked = e->ts;
-			if (!c || (c->st != CL_WS && c->st != CL_CLOSING))
+			if (!c || (c->st != CL_WS && c->st != CL_CLOSING) || !c->ack_q)
 				continue;
-			if (e->ts > c->acked)
-				c->acked = e->ts;
+			/* A session's rows commit in submission order: these are its
+			 * oldest pending ones, each acknowledged by its own reply. */
 			for (uint32_t k = 0; k < e->count && c->pending > 0; k++) {
+				int64_t id = c->ack_q[c->ack_head];
+				c->ack_head = (c->ack_head + 1) % SESSION_PENDING_MAX;
 				c->pending--;
-				if (c->st == CL_WS && session_send_reply(c, NULL, 0) != 0)
+				if (c->st == CL_WS && send_reply(c, NULL, 0, id) != 0)
 					break;
 			}
 			if (!c->dead && c->st == CL_WS && !c->reading && session_may_resume(c) &&

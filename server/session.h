@@ -17,8 +17,9 @@
 #define SESSION_CMDS_MAX     32         /* queued commands handed out per connect */
 #define SESSION_DBWORK_MAX   8          /* other database calls pending before reading pauses */
 
-/* The key was checked: answer the upgrade and start the session, with the
- * newest stored ts (the first ack) and the commands queued for the key. */
+/* The key was checked: answer the upgrade and start the session with the
+ * commands queued for the key. newest is not used: acks name what this
+ * session delivered (SPEC §3), never a key's newest row. */
 void session_start(struct client *c, const char *nickname, int64_t newest,
                    const struct store_cmd *cmds, int ncmds);
 /* {"commands": [...], "ack": <ts>}; 0, or -1 when it could not be queued. */

@@ -67,7 +67,8 @@ struct client {
 	uint64_t last_rx, last_ping;
 	uint32_t pending;       /* samples given to the store, reply owed */
 	uint32_t dbwork;        /* its other calls at the database thread */
-	int64_t acked;
+	int64_t *ack_q;         /* their ids (agent ts in ms, -1 none): pending from ack_head */
+	uint32_t ack_head;
 	struct client *prev, *next;
 	struct client *dnext;   /* reaper list */
 };

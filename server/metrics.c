@@ -242,3 +242,16 @@ void metrics_write_counters(struct prom *p)
 	            "Time spent rendering charts.");
 	prom_sample(p, "monbot_chart_render_seconds_total", NULL, 0, (double)render_us / 1e6);
 }
+
+int metrics_close_index(unsigned code)
+{
+	switch (code) {
+	case 1001: return MX_CLOSE_1001;
+	case 1002: return MX_CLOSE_1002;
+	case 1007: return MX_CLOSE_1007;
+	case 1008: return MX_CLOSE_1008;
+	case 1009: return MX_CLOSE_1009;
+	case 1013: return MX_CLOSE_1013;
+	default: return MX_CLOSE_1011;
+	}
+}

@@ -41,6 +41,9 @@ enum mx_close {
 	MX_CLOSE_1009, MX_CLOSE_1011, MX_CLOSE_1013, MX_CLOSE__COUNT
 };
 
+/* The MX_CLOSE_* slot of a close code (1011 for any other). */
+int metrics_close_index(unsigned code);
+
 struct metrics {
 	uint64_t connections_accepted;
 	uint64_t rejected[MX_REJ__COUNT];

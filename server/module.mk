@@ -6,7 +6,8 @@
 # objects are named $$(NET_OBJS) and $$(STORE_OBJS) here). Also
 # monbot-loadgen (tools/loadgen.c) and the server's tests and benchmarks.
 
-SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.c \
+SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.c server/session_out.c \
+               server/results.c \
                server/commands.c server/metrics_page.c server/agents.c server/config.c \
                server/metrics.c server/log.c server/cmdcli.c server/guard.c
 # JSON reading and the hostile-input sample parser (wire/, owned here).

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "server/http_serve.h"
+#include "server/results.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
@@ -25,107 +26,22 @@
 #include "wire/ws.h"
 
 #define READ_CHUNK       (64u << 10)
-#define TOKENS_MAX       32768       /* a stability chunk of 10 000 values fits */
+#define SESSION_TOKENS_MAX       32768       /* a stability chunk of 10 000 values fits */
 #define MSG_DEPTH_MAX    SAMPLE_JSON_MAX_DEPTH
 #define MSG_BUDGET       (256u << 20)/* message assembly over all peers */
 #define MSG_KEY_BUDGET   (8u << 20)  /* ... and over one key's sessions: two 4 MiB messages */
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
-#define ANSWER_MAX       (16u << 10)
-#define ACK_NONE         INT64_MIN   /* a reply that acknowledges no sample */
+#define SESSION_ACK_NONE         INT64_MIN   /* a reply that acknowledges no sample */
 
 /* Loop-thread scratch: one message is handled at a time. */
 static uint8_t rbuf[READ_CHUNK];
-static jsmntok_t tokpool[TOKENS_MAX];
+static jsmntok_t tokpool[SESSION_TOKENS_MAX];
 static struct sample smp;
 static char rowbuf[256u << 10];
 
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-/* ---- WebSocket output ---- */
-
-static int close_idx(unsigned code)
-{
-	switch (code) {
-	case 1001: return MX_CLOSE_1001;
-	case 1002: return MX_CLOSE_1002;
-	case 1007: return MX_CLOSE_1007;
-	case 1008: return MX_CLOSE_1008;
-	case 1009: return MX_CLOSE_1009;
-	case 1013: return MX_CLOSE_1013;
-	default: return MX_CLOSE_1011;
-	}
-}
-
-static int ws_send(struct client *c, unsigned op, const void *p, size_t n)
-{
-	char *d;
-	size_t ol;
-	if (c->dead)
-		return -1;
-	d = transport_reserve(c, n + WS_HDR_MAX);
-	if (!d)
-		return -1;
-	if (ws_frame_encode(&c->ws, op, 1, p, n, (uint8_t *)d, n + WS_HDR_MAX, &ol) != WS_OK)
-		return -1; /* after our close: nothing more goes out */
-	obuf_commit(&c->out, ol);
-	return 0;
-}
-
-/* Nothing more is read; the connection goes once its output is written
- * (or at the deadline). */
-static void closing_phase(struct client *c)
-{
-	transport_set_state(c, CL_CLOSING);
-	c->reading = 0;
-	c->close_after = 1;
-	ev_timer_start(c->srv->loop, &c->timer, CLIENT_CLOSING_MS);
-}
-
-/* Our close frame; the connection goes once it is written. */
-void session_close_with(struct client *c, unsigned code, const char *reason)
-{
-	uint8_t fr[WS_CTRL_FRAME_MAX];
-	size_t n;
-	if (c->dead || c->st == CL_CLOSING)
-		return;
-	if (ws_close_encode(&c->ws, (uint16_t)code, reason, strlen(reason), fr, sizeof(fr), &n) == WS_OK) {
-		mx.ws_closed[close_idx(code)]++;
-		if (transport_append(c, fr, n) != 0)
-			return;
-	}
-	closing_phase(c);
-}
-
-/* {"commands": [...], "ack": <the agent's ts of one sample, or null>} */
-static int send_reply(struct client *c, const char *const *cmds, size_t n, int64_t ack_ms)
-{
-	char buf[SESSION_CMDS_MAX * (STORE_CMD_MAX * 2 + 8) + 128];
-	struct json_w w;
-	size_t len;
-
-	json_init(&w, buf, sizeof(buf));
-	json_obj_open(&w);
-	json_key(&w, "commands");
-	json_arr_open(&w);
-	for (size_t i = 0; i < n; i++)
-		json_str(&w, cmds[i]);
-	json_arr_close(&w);
-	json_key(&w, "ack");
-	if (ack_ms == ACK_NONE)
-		json_null(&w);
-	else
-		json_num(&w, (double)ack_ms / 1000.0, 3);
-	json_obj_close(&w);
-	if (json_finish(&w, &len) != JSON_OK)
-		return -1;
-	if (ws_send(c, WS_OP_TEXT, buf, len) != 0)
-		return -1;
-	mx.replies_sent++;
-	mx.commands_sent += n;
-	return 0;
 }
 
 static void feed_ws(struct client *c, uint8_t *buf, size_t n);
@@ -141,16 +57,11 @@ static void feed_early(struct client *c)
 	free(e);
 }
 
-int session_send_reply(struct client *c, const char *const *cmds, size_t n)
-{
-	return send_reply(c, cmds, n, ACK_NONE);
-}
-
 /* The agent's ts as it sent it, in ms: the identity its ack carries. */
 static int64_t sample_id(const struct sample *sm)
 {
 	if (isnan(sm->ts) || sm->ts < -9e12 || sm->ts > 9e12)
-		return ACK_NONE;
+		return SESSION_ACK_NONE;
 	return (int64_t)llround(sm->ts * 1000.0);
 }
 
@@ -219,112 +130,6 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 	transport_kick(c);
 }
 
-/* ---- what an agent says, to the store ---- */
-
-struct write_job {
-	struct server *srv;
-	uint64_t tag;                  /* the session's, which waits for it */
-	size_t len;
-	char secret[STORE_SECRET_MAX + 1];
-	char prefix[16];
-	int64_t now;
-	char *text;
-};
-
-static void write_done(void *arg, int rc)
-{
-	struct write_job *j = arg;
-	struct client *c = transport_by_tag(&j->srv->tr, j->tag);
-	(void)rc;
-	if (c && c->dbwork > 0 && --c->dbwork < SESSION_DBWORK_MAX && c->st == CL_WS && !c->reading &&
-	    session_may_resume(c) && obuf_len(&c->out) < CLIENT_OUT_RESUME) {
-		c->reading = 1;
-		transport_resume_soon(c);
-	}
-	free(j->text);
-	free(j);
-}
-
-/* To the database thread for the session: at SESSION_DBWORK_MAX pending it
- * stops being read (as with samples); over the store's bound the agent is
- * told to come back later (1013) rather than its answer being lost. */
-static void write_submit(struct client *c, struct write_job *j, store_call_fn fn)
-{
-	int rc = store_async_call_sized(c->srv->store, fn, write_done, j, j->len + sizeof(*j));
-	if (rc != STORE_OK) {
-		free(j->text);
-		free(j);
-		if (rc == STORE_EFULL) {
-			log_warn("agent %s: the database queue is full, closing 1013", c->agent->nickname);
-			session_close_with(c, 1013, "storage busy");
-		}
-		return;
-	}
-	j->tag = transport_tag(c);
-	if (++c->dbwork >= SESSION_DBWORK_MAX)
-		c->reading = 0;
-}
-
-static struct write_job *write_job_new(struct client *c, const char *text, size_t len)
-{
-	struct write_job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return NULL;
-	j->text = malloc(len + 1);
-	if (!j->text) {
-		free(j);
-		return NULL;
-	}
-	memcpy(j->text, text, len);
-	j->text[len] = '\0';
-	j->len = len;
-	j->srv = c->srv;
-	snprintf(j->secret, sizeof(j->secret), "%s", c->agent->secret);
-	j->now = wall_now();
-	return j;
-}
-
-static int answer_fn(struct store *st, void *arg)
-{
-	struct write_job *j = arg;
-	return store_cmd_answer_pending(st, j->secret, j->prefix, j->now, j->text, NULL);
-}
-
-/* Records an agent's answer to the oldest delivered command starting with
- * prefix ("" = any). */
-static void record_answer(struct client *c, const char *prefix, const char *text, size_t len)
-{
-	struct write_job *j = write_job_new(c, text, agents_utf8_cut(text, len, ANSWER_MAX));
-	if (!j)
-		return;
-	snprintf(j->prefix, sizeof(j->prefix), "%s", prefix);
-	write_submit(c, j, answer_fn);
-}
-
-static int seen_fn(struct store *st, void *arg)
-{
-	struct write_job *j = arg;
-	return store_agent_seen(st, j->secret, j->now, j->text);
-}
-
-static void host_update(struct client *c, const struct sample *sm)
-{
-	struct agent *a = c->agent;
-	char host[2048];
-	struct write_job *j;
-	if (store_host_json(sm, host, sizeof(host)) < 0)
-		return;
-	j = write_job_new(c, host, strlen(host));
-	if (j)
-		write_submit(c, j, seen_fn);
-	if (agents_host_seen(a, sm->host.hostname)) {
-		struct agent_event ev = { .kind = AGENT_EV_KEY_SHARED, .agent = a };
-		log_warn("key %s: a second host on one key ('%s' while '%s' is connected)",
-		         a->nickname[0] ? a->nickname : a->id, a->other_host, a->hostname);
-		server_notify(c->srv, &ev);
-	}
-}
-
 /* ---- agent messages ---- */
 
 static void count_bad(int rc)
@@ -334,125 +139,6 @@ static void count_bad(int rc)
 	case JSONR_ENOMEM: mx.messages_bad[MX_BAD_TOKENS]++; break;
 	case JSONR_ETYPE: mx.messages_bad[MX_BAD_TYPE]++; break;
 	default: mx.messages_bad[MX_BAD_JSON]++; break;
-	}
-}
-
-/* Which command a text answers (the original's and ours). NULL: progress. */
-static const char *text_prefix(const char *t)
-{
-	static const struct { const char *needle, *prefix; } map[] = {
-		{ "speedtest", "speedtest" }, { "reboot", "reboot" }, { "shutting down", "shutdown" },
-		{ "shutdown", "shutdown" }, { "diag", "diag" }, { "\xd0\x94\xd0\xb8\xd0\xb0\xd0\xb3", "diag" },
-		{ "stability", "stability" }, { "\xd1\x81\xd1\x82\xd0\xb0\xd0\xb1\xd0\xb8\xd0\xbb", "stability" },
-		{ "not supported", "" },
-	};
-	if (strncmp(t, "\xe2\x8f\xb3", 3) == 0) /* "⏳" opens a progress note */
-		return NULL;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcasestr(t, map[i].needle))
-			return map[i].prefix;
-	return NULL;
-}
-
-static void on_text(struct client *c, const struct jsonr *r, int k)
-{
-	struct server *s = c->srv;
-	struct agent *a = c->agent;
-	size_t cap = jsonr_str_cap(r, k), n;
-	char *t = malloc(cap);
-	const char *pfx;
-	if (!t)
-		return;
-	if (jsonr_str(r, k, t, cap, &n) == JSONR_OK) {
-		mx.texts++;
-		agents_set_text(a, t, n, wall_now());
-		pfx = text_prefix(a->text);
-		if (pfx)
-			record_answer(c, pfx, a->text, strlen(a->text));
-		{
-			struct agent_event ev = { .kind = AGENT_EV_TEXT, .agent = a };
-			server_notify(s, &ev);
-		}
-	} else {
-		mx.sample_fields_bad++;
-	}
-	free(t);
-}
-
-static void on_diag(struct client *c, const struct jsonr *r, int kok, int kd)
-{
-	struct server *s = c->srv;
-	struct agent *a = c->agent;
-	int ok = 0;
-	char *t = NULL;
-	size_t n = 0;
-
-	if (jsonr_bool(r, kok, &ok) != JSONR_OK) {
-		mx.sample_fields_bad++;
-		return;
-	}
-	if (kd >= 0 && jsonr_type(r, kd) == JSONR_T_STRING) {
-		size_t cap = jsonr_str_cap(r, kd);
-		t = malloc(cap);
-		if (t && jsonr_str(r, kd, t, cap, &n) != JSONR_OK)
-			n = 0;
-	}
-	mx.diags++;
-	agents_set_diag(a, t ? t : "", n, ok, wall_now());
-	if (ok)
-		record_answer(c, "diag", a->diag, strlen(a->diag));
-	else
-		record_answer(c, "diag", "diagnostics failed", 18);
-	free(t);
-	{
-		struct agent_event ev = { .kind = AGENT_EV_DIAG, .agent = a };
-		server_notify(s, &ev);
-	}
-}
-
-static void on_stability(struct client *c, const struct jsonr *r, int obj)
-{
-	struct server *s = c->srv;
-	struct agent *a = c->agent;
-	static float vals[TOKENS_MAX];
-	double start = NAN, iv = 0;
-	int done = 0, k;
-	size_t n = 0;
-	char err[256] = "";
-
-	if ((k = jsonr_get(r, obj, "start_ts")) >= 0)
-		jsonr_num_range(r, k, 0, 1e11, &start);
-	if ((k = jsonr_get(r, obj, "interval_ms")) >= 0)
-		jsonr_num_range(r, k, 0, 86400000, &iv);
-	if ((k = jsonr_get(r, obj, "done")) >= 0)
-		jsonr_bool(r, k, &done);
-	if ((k = jsonr_get(r, obj, "error")) >= 0 && jsonr_type(r, k) == JSONR_T_STRING) {
-		if (jsonr_str(r, k, err, sizeof(err), NULL) != JSONR_OK)
-			snprintf(err, sizeof(err), "(unreadable error)");
-		done = 1;
-	}
-	if ((k = jsonr_get(r, obj, "rtts")) >= 0 && jsonr_type(r, k) == JSONR_T_ARRAY) {
-		for (int e = jsonr_first(r, k); e > 0 && n < TOKENS_MAX; e = jsonr_after(r, k, e)) {
-			double v;
-			if (jsonr_num_range(r, e, 0, 1e7, &v) == JSONR_OK)
-				vals[n++] = (float)v;
-			else
-				vals[n++] = NAN; /* null = lost; garbage counts as lost too */
-		}
-	}
-	if (isnan(start))
-		start = isnan(a->stab.start_ts) ? 0 : a->stab.start_ts;
-	mx.stability_chunks++;
-	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, wall_now());
-	if (done) {
-		char ans[128];
-		int l = snprintf(ans, sizeof(ans), "%zu values%s%s", a->stab.n,
-		                 err[0] ? ", error: " : "", err);
-		record_answer(c, "stability", ans, (size_t)l < sizeof(ans) ? (size_t)l : sizeof(ans) - 1);
-	}
-	{
-		struct agent_event ev = { .kind = AGENT_EV_STABILITY, .agent = a };
-		server_notify(s, &ev);
 	}
 }
 
@@ -471,7 +157,7 @@ static int on_sample(struct client *c)
 	/* SPEC §5: keep the agent's ts when sane, else stamp it here. */
 	if (!isnan(smp.ts) && smp.ts <= (double)(now + TS_FUTURE_SLACK) && smp.ts >= (double)oldest) {
 		ts = (int64_t)floor(smp.ts);
-	} else if (id != ACK_NONE) {
+	} else if (id != SESSION_ACK_NONE) {
 		/* Stamped here, the same stamp again for a resent sample. */
 		ts = agents_stamp(a, id, now);
 		mx.samples_ts_stamped++;
@@ -486,7 +172,7 @@ static int on_sample(struct client *c)
 		mx.samples_ts_stamped++;
 	}
 	if (smp.has_host)
-		host_update(c, &smp);
+		results_host(c, &smp);
 	if (ts >= a->latest_ts || !a->has_latest)
 		agents_set_latest(a, &smp, ts);
 	a->last_seen = now;
@@ -520,7 +206,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 	struct agent *a = c->agent;
 	struct jsonr r;
 	int rc, handled = 0, deferred = 0, k, kok;
-	int64_t ack = ACK_NONE;
+	int64_t ack = SESSION_ACK_NONE;
 
 	mx.messages_received++;
 	a->last_seen = wall_now();
@@ -528,7 +214,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 		mx.messages_bad[MX_BAD_TYPE]++;
 		goto reply;
 	}
-	rc = jsonr_parse(&r, (const char *)data, len, tokpool, TOKENS_MAX, MSG_DEPTH_MAX);
+	rc = jsonr_parse(&r, (const char *)data, len, tokpool, SESSION_TOKENS_MAX, MSG_DEPTH_MAX);
 	if (rc != JSONR_OK) {
 		count_bad(rc);
 		log_debug("agent %s: message ignored (%d)", a->nickname, rc);
@@ -542,18 +228,18 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 	 * the sample (stored unless it answers `status`). */
 	k = jsonr_get(&r, 0, "text");
 	if (k >= 0 && jsonr_type(&r, k) == JSONR_T_STRING) {
-		on_text(c, &r, k);
+		results_text(c, &r, k);
 		handled = 1;
 	}
 	kok = jsonr_get(&r, 0, "diag_ok");
 	if (kok >= 0 && !jsonr_is_null(&r, kok)) {
-		on_diag(c, &r, kok, jsonr_get(&r, 0, "diag"));
+		results_diag(c, &r, kok, jsonr_get(&r, 0, "diag"));
 		handled = 1;
 		goto reply;
 	}
 	k = jsonr_get(&r, 0, "stability");
 	if (k >= 0 && jsonr_type(&r, k) == JSONR_T_OBJECT) {
-		on_stability(c, &r, k);
+		results_stability(c, &r, k);
 		handled = 1;
 	}
 	sample_clear(&smp);
@@ -564,7 +250,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 			mx.oneshots++;
 			agents_set_oneshot(a, &smp, wall_now());
 			agents_set_latest(a, &smp, wall_now());
-			record_answer(c, "status", "sample", 6);
+			results_answer(c, "status", "sample", 6);
 			ack = sample_id(&smp); /* answered, never stored: taken all the same */
 			{
 				struct agent_event ev = { .kind = AGENT_EV_ONESHOT, .agent = a, .sample = &smp };
@@ -580,7 +266,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 		mx.messages_bad[MX_BAD_UNKNOWN]++;
 reply:
 	if (!deferred && !c->dead)
-		send_reply(c, NULL, 0, ack);
+		session_reply(c, NULL, 0, ack);
 }
 
 static void msg_release(struct client *c)
@@ -664,13 +350,13 @@ static void feed_ws(struct client *c, uint8_t *buf, size_t n)
 			break;
 		case WS_EV_CLOSE:
 			/* Peer's close: our echo is in reply (RFC 6455 §5.5.1). */
-			closing_phase(c);
+			session_closing(c);
 			return;
 		case WS_EV_ERROR:
-			mx.ws_closed[close_idx(ev.close_code)]++;
+			mx.ws_closed[metrics_close_index(ev.close_code)]++;
 			log_info("agent %s: protocol error, closing %u",
 			         c->agent ? c->agent->nickname : "?", ev.close_code);
-			closing_phase(c);
+			session_closing(c);
 			return;
 		}
 	}
@@ -711,7 +397,7 @@ void session_timeout(struct client *c)
 		return;
 	}
 	if (now - c->last_ping >= pi) {
-		if (ws_send(c, WS_OP_PING, NULL, 0) != 0)
+		if (session_ws_send(c, WS_OP_PING, NULL, 0) != 0)
 			return;
 		c->last_ping = now;
 		transport_kick(c);
@@ -724,10 +410,6 @@ void session_timeout(struct client *c)
 	ev_timer_start(s->loop, &c->timer, next > now ? next - now : 1);
 }
 
-int session_may_resume(const struct client *c)
-{
-	return c->pending < SESSION_PENDING_MAX && c->dbwork < SESSION_DBWORK_MAX && !c->srv->stopping;
-}
 
 /* ---- closing ---- */
 
@@ -785,7 +467,7 @@ static void on_store_events(void *ctx, const struct store_ev *evs, size_t n)
 				int64_t id = c->ack_q[c->ack_head];
 				c->ack_head = (c->ack_head + 1) % SESSION_PENDING_MAX;
 				c->pending--;
-				if (c->st == CL_WS && send_reply(c, NULL, 0, id) != 0)
+				if (c->st == CL_WS && session_reply(c, NULL, 0, id) != 0)
 					break;
 			}
 			if (!c->dead && c->st == CL_WS && !c->reading && session_may_resume(c) &&

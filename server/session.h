@@ -15,6 +15,8 @@
 
 #define SESSION_PENDING_MAX  512        /* samples awaiting the store before reading pauses */
 #define SESSION_CMDS_MAX     32         /* queued commands handed out per connect */
+#define SESSION_TOKENS_MAX   32768      /* JSON tokens a message may have: a stability chunk of 10 000 fits */
+#define SESSION_ACK_NONE     INT64_MIN  /* a reply that acknowledges no sample */
 #define SESSION_DBWORK_MAX   8          /* other database calls pending before reading pauses */
 
 /* The key was checked: answer the upgrade and start the session with the
@@ -22,10 +24,17 @@
  * session delivered (SPEC §3), never a key's newest row. */
 void session_start(struct client *c, const char *nickname, int64_t newest,
                    const struct store_cmd *cmds, int ncmds);
-/* {"commands": [...], "ack": <ts>}; 0, or -1 when it could not be queued. */
+/* session_out.c: {"commands": [...], "ack": null}; 0, or -1 when it could
+ * not be queued. session_reply names the sample it acknowledges (the
+ * agent's ts in ms, or SESSION_ACK_NONE). */
 int session_send_reply(struct client *c, const char *const *cmds, size_t n);
+int session_reply(struct client *c, const char *const *cmds, size_t n, int64_t ack_ms);
+/* A frame of opcode op; -1 when the client was closed or is closing. */
+int session_ws_send(struct client *c, unsigned op, const void *p, size_t n);
 /* Our close frame; the connection goes once it is written. */
 void session_close_with(struct client *c, unsigned code, const char *reason);
+/* Nothing more is read; the connection goes once its output is written. */
+void session_closing(struct client *c);
 
 /* The transport's handlers while in CL_WS (server.c dispatches by state). */
 void session_read(struct client *c);

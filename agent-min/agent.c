@@ -33,7 +33,7 @@
 #define TX_CAP (REC_MAX + 4096)
 #define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
 #define MSG_DEPTH 16
-#define TLS_ARENA_SIZE (160u * 1024u)
+#define TLS_ARENA_SIZE (AGENT_TLS_ARENA_KB * 1024u)
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 enum link_state { L_IDLE, L_CONNECTING, L_UPGRADING, L_OPEN };
@@ -71,6 +71,8 @@ struct agent {
 	uint64_t next_sample, next_connect, last_rx, last_ping, connect_start;
 	uint64_t status_at; /* a full sample is due (status command), 0 = none */
 	unsigned fails;
+	size_t arena_fails;  /* TLS arena refusals seen when this link began */
+	unsigned long long taken; /* samples put into the spool */
 	struct sample_host host; /* sent in the first record after connecting */
 };
 
@@ -112,6 +114,8 @@ static void take_sample(struct agent *a, uint64_t now, int full)
 	}
 	if (spool_push(&a->spool, a->smp.ts, a->rec, (uint32_t)len) != SPOOL_OK)
 		LOG_WARN("sample does not fit the spool, dropped");
+	else
+		a->taken++;
 }
 
 /* ---- connection -------------------------------------------------------- */
@@ -123,6 +127,17 @@ static void link_close(struct agent *a, const char *why)
 	uint8_t r[2];
 	if (a->st != L_IDLE && why)
 		LOG_WARN("disconnected: %s", why);
+	if (a->tls) {
+		/* whatever the library made of it: the arena ran out */
+		struct conn_arena_stats st;
+		conn_tls_arena_stats(&st);
+		if (st.fails != a->arena_fails)
+			LOG_ERR("TLS arena exhausted: its %zu bytes are too few for this server's handshake "
+			        "(%zu allocations refused); rebuild with 'make agent AGENT_TLS_ARENA_KB=<KiB>' "
+			        "(this build: AGENT_TLS_ARENA_KB=%u)",
+			        st.size, st.fails - a->arena_fails, (unsigned)AGENT_TLS_ARENA_KB);
+		a->arena_fails = st.fails;
+	}
 	conn_close(&a->c);
 	conn_init(&a->c);
 	a->st = L_IDLE;
@@ -655,9 +670,10 @@ int agent_run(const struct agent_config *cfg)
 	{
 		struct conn_arena_stats st;
 		conn_tls_arena_stats(&st);
-		LOG_INFO("stopping (signal %d), %u samples unacknowledged, %llu dropped; TLS arena peak %zu of %zu bytes",
-		         port_stop_requested(), spool_count(&a->spool), (unsigned long long)a->spool.dropped, st.peak,
-		         st.size);
+		LOG_INFO("stopping (signal %d), %llu samples taken, %u unacknowledged, %llu dropped; "
+		         "TLS arena peak %zu of %zu bytes",
+		         port_stop_requested(), a->taken, spool_count(&a->spool),
+		         (unsigned long long)a->spool.dropped, st.peak, st.size);
 	}
 	if (a->st == L_OPEN) {
 		size_t n;

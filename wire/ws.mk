@@ -69,7 +69,7 @@ $(O)/tests/ws_peer: $(O)/obj/tests/integration/wire_ws_peer.o $(WIRE_CONN_OBJS) 
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WIRE_TLS_LIBS)
 
 INTEG_TESTS += tests/integration/wire_interop.sh tests/integration/wire_pinning.sh \
-               tests/integration/wire_wolfssl.sh
+               tests/integration/wire_wolfssl.sh tests/integration/tls_pairs.sh
 
 # ---- fuzzing (tests/fuzz/module.mk has the rules and the layout) ----
 # The codec sources linked directly; the replay links the same objects.

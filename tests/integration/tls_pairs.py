@@ -7,7 +7,8 @@ AGENT_VERIFY_SSL=1. For each pair: first use pins the server's certificate
 (rows == taken - unacknowledged from the agent's exit line, nothing
 dropped), the arena's peak fits its size; a second run connects on the pin;
 a pin of the other server is refused (exit 3) and stores nothing. Each
-server's /metrics counts exactly the rows in its database.
+server's /metrics counts exactly the rows in its database. Then
+AGENT_VERIFY_SSL=force through an ECDSA CA, each agent against each server.
 
 tests/integration/tls_pairs.sh builds the wolfSSL programs and runs this."""
 import hashlib
@@ -117,6 +118,58 @@ def pair(tag, srv, srv_fp, other_pins, agent_tls, base):
     t.eq(count(srv, key)[0], rows2, f"{tag}: nothing stored past a refused pin")
 
 
+def make_chain(d):
+    """An ECDSA P-256 CA and a leaf for localhost signed by it (openssl)."""
+    def ossl(*a):
+        subprocess.run(["openssl", *a], cwd=d, check=True, capture_output=True)
+    ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
+    ossl("req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=monbot test CA", "-days", "30",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-out", "ca.pem")
+    ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key")
+    ossl("req", "-new", "-key", "leaf.key", "-subj", "/CN=localhost", "-out", "leaf.csr")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n")
+    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "30", "-extfile", "ext", "-out", "leaf.pem")
+    os.chmod(os.path.join(d, "leaf.key"), 0o600)
+
+
+def force_chain(srv_tls, base):
+    """AGENT_VERIFY_SSL=force through a CA: two ECDSA checks in one handshake
+    (the leaf's signature, then the server's), each filling wolfSSL's
+    fixed-point cache, must fit the agent's arena."""
+    wd = os.path.join(base, "chain-" + srv_tls)
+    os.makedirs(wd)
+    make_chain(wd)
+    srv = S.Server(wd, tls=True, binary=os.path.join(BUILDS[srv_tls], "monbot-server"),
+                   env={"SSL_CERT": "leaf.pem", "SSL_KEY": "leaf.key"}).start()
+    try:
+        for agent_tls in BUILDS:
+            tag = f"{agent_tls} agent/{srv_tls} server, force with a CA"
+            key = srv.new_key()
+            work = os.path.join(wd, "agent-" + agent_tls)
+            p = S.start_agent(srv, key, work, binary=os.path.join(BUILDS[agent_tls], "monbot-agent"),
+                              extra={"AGENT_SERVER_IP": "localhost", "AGENT_VERIFY_SSL": "force",
+                                     "AGENT_CA_FILE": os.path.join(wd, "ca.pem")})
+            deadline = time.time() + WAIT_S
+            while time.time() < deadline and p.poll() is None and count(srv, key)[0] < 1:
+                time.sleep(0.2)
+            rc = S.stop_agent(p)
+            log = S.agent_log(p)
+            m = EXIT_RE.search(log)
+            t.eq(rc, 0, f"{tag}: agent exits 0 on SIGTERM")
+            t.eq([ln for ln in log.splitlines() if "disconnected" in ln or "arena exhausted" in ln], [],
+                 f"{tag}: no disconnection")
+            t.ok(count(srv, key)[0] >= 1, f"{tag}: samples stored", log[-1500:])
+            t.ok(not os.path.exists(os.path.join(work, "fp.json")), f"{tag}: no pin file in force mode")
+            if t.ok(m is not None, f"{tag}: agent's exit line", log[-1500:]):
+                peak, size = int(m.group(4)), int(m.group(5))
+                t.ok(peak <= size, f"{tag}: arena peak {peak} within {size}")
+                t.diag(f"{tag}: agent TLS arena peak {peak} of {size} bytes")
+    finally:
+        srv.stop()
+
+
 def main():
     for name, d in BUILDS.items():
         for prog in ("monbot-server", "monbot-agent"):
@@ -135,6 +188,8 @@ def main():
             other = pins["wolfssl" if srv_tls == "mbedtls" else "mbedtls"]
             for agent_tls in BUILDS:
                 pair(f"{agent_tls} agent/{srv_tls} server", srv, pins[srv_tls], other, agent_tls, base)
+        for srv_tls in BUILDS:
+            force_chain(srv_tls, base)
         for name, srv in servers.items():
             total = srv.rows("SELECT COUNT(*) FROM metrics")[0][0]
             t.eq(S.metric(srv.metrics(), "monbot_samples_ingested_total"), float(total),

@@ -36,7 +36,7 @@
 #define TX_CAP (REC_MAX + 4096)
 #define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
 #define MSG_DEPTH 16
-#define TLS_ARENA_SIZE (160u * 1024u)
+#define TLS_ARENA_SIZE (AGENT_TLS_ARENA_KB * 1024u)
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 enum link_state { L_IDLE, L_CONNECTING, L_UPGRADING, L_OPEN };
@@ -76,6 +76,7 @@ struct agent {
 	unsigned fails;
 	uint64_t taken;    /* samples put into the spool since start */
 	uint64_t open_tail; /* the spool's tail when the link opened: older is backlog */
+	size_t arena_fails;  /* TLS arena refusals seen when this link began */
 	struct sample_host host; /* sent in the first record after connecting */
 };
 
@@ -137,6 +138,17 @@ static void link_close(struct agent *a, const char *why)
 	uint8_t r[2];
 	if (a->st != L_IDLE && why)
 		LOG_WARN("disconnected: %s", why);
+	if (a->tls) {
+		/* whatever the library made of it: the arena ran out */
+		struct conn_arena_stats st;
+		conn_tls_arena_stats(&st);
+		if (st.fails != a->arena_fails)
+			LOG_ERR("TLS arena exhausted: its %zu bytes are too few for this server's handshake "
+			        "(%zu allocations refused); rebuild with 'make agent AGENT_TLS_ARENA_KB=<KiB>' "
+			        "(this build: AGENT_TLS_ARENA_KB=%u)",
+			        st.size, st.fails - a->arena_fails, (unsigned)AGENT_TLS_ARENA_KB);
+		a->arena_fails = st.fails;
+	}
 	conn_close(&a->c);
 	conn_init(&a->c);
 	a->st = L_IDLE;

@@ -7,6 +7,13 @@
 
 #define AGENT_VERSION "0.1.0"
 
+/* KiB of the static arena the agent's TLS library runs on (no heap after
+ * start-up). The build passes the back-end's measured need, WIRE_TLS_ARENA_KB
+ * in wire/ws.mk; 'make agent AGENT_TLS_ARENA_KB=n' overrides it. */
+#ifndef AGENT_TLS_ARENA_KB
+#define AGENT_TLS_ARENA_KB 160
+#endif
+
 enum verify_mode { VERIFY_NONE = 0, VERIFY_PIN = 1, VERIFY_FORCE = 2 };
 
 struct agent_config {

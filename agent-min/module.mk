@@ -10,6 +10,16 @@ AGENT := $(O)/monbot-agent
 PROGRAMS += $(AGENT)
 agent: $(AGENT)
 
+# The TLS arena's size (agent-min/config.h): the back-end's measured need
+# unless given; a stamp file rebuilds agent.o when the value changes.
+AGENT_TLS_ARENA_KB ?= $(WIRE_TLS_ARENA_KB)
+$(O)/obj/agent-min/agent.o: MB_CPPFLAGS += -DAGENT_TLS_ARENA_KB=$(AGENT_TLS_ARENA_KB)
+$(O)/obj/agent-min/agent.o: $(O)/gen/agent_tls_arena_kb
+$(O)/gen/agent_tls_arena_kb: agent-tls-arena-force
+	@mkdir -p $(dir $@)
+	@echo '$(AGENT_TLS_ARENA_KB)' | cmp -s - $@ || echo '$(AGENT_TLS_ARENA_KB)' >$@
+.PHONY: agent-tls-arena-force
+
 # TLS runs on the agent's static arena: the arena copies of the TLS archives.
 $(AGENT): $(O)/obj/agent-min/main.o $(AGENT_OBJS) $(AGENT_WIRE_OBJS) $(PORT_OBJS) $(WIRE_TLS_ARENA_LIBS)
 	@mkdir -p $(dir $@)

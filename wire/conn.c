@@ -4,6 +4,7 @@
  * back-end. The socket calls are the port's (port/port.h); what the TLS
  * back-ends call back is in conn_base.c, so they never call this file. */
 #include "wire/conn_int.h"
+#include "wire/tls_arena.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -147,8 +148,21 @@ int conn_accept(struct conn *c, struct conn_tls *tls, int listen_fd)
 	return start_transport(c);
 }
 
+/* A TLS library passes a refused allocation up as whatever its caller makes
+ * of it (wolfSSL's big-number code returns MP_MEM, -2, which reaches us as
+ * an unnamed library error): an operation that failed while the arena
+ * refused an allocation failed for want of arena. */
+static int arena_verdict(size_t fails_before, int rc)
+{
+	if (rc < 0 && rc != CONN_EAGAIN && tls_arena_active() && tls_arena_fails() != fails_before)
+		return CONN_ENOMEM;
+	return rc;
+}
+
 int conn_handshake(struct conn *c)
 {
+	size_t fails = tls_arena_fails();
+
 	if (c->state == CONN_ST_CONNECTING) {
 		int rc = port_sock_connected(c->fd, &c->sys_errno);
 		if (rc == PORT_EAGAIN) {
@@ -159,13 +173,13 @@ int conn_handshake(struct conn *c)
 			return CONN_EIO;
 		rc = start_transport(c);
 		if (rc != CONN_OK)
-			return rc;
+			return arena_verdict(fails, rc);
 	}
 	if (c->state == CONN_ST_HANDSHAKE) {
 		int rc = c->ops->handshake(c);
 		if (rc == CONN_OK)
 			c->state = CONN_ST_OPEN;
-		return rc;
+		return arena_verdict(fails, rc);
 	}
 	if (c->state == CONN_ST_OPEN)
 		return CONN_OK;
@@ -174,18 +188,26 @@ int conn_handshake(struct conn *c)
 
 ssize_t conn_read(struct conn *c, void *buf, size_t len)
 {
+	size_t fails = tls_arena_fails();
+	ssize_t n;
+
 	if (c->state != CONN_ST_OPEN)
 		return c->state == CONN_ST_CLOSED ? CONN_ECLOSED : CONN_EINVAL;
-	return c->ops->read(c, buf, len);
+	n = c->ops->read(c, buf, len);
+	return n < 0 ? arena_verdict(fails, (int)n) : n;
 }
 
 ssize_t conn_write(struct conn *c, const void *buf, size_t len)
 {
+	size_t fails = tls_arena_fails();
+	ssize_t n;
+
 	if (c->state != CONN_ST_OPEN)
 		return c->state == CONN_ST_CLOSED ? CONN_ECLOSED : CONN_EINVAL;
 	if (len == 0)
 		return 0;
-	return c->ops->write(c, buf, len);
+	n = c->ops->write(c, buf, len);
+	return n < 0 ? arena_verdict(fails, (int)n) : n;
 }
 
 int conn_want(const struct conn *c)
@@ -258,7 +280,13 @@ const char *conn_strerror(const struct conn *c, int rc, char *buf, size_t len)
 		snprintf(buf, len, "host name did not resolve");
 		break;
 	case CONN_ENOMEM:
-		snprintf(buf, len, "out of memory (TLS arena full?)");
+		if (tls_arena_active()) {
+			struct conn_arena_stats st;
+			conn_tls_arena_stats(&st);
+			snprintf(buf, len, "TLS arena exhausted (%zu bytes)", st.size);
+		} else {
+			snprintf(buf, len, "out of memory");
+		}
 		break;
 	case CONN_ECONFIG:
 		snprintf(buf, len, "TLS configuration error");

@@ -84,7 +84,14 @@ int conn_tls_arena_init(void *buf, size_t size)
 	int rc;
 
 	/* blocks wolfSSL took from the heap before this go back there: tls_free
-	 * and tls_realloc hand pointers outside the arena to the C library */
+	 * and tls_realloc hand pointers outside the arena to the C library.
+	 * The fixed-point ECC cache (FP_ECC) is emptied first: points cached on
+	 * the heap (a server context made in this process) would spare the
+	 * arena the ~1.7 MB the first signature check takes, and hide that
+	 * need from every measure of it (tools/wsbench arena, test_conn) */
+	if (tls_arena_active())
+		return CONN_EINVAL;
+	wc_ecc_fp_free();
 	rc = tls_arena_set(buf, size);
 	if (rc == CONN_OK && wolfSSL_SetAllocators(tls_malloc, tls_free, tls_realloc) != 0)
 		rc = CONN_EINVAL;
@@ -158,6 +165,20 @@ int conn_tls_is_server(const struct conn_tls *t)
 	return t->is_server;
 }
 
+/* Every ECDSA check adds its two points to the fixed-point ECC cache
+ * (FP_ECC, ~830 KB each in Debian's build) and nothing evicts them before
+ * the connection closes, so a verified chain of n ECDSA certificates would
+ * hold 2 + n of them. Emptied after each certificate's check (Debian's
+ * build calls this for every one, WOLFSSL_ALWAYS_VERIFY_CB), the agent's
+ * arena needs what one check needs; the verdict is wolfSSL's. */
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	(void)store;
+	if (tls_arena_active())
+		wc_ecc_fp_free();
+	return preverify;
+}
+
 int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
                         const char *ca_file, char *err, size_t errlen)
 {
@@ -176,7 +197,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 			conn_tls_free(t);
 			return CONN_ECONFIG;
 		}
-		wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_PEER, NULL);
+		wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_PEER, verify_cb);
 	} else {
 		wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_NONE, NULL);
 	}

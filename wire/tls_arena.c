@@ -104,6 +104,11 @@ int tls_arena_active(void)
 	return A.base != NULL;
 }
 
+size_t tls_arena_fails(void)
+{
+	return A.st.fails;
+}
+
 void conn_tls_arena_stats(struct conn_arena_stats *st)
 {
 	*st = A.st;

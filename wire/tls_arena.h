@@ -19,6 +19,9 @@ void tls_free(void *p);
 int tls_arena_set(void *buf, size_t size);
 int tls_arena_owns(const void *p);
 int tls_arena_active(void);
+/* Allocations refused so far (0 without an arena): conn.c compares it
+ * around a call to tell an exhausted arena from a protocol error. */
+size_t tls_arena_fails(void);
 void tls_arena_reset(void); /* forget the arena (tests only) */
 
 #endif

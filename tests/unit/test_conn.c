@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "wire/conn.h"
@@ -538,6 +539,78 @@ static void test_arena(void **st)
 	tls_arena_reset();
 }
 
+/* An arena that holds the session but not what the handshake needs later:
+ * against a real server (a child process, off the arena) the failure is
+ * CONN_ENOMEM with the arena's size, not the library's own code (wolfSSL's
+ * signature check runs out as MP_MEM, "unknown error number (-2)"). */
+static void test_arena_exhausted_mid_handshake(void **st)
+{
+	/* wolfSSL: the ClientHello fits, the first ECDSA check's fixed-point
+	 * cache (two ~830 KB entries) does not; mbedTLS: the record buffers
+	 * fit, the certificate and key exchange do not */
+	static uint8_t arena[256 << 10] __attribute__((aligned(16)));
+	size_t size = strncmp(conn_tls_backend(), "wolfssl", 7) == 0 ? sizeof arena : 40u << 10;
+	struct conn_tls *cctx = NULL;
+	struct conn_arena_stats as;
+	struct port_addr ss;
+	struct conn c;
+	char err[200], want[120];
+	unsigned port;
+	int lfd = listen_local(&port), rc, status;
+	pid_t pid;
+
+	(void)st;
+	/* made here, before the fork, so the child only loads them */
+	conn_tls_free(server_ctx("x_cert.pem", "x_key.pem", NULL));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct conn_tls *sctx = NULL;
+		struct conn s;
+		int r = CONN_EAGAIN;
+		if (conn_tls_server_new(&sctx, tmp("x_cert.pem"), tmp("x_key.pem"), "monbot-test", NULL, err,
+		                        sizeof err) != CONN_OK)
+			_exit(2);
+		conn_init(&s);
+		for (int i = 0; i < 100 && r == CONN_EAGAIN; i++) {
+			r = conn_accept(&s, sctx, lfd);
+			if (r == CONN_EAGAIN)
+				poll(&(struct pollfd){ lfd, POLLIN, 0 }, 1, 100);
+		}
+		for (int i = 0; i < 100 && (r == CONN_OK || r == CONN_EAGAIN); i++) {
+			r = conn_handshake(&s);
+			if (r == CONN_EAGAIN)
+				poll(&(struct pollfd){ conn_fd(&s), POLLIN, 0 }, 1, 100);
+		}
+		conn_close(&s);
+		_exit(0);
+	}
+	close(lfd);
+	assert_int_equal(conn_tls_arena_init(arena, size), CONN_OK);
+	assert_int_equal(conn_tls_client_new(&cctx, CONN_VERIFY_PIN, NULL, err, sizeof err), CONN_OK);
+	local_addr(port, &ss);
+	conn_init(&c);
+	rc = conn_connect(&c, cctx, &ss, "localhost");
+	for (int i = 0; i < 100 && (rc == CONN_OK || rc == CONN_EAGAIN); i++) {
+		rc = conn_handshake(&c);
+		if (rc == CONN_EAGAIN)
+			poll(&(struct pollfd){ conn_fd(&c), conn_want(&c) & CONN_WANT_WRITE ? POLLOUT : POLLIN, 0 }, 1, 100);
+	}
+	conn_tls_arena_stats(&as);
+	if (rc != CONN_ENOMEM)
+		fail_msg("handshake on a %zu-byte arena: %d (%s), peak %zu, %zu refused", size, rc,
+		         conn_strerror(&c, rc, err, sizeof err), as.peak, as.fails);
+	assert_true(as.fails > 0);
+	snprintf(want, sizeof want, "TLS arena exhausted (%zu bytes)", size);
+	assert_string_equal(conn_strerror(&c, rc, err, sizeof err), want);
+	conn_close(&c);
+	conn_tls_free(cctx);
+	conn_tls_arena_stats(&as);
+	assert_int_equal(as.used, 0);
+	waitpid(pid, &status, 0);
+	tls_arena_reset();
+}
+
 /* ---- pin file ---- */
 
 static void write_text(const char *path, const char *text)
@@ -684,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_tls_force),
 		cmocka_unit_test(test_tls_to_plain),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_arena_exhausted_mid_handshake),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

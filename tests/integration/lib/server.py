@@ -108,7 +108,8 @@ class MariaDB:
 class Server:
     """monbot-server in its own working directory."""
 
-    def __init__(self, tmp, db="sqlite", tls=False, mariadb=None, env=None):
+    def __init__(self, tmp, db="sqlite", tls=False, mariadb=None, env=None, binary=None):
+        self.bin = binary or SERVER  # another build's monbot-server (tls_pairs.py)
         self.dir = tmp
         self.port = free_port()
         self.udp_port = free_port(socket.SOCK_DGRAM)
@@ -132,7 +133,7 @@ class Server:
             self.env.update(env)
 
     def cli(self, *args, check=True):
-        out = subprocess.run([SERVER, *args], cwd=self.dir, env=self.env, capture_output=True,
+        out = subprocess.run([self.bin, *args], cwd=self.dir, env=self.env, capture_output=True,
                              text=True, stdin=subprocess.DEVNULL)
         if check and out.returncode != 0:
             raise RuntimeError(f"monbot-server {' '.join(args)}: {out.returncode} {out.stderr}")
@@ -144,7 +145,7 @@ class Server:
 
     def start(self, wait=True):
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([SERVER], cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([self.bin], cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.time() + 30
@@ -382,7 +383,7 @@ def agent_has_link():
     return "AGENT_SERVER_IP" in (out.stdout + out.stderr)
 
 
-def start_agent(srv, key, workdir, interval=1, extra=None):
+def start_agent(srv, key, workdir, interval=1, extra=None, binary=None):
     os.makedirs(workdir, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "MYSQL_"))}
     env.update({
@@ -394,7 +395,7 @@ def start_agent(srv, key, workdir, interval=1, extra=None):
     if extra:
         env.update(extra)
     log = open(os.path.join(workdir, "agent.log"), "ab")
-    p = subprocess.Popen([AGENT], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+    p = subprocess.Popen([binary or AGENT], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT)
     p.logfile = log
     p.workdir = workdir

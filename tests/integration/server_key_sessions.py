@@ -7,80 +7,22 @@ MAX_SESSIONS_PER_KEY (2) sessions, the 3rd..64th are refused with HTTP 429
 before the upgrade, and the other key's fragmented sample is stored and
 answered. Two sessions of one key reporting different host names are logged
 as a second host on that key. Raw sockets: frames are built here (masked
-with a zero key, so the payload goes as it is)."""
+with a zero key, so the payload goes as it is; lib/rawws.py)."""
 import json
 import os
 import shutil
-import socket
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from rawws import frame, next_data, open_ws, read_frame  # noqa: E402
 from server import Server, Tap, original_sample, tmpdir  # noqa: E402
 
 t = Tap()
 SESSIONS = 64
 BIG = (4 << 20) - 64          # under the 4 MiB message limit
 PAD = b" " * BIG
-
-
-def frame(op, payload, fin=True):
-    b0 = (0x80 if fin else 0) | op
-    n = len(payload)
-    if n < 126:
-        hdr = struct.pack("!BB", b0, 0x80 | n)
-    elif n < 65536:
-        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
-    else:
-        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
-    return hdr + b"\0\0\0\0" + payload  # zero mask key: payload unchanged
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        b = s.recv(n - len(out))
-        if not b:
-            raise EOFError("closed")
-        out += b
-    return out
-
-
-def read_frame(s):
-    b0, b1 = recv_exact(s, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", recv_exact(s, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", recv_exact(s, 8))[0]
-    return b0 & 0x0F, recv_exact(s, n)
-
-
-def open_ws(srv, key):
-    """Returns (status, socket); the socket is past the first reply on 101."""
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
-    s.sendall((f"GET /ws/{key} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        b = s.recv(1)
-        if not b:
-            break
-        head += b
-    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.1 ") else 0
-    if status == 101:
-        read_frame(s)  # the first {"commands": [], "ack": ...}
-    return status, s
-
-
-def next_data(s):
-    """The next text or close frame (pongs and pings skipped)."""
-    while True:
-        op, p = read_frame(s)
-        if op in (1, 8):
-            return op, p
 
 
 def main():

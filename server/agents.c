@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "wire/hex.h"
 #include "wire/sha1.h"
 
 static uint64_t fnv1a(const char *s)
@@ -54,17 +55,6 @@ void agents_hmac_sha1(const uint8_t *key, size_t keylen, const void *msg, size_t
 	sha1_final(&h, out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int key_read(int fd, uint8_t key[AGENT_ID_KEY_LEN])
 {
 	char b[2 * AGENT_ID_KEY_LEN + 2];
@@ -72,13 +62,7 @@ static int key_read(int fd, uint8_t key[AGENT_ID_KEY_LEN])
 	if (n < 2 * AGENT_ID_KEY_LEN || (n > 2 * AGENT_ID_KEY_LEN && b[2 * AGENT_ID_KEY_LEN] != '\n') ||
 	    n == (ssize_t)sizeof(b))
 		return -1;
-	for (int i = 0; i < AGENT_ID_KEY_LEN; i++) {
-		int hi = hexval(b[2 * i]), lo = hexval(b[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(b, 2 * AGENT_ID_KEY_LEN, key, AGENT_ID_KEY_LEN);
 }
 
 static int key_make(const char *path, uint8_t key[AGENT_ID_KEY_LEN])

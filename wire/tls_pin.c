@@ -3,6 +3,7 @@
  * library here; the hashes come from conn_peer_hashes(). */
 #include "wire/tls_pin.h"
 
+#include "wire/hex.h"
 #include "port/port.h"
 
 #include <errno.h>
@@ -129,28 +130,9 @@ static int skip_value(struct rd *r, int depth)
 	}
 }
 
-static int hexval(char c)
+static int unhex_32(const char *p, size_t len, uint8_t out[32])
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int unhex(const char *p, size_t len, uint8_t out[32])
-{
-	if (len != 64)
-		return -1;
-	for (int i = 0; i < 32; i++) {
-		int a = hexval(p[2 * i]), b = hexval(p[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return -1;
-		out[i] = (uint8_t)(a << 4 | b);
-	}
-	return 0;
+	return hex_decode(p, len, out, 32);
 }
 
 int tls_pin_parse(const char *s, size_t n, uint8_t fp[32], int *has_fp,
@@ -183,7 +165,7 @@ int tls_pin_parse(const char *s, size_t n, uint8_t fp[32], int *has_fp,
 		                                             : 0;
 		if (which) {
 			int *has = which == 1 ? has_fp : has_spki;
-			if (*has || str(&r, &v, &vl) != 0 || unhex(v, vl, which == 1 ? fp : spki) != 0)
+			if (*has || str(&r, &v, &vl) != 0 || unhex_32(v, vl, which == 1 ? fp : spki) != 0)
 				return TLS_PIN_EPARSE; /* repeated, not a string, not 64 hex */
 			*has = 1;
 		} else if (skip_value(&r, 0) != 0) {

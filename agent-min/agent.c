@@ -30,6 +30,10 @@
 #define STATUS_DELAY_MS 250u   /* process CPU measured over this window */
 #define INFLIGHT_MAX 16        /* records sent and not yet answered */
 #define GREET_WAIT_MS 3000u
+/* The original: a message carrying commands while one of ours waits may be
+ * its push; the reply it came before follows at once. None in this long:
+ * it was the reply (commands it had queued while we were away). */
+#define UNSURE_WAIT_MS 5000u
 #define STOP_DRAIN_MS 3000u    /* on a signal: acks of what is in flight */    /* our server replies at once after the 101 */
 #define REC_MAX 16384          /* largest sample JSON */
 #define RX_MAX 65536           /* largest server message we accept */
@@ -60,6 +64,8 @@ struct agent {
 	int inflight;      /* ours: samples sent, not acknowledged; the original: messages not answered */
 	uint8_t kinds[INFLIGHT_MAX * 2]; /* FIFO of their kinds: 1 sample, 0 other */
 	int k_head;
+	int unsure;        /* the original: messages with commands that may be replies */
+	uint64_t unsure_at; /* when the last message came while unsure */
 	char splice[REC_MAX + 1024];
 
 	uint8_t tx[TX_CAP];
@@ -154,7 +160,7 @@ static void link_close(struct agent *a, const char *why)
 	a->st = L_IDLE;
 	a->tx_len = a->tx_off = 0;
 	a->rx_len = 0;
-	a->inflight = a->k_head = 0;
+	a->inflight = a->k_head = a->unsure = 0;
 	spool_rewind(&a->spool);
 	/* Exponential backoff from AGENT_RECONNECT_DELAY, at most 60 s, with
 	 * up to a quarter of jitter so a fleet does not reconnect in step. */
@@ -330,7 +336,7 @@ static void on_message(struct agent *a, uint64_t now)
 	struct jsonr r;
 	char cmd[256];
 	size_t n;
-	int v, has_ack = 0;
+	int v, has_ack = 0, ncmds = 0;
 	double ack = NAN;
 	if (jsonr_parse(&r, a->msg, a->msg_len, a->tok, MSG_TOKENS, MSG_DEPTH) != JSONR_OK ||
 	    jsonr_type(&r, 0) != JSONR_T_OBJECT) {
@@ -351,6 +357,7 @@ static void on_message(struct agent *a, uint64_t now)
 				n = strlen(cmd);
 			}
 			do_command(a, cmd, n, now);
+			ncmds++;
 		}
 	}
 	if (has_ack) {
@@ -364,11 +371,21 @@ static void on_message(struct agent *a, uint64_t now)
 		    spool_ack_id(&a->spool, (int64_t)llround(ack * 1000.0)) && a->inflight > 0)
 			a->inflight--;
 	} else if (a->server_acks == 0 && a->inflight > 0) {
-		/* The original server answers every message, in order; the answer
-		 * to a sample means it was taken. With nothing in flight the
-		 * message is not a reply (a command sent on its own). */
-		if (inflight_pop(a))
-			spool_ack_oldest(&a->spool);
+		/* The original answers every message once, in order, after
+		 * processing it: {"commands": [what was queued while we were
+		 * away]}, most often []. Its push (send_or_queue) is an extra
+		 * message, always one command, at any time. So a message without
+		 * commands is a reply; one with commands is left unsure until a
+		 * reply without commands or a quiet UNSURE_WAIT_MS settles it. */
+		if (ncmds == 0) {
+			if (inflight_pop(a))
+				spool_ack_oldest(&a->spool);
+			if (a->unsure > a->inflight)
+				a->unsure = a->inflight; /* nothing left to answer: those were pushes */
+		} else {
+			a->unsure++;
+		}
+		a->unsure_at = now;
 	}
 	a->fails = 0;
 }
@@ -491,7 +508,7 @@ static int on_upgrade_bytes(struct agent *a, uint64_t now)
 	ws_init(&a->ws, WS_ROLE_CLIENT, RX_MAX, conn_random, NULL);
 	a->st = L_OPEN;
 	a->sent_host = 0;
-	a->inflight = a->k_head = 0;
+	a->inflight = a->k_head = a->unsure = 0;
 	a->server_acks = -1;
 	a->last_rx = a->last_ping = a->open_at = now;
 	a->open_tail = a->spool.tail;
@@ -513,6 +530,15 @@ static void original_server(struct agent *a)
 	if (n > 0)
 		LOG_WARN("server sends no ack (the original server): %u spooled sample(s) dropped, "
 		         "it cannot place them at their time", n);
+}
+
+/* No reply followed the unsure messages: they were the replies. */
+static void settle_unsure(struct agent *a)
+{
+	for (; a->unsure > 0 && a->inflight > 0; a->unsure--)
+		if (inflight_pop(a))
+			spool_ack_oldest(&a->spool);
+	a->unsure = 0;
 }
 
 /* One pass over the connection after poll said it is ready (or to try). */
@@ -565,6 +591,8 @@ static int link_step(struct agent *a, uint64_t now)
 		}
 		if (a->server_acks < 0 && now - a->open_at >= GREET_WAIT_MS)
 			original_server(a);
+		if (a->unsure > 0 && now - a->unsure_at >= UNSURE_WAIT_MS)
+			settle_unsure(a);
 		pump_spool(a);
 	}
 	if (a->st == L_UPGRADING && now - a->connect_start > CONNECT_TIMEOUT_MS)
@@ -573,6 +601,18 @@ static int link_step(struct agent *a, uint64_t now)
 }
 
 /* ---- the loop ---------------------------------------------------------- */
+
+/* The earliest of wake and an open link's timers. */
+static uint64_t open_timers(const struct agent *a, uint64_t wake)
+{
+	if (a->last_ping + PING_EVERY_MS < wake)
+		wake = a->last_ping + PING_EVERY_MS;
+	if (a->server_acks < 0 && a->open_at + GREET_WAIT_MS < wake)
+		wake = a->open_at + GREET_WAIT_MS;
+	if (a->unsure > 0 && a->unsure_at + UNSURE_WAIT_MS < wake)
+		wake = a->unsure_at + UNSURE_WAIT_MS;
+	return wake;
+}
 
 /* Bytes in path, 0 when it cannot be read (ISO C: no stat). */
 static size_t file_size(const char *path)
@@ -682,11 +722,8 @@ int agent_run(const struct agent_config *cfg)
 			if (a->next_connect < wake)
 				wake = a->next_connect;
 		} else {
-			uint64_t pw = a->last_ping + PING_EVERY_MS;
-			if (a->st == L_OPEN && pw < wake)
-				wake = pw;
-			if (a->st == L_OPEN && a->server_acks < 0 && a->open_at + GREET_WAIT_MS < wake)
-				wake = a->open_at + GREET_WAIT_MS;
+			if (a->st == L_OPEN)
+				wake = open_timers(a, wake);
 			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
 				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
 			fd = conn_fd(&a->c);

@@ -32,7 +32,7 @@ $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool
 
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
-INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_board_x86_64.sh \
+INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_tls_orig.sh tests/integration/agent_board_x86_64.sh \
                tests/integration/agent_logesc.py
 
 # LD_PRELOAD allocation counter for the agent's steady-state check.

@@ -169,6 +169,96 @@ async def test_plain():
         await srv.stop()
 
 
+class PushingServer(Server):
+    """The original's push: send_or_queue() sends {"commands": [cmd]} on
+    the socket at any time, while the handler answers each message once,
+    after processing it. Here the push comes while a sample waits for its
+    (delayed) reply."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []        # (monotonic, "recv"|"reply"|"push", dict)
+        self.armed = False
+
+    async def handler(self, ws, path):
+        # Arrival is recorded as the frame comes in, not when the handler
+        # gets to it: the handler is busy delaying its reply.
+        self.sessions += 1
+        queue = asyncio.Queue()
+
+        async def reader():
+            try:
+                async for m in ws:
+                    d = json.loads(m)
+                    self.msgs.append((self.sessions, d))
+                    self.events.append((time.monotonic(), "recv", d))
+                    queue.put_nowait(d)
+            except websockets.ConnectionClosed:
+                pass
+            queue.put_nowait(None)
+
+        task = asyncio.ensure_future(reader())
+        try:
+            while (d := await queue.get()) is not None:
+                if self.armed and "ts" in d and not d.get("oneshot"):
+                    self.armed = False
+                    await ws.send(json.dumps({"commands": ["status"]}))
+                    self.events.append((time.monotonic(), "push", d))
+                    await asyncio.sleep(1.5)
+                await ws.send(json.dumps({"commands": []}))
+                self.events.append((time.monotonic(), "reply", d))
+        except websockets.ConnectionClosed:
+            pass
+        await task
+        self.close_codes.append(ws.close_code)
+
+
+async def test_push_while_in_flight():
+    """Issue 9 point 12: the original's out-of-band {"commands": ["status"]}
+    arriving while a sample waits for its reply is a command, not the reply."""
+    port = free_port()
+    srv = PushingServer()
+    await srv.start(port)
+    log = os.path.join(TMP, "agent.log")
+    mark = os.path.getsize(log) if os.path.exists(log) else 0
+    ag = start_agent(port, tls=False)
+    try:
+        # past the 3 s greeting wait: the agent knows it is the original
+        await wait_for(lambda: len(samples(srv)) >= 2, 10)
+        srv.armed = True
+        await wait_for(lambda: any(m.get("oneshot") for _, m in srv.msgs) and
+                       any(e[1] == "push" for e in srv.events), 10)
+        ev = srv.events
+        held = next(i for i, e in enumerate(ev) if e[1] == "push")
+        await wait_for(lambda: any(e[1] == "reply" for e in ev[held:]), 5)
+        reply_t = next(e[0] for e in ev[held:] if e[1] == "reply")
+        nxt = [e for e in ev[held:] if e[1] == "recv"]
+        check(len(nxt) >= 1 and nxt[0][0] >= reply_t,
+              "nothing sent while the pushed-over sample waits for its reply (next message %+.3f s after it)"
+              % ((nxt[0][0] - reply_t) if nxt else float("nan")))
+        one = [m for _, m in srv.msgs if m.get("oneshot")]
+        check(len(one) == 1 and len(one[0].get("top_procs", [])) >= 1,
+              "the push is executed: one oneshot status sample (got %d)" % len(one))
+        # let a few regular samples go, stop with none in flight
+        n = len(samples(srv))
+        await wait_for(lambda: len(samples(srv)) >= n + 2, 10)
+        await wait_for(lambda: srv.events[-1][1] == "reply", 5)
+        await asyncio.sleep(0.3)
+        ag.send_signal(signal.SIGTERM)
+        await wait_for(lambda: ag.poll() is not None, 10)
+        text = open(log, errors="replace").read()[mark:]
+        m = re.search(r"(\d+) samples taken, (\d+) unacknowledged, (\d+) dropped", text)
+        got = tuple(int(x) for x in m.groups()) if m else None
+        delivered = len(samples(srv))
+        check(got is not None and got[0] - got[1] - got[2] == delivered,
+              "exit report: taken - unacknowledged - dropped = %d samples answered by the server (got %s)"
+              % (delivered, got))
+    finally:
+        if ag.poll() is None:
+            ag.kill()
+        await srv.stop()
+
+
 async def test_forbidden():
     port = free_port()
     srv = Server(reject=True)
@@ -340,6 +430,7 @@ async def main():
         print("not ok - %s not built" % AGENT)
         return 1
     await test_plain()
+    await test_push_while_in_flight()
     await test_forbidden()
     await test_tls_pinning()
     await test_tls_force()

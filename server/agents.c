@@ -116,7 +116,6 @@ static void agent_free(struct agent *a)
 	free(a->diag);
 	free(a->oneshot);
 	free(a->stab.rtts);
-	free(a->stamps);
 	free(a);
 }
 
@@ -324,24 +323,4 @@ int agents_host_seen(struct agent *a, const char *hostname)
 		return 0;
 	snprintf(a->other_host, sizeof(a->other_host), "%s", hostname);
 	return 1;
-}
-
-int64_t agents_stamp(struct agent *a, int64_t agent_ms, int64_t now)
-{
-	int64_t ts;
-	for (unsigned i = 0; i < a->nstamps; i++)
-		if (a->stamps[i].agent_ms == agent_ms)
-			return a->stamps[i].ts;
-	ts = now > a->last_stamp ? now : a->last_stamp + 1;
-	a->last_stamp = ts;
-	if (!a->stamps)
-		a->stamps = calloc(AGENT_STAMPS, sizeof(*a->stamps));
-	if (a->stamps) {
-		a->stamps[a->stamp_next].agent_ms = agent_ms;
-		a->stamps[a->stamp_next].ts = ts;
-		a->stamp_next = (a->stamp_next + 1) % AGENT_STAMPS;
-		if (a->nstamps < AGENT_STAMPS)
-			a->nstamps++;
-	}
-	return ts;
 }

@@ -17,7 +17,6 @@
 #define AGENT_DIAG_MAX   (4u << 20)    /* a diagnostics report: 4 MiB */
 #define AGENT_STAB_MAX   (1u << 20)    /* stability RTTs kept per agent */
 #define AGENT_STAB_TOTAL (16u << 20)   /* ... and over all agents */
-#define AGENT_STAMPS     1024          /* re-stamped samples remembered (a spool's worth) */
 
 #define AGENT_ID_KEY_LEN 32
 
@@ -42,18 +41,13 @@ struct agent {
 	unsigned nconns;             /* open sessions with this key */
 	int64_t connected_since;     /* unix s of conn's start */
 	int64_t last_seen;           /* unix s of the last message */
-	int64_t last_stamp;          /* last ts the server stamped for it */
+	int64_t last_stamp;          /* last ts stamped for a sample without ts */
 	size_t msg_total;            /* message assembly memory of its sessions */
 	/* a key used by more than one host (AGENT_EV_KEY_SHARED) */
 	char hostname[128];          /* host.hostname its sessions report ("" none yet) */
 	char other_host[128];        /* a different one seen while connected */
 	uint64_t sessions_refused;   /* past MAX_SESSIONS_PER_KEY, since start */
 	int64_t refused_reported;    /* unix s of the last report of a refusal */
-	/* Samples whose ts the server replaced: the agent's ts (ms) and the
-	 * stamp given, so a resent one gets the same stamp and (secret, ts)
-	 * keeps it once. Allocated at the first stamp; a ring. */
-	struct agent_stamp { int64_t agent_ms, ts; } *stamps;
-	unsigned nstamps, stamp_next;
 	/* latest metric sample (scalars, disks' fullest) */
 	int has_latest;
 	int64_t latest_ts;
@@ -140,12 +134,6 @@ int agents_stab_add(struct agent_table *t, struct agent *a, double start_ts,
  * host on the key (another session is open and named a different one),
  * reported once per name (agent->other_host), else 0. */
 int agents_host_seen(struct agent *a, const char *hostname);
-
-/* The ts the server gives a sample whose own ts (agent_ms, the agent's ts
- * in ms) is not sane: the same as before for a sample seen before, else
- * now, or one second after the previous stamp when that is not older, so
- * that a burst of such samples keeps one row each. */
-int64_t agents_stamp(struct agent *a, int64_t agent_ms, int64_t now);
 
 /* Length of the longest prefix of s[0..len) no longer than max that does
  * not cut a UTF-8 sequence. */

@@ -151,15 +151,20 @@ static int on_sample(struct client *c)
 	struct store_row row;
 	int64_t now = wall_now(), ts, id = sample_id(&smp);
 	int64_t oldest = now - (int64_t)s->cfg->store.retention_days * 86400;
-	int rc;
+	int rc, stamped = 0;
 
 	mx.samples_received++;
 	/* SPEC §5: keep the agent's ts when sane, else stamp it here. */
 	if (!isnan(smp.ts) && smp.ts <= (double)(now + TS_FUTURE_SLACK) && smp.ts >= (double)oldest) {
 		ts = (int64_t)floor(smp.ts);
 	} else if (id != SESSION_ACK_NONE) {
-		/* Stamped here, the same stamp again for a resent sample. */
-		ts = agents_stamp(a, id, now);
+		/* Proposed here; the database thread keeps the stamp it stored
+		 * for this agent ts before (a resend, across a crash too) or
+		 * takes a free second at or below this one (store_insert):
+		 * below the arrival second, which a sample taken live from now
+		 * on may carry. */
+		ts = now - 1;
+		stamped = 1;
 		mx.samples_ts_stamped++;
 	} else {
 		/* No ts (the original agent): one second apart at least, so one
@@ -181,6 +186,8 @@ static int on_sample(struct client *c)
 		server_notify(s, &ev);
 	}
 	rc = store_row_from_sample(&row, a->secret, ts, &smp, rowbuf, sizeof(rowbuf));
+	row.has_agent_ts = stamped;
+	row.agent_ts = id;
 	if (rc == STORE_OK)
 		rc = store_async_sample(s->store, transport_tag(c), &row);
 	if (rc == STORE_OK) {

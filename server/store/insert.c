@@ -1,11 +1,14 @@
 /* insert.c — sample inserts: multi-row INSERT IGNORE in one transaction,
  * the touched minutes journalled for the rollups in the same transaction,
  * last_seen bumped, and a refused row isolated so it does not hold back
- * the others. */
+ * the others. A re-stamped row (agent_ts set) gets its second here, on the
+ * database thread: the one already stored for its agent_ts, else a free
+ * one at or below the proposal. */
 #include "server/store/store_int.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static const int ins_sizes[] = STORE_INS_SIZES;
@@ -19,6 +22,82 @@ static void bind_row(struct store *st, struct db_stmt *s, int base, const struct
 	store_bind_text(st, s, base + 2 + SC__COUNT, r->disks);
 	store_bind_text(st, s, base + 3 + SC__COUNT, r->top_procs);
 	store_bind_text(st, s, base + 4 + SC__COUNT, r->gpus);
+	if (r->has_agent_ts)
+		st->ops->bind_int(s, base + 5 + SC__COUNT, r->agent_ts);
+	else
+		st->ops->bind_null(s, base + 5 + SC__COUNT);
+}
+
+/* Rounds of STORE_ST_STAMP_BELOW (64 rows each) a free second is looked
+ * for: over four thousand taken seconds in a row and the proposal stands
+ * (the insert then keeps the older row). */
+#define STAMP_ROUNDS 64
+
+/* Does another row of the batch hold ts? Stamped rows before pos are
+ * not stamped yet (stamp_rows goes newest first) and hold nothing. */
+static int batch_has(const struct store_row *w, const size_t *idx, size_t n, size_t pos, int64_t ts)
+{
+	for (size_t j = 0; j < n; j++) {
+		const struct store_row *o = &w[idx[j]];
+		if (j == pos || (j < pos && o->has_agent_ts))
+			continue;
+		if (o->ts == ts && !strcmp(o->secret, w[idx[pos]].secret))
+			return 1;
+	}
+	return 0;
+}
+
+/* The stamp of w[idx[pos]]: the second stored for its agent_ts, else the
+ * newest second at or below its proposal that neither the table nor
+ * another row of this batch holds. Why downward: a stamp is given when the
+ * sample arrives, and it was taken at or before that, so every second
+ * above the arrival is one a sane sample (taken live, later) may claim;
+ * below it only a sane sample that was spooled can come. A backlog after
+ * an outage so fills the outage's own seconds instead of running ahead
+ * into the seconds the agent's next live samples will carry. */
+static int stamp_row(struct store *st, struct store_row *w, const size_t *idx, size_t n, size_t pos)
+{
+	struct store_row *r = &w[idx[pos]];
+	int64_t cand = r->ts;
+	struct db_stmt *s;
+	int rc;
+	STORE_GET_STMT(s, st, STORE_ST_STAMP_FIND);
+	store_bind_text(st, s, 0, r->secret);
+	st->ops->bind_int(s, 1, r->agent_ts);
+	if ((rc = store_next(st, s, "stamp lookup")) < 0)
+		return rc;
+	if (rc == 1) {
+		r->ts = st->ops->col_int(s, 0); /* resent: a duplicate of that row */
+		st->ops->reset(s);
+		return 0;
+	}
+	STORE_GET_STMT(s, st, STORE_ST_STAMP_BELOW);
+	for (int round = 0; round < STAMP_ROUNDS; round++) {
+		int got = 0, found = 0;
+		store_bind_text(st, s, 0, r->secret);
+		st->ops->bind_int(s, 1, cand);
+		while (!found && (rc = store_next(st, s, "stamp search")) == 1) {
+			int64_t ts = st->ops->col_int(s, 0);
+			got++;
+			while (batch_has(w, idx, n, pos, cand))
+				cand--;
+			if (ts == cand)
+				cand--;
+			else if (ts < cand)
+				found = 1;
+		}
+		if (rc < 0)
+			return rc;
+		if (found)
+			st->ops->reset(s);
+		if (found || got < 64) {
+			while (batch_has(w, idx, n, pos, cand))
+				cand--;
+			r->ts = cand;
+			return 0;
+		}
+	}
+	return 0;
 }
 
 /* Does the secret exist? Cached for five minutes so the writer asks once
@@ -183,6 +262,7 @@ int store_insert(struct store *st, const struct store_row *rows, size_t n, int *
 {
 	size_t *idx = NULL, na = 0, ok = 0;
 	struct anode **nodes = NULL;
+	struct store_row *w = NULL; /* rows with their final ts */
 	struct ins_ctx x = {0};
 	int *result = NULL;
 	int64_t now = (int64_t)time(NULL), stored;
@@ -199,7 +279,8 @@ int store_insert(struct store *st, const struct store_row *rows, size_t n, int *
 	nodes = calloc(n, sizeof(*nodes));
 	x.pend = malloc(n * sizeof(*x.pend));
 	x.touched = malloc(n * sizeof(*x.touched));
-	if (!result || !idx || !nodes || !x.pend || !x.touched) {
+	w = malloc(n * sizeof(*w));
+	if (!result || !idx || !nodes || !x.pend || !x.touched || !w) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
@@ -214,11 +295,17 @@ int store_insert(struct store *st, const struct store_row *rows, size_t n, int *
 			r = r ? 0 : STORE_ENOKEY;
 		}
 		result[i] = r;
+		w[i] = rows[i];
 		if (r == 0)
 			idx[na++] = i;
 		else
 			st->stats.rows_refused++;
 	}
+	/* Newest first, so a backlog keeps its order going down. */
+	for (size_t i = na; i-- > 0;)
+		if (w[idx[i]].has_agent_ts && (rc = stamp_row(st, w, idx, na, i)) < 0)
+			goto fail_all;
+	rows = w;
 	stored = insert_tx(st, rows, idx, na, nodes, &x, now);
 	if (stored == STORE_EDB && na > 1) {
 		/* A row the database refuses (bad text...) must not hold back the
@@ -264,5 +351,6 @@ out:
 	free(nodes);
 	free(x.pend);
 	free(x.touched);
+	free(w);
 	return rc;
 }

@@ -85,6 +85,7 @@ static const struct {
 } metric_extra[] = {
 	{"load1", "REAL", "DOUBLE"},   {"load5", "REAL", "DOUBLE"},    {"load15", "REAL", "DOUBLE"},
 	{"cores", "INTEGER", "INT"},   {"disk_pct", "REAL", "DOUBLE"}, {"gpus", "TEXT", "TEXT"},
+	{"agent_ts", "INTEGER", "BIGINT"}, /* ms; only on rows the server re-stamped */
 };
 
 static int exec_sql(struct store *st, const char *sql, const char *what)
@@ -98,6 +99,21 @@ static int exec_sql(struct store *st, const char *sql, const char *what)
 		return store_dbfail(st, rc, what);
 	}
 	return 0;
+}
+
+/* Unique (secret, agent_ts): a re-stamped sample resent after a crash is
+ * found by its own ts and kept once. NULL (every sane or original row) is
+ * never a duplicate on either back-end, so existing tables take it as is. */
+static int agent_ts_index(struct store *st)
+{
+	int rc = store_query_exists(st, STORE_ST_INDEX_EXISTS, "metrics", "metrics_secret_agent_ts");
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (st->ops->dialect == DB_DIALECT_SQLITE)
+		return exec_sql(st, "CREATE UNIQUE INDEX IF NOT EXISTS metrics_secret_agent_ts "
+		                    "ON metrics (secret, agent_ts)", "agent_ts index");
+	return exec_sql(st, "ALTER TABLE metrics ADD UNIQUE KEY metrics_secret_agent_ts (secret, agent_ts)",
+	                "agent_ts index");
 }
 
 static int rollup_ddl(struct store *st, const char *table)
@@ -323,6 +339,8 @@ static int init_schema(struct store *st)
 	}
 	if (rc == 0)
 		rc = unique_index(st);
+	if (rc == 0)
+		rc = agent_ts_index(st);
 	if (rc == 0)
 		rc = store_meta_set_int(st, "schema.version", 1);
 	if (rc == 0)

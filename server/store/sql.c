@@ -95,6 +95,8 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_ACTIVE_GET] = {.sqlite = "SELECT secret FROM chat_active WHERE chat_id=?"},
 	[STORE_ST_NEWEST] = {.sqlite = "SELECT MAX(ts) FROM metrics WHERE secret=?"},
 	[STORE_ST_FIRST_TS] = {.sqlite = "SELECT MIN(ts) FROM metrics WHERE secret=?"},
+	[STORE_ST_STAMP_FIND] = {.sqlite = "SELECT ts FROM metrics WHERE secret=? AND agent_ts=?"},
+	[STORE_ST_STAMP_BELOW] = {.sqlite = "SELECT ts FROM metrics WHERE secret=? AND ts<=? ORDER BY ts DESC LIMIT 64"},
 	[STORE_ST_DIRTY_LOAD] = {.sqlite = "SELECT secret, bucket FROM rollup_dirty"},
 	[STORE_ST_DIRTY_DEL] = {.sqlite = "DELETE FROM rollup_dirty WHERE secret=? AND bucket=?"},
 	[STORE_ST_PURGE_SECRETS] = {.sqlite = "SELECT secret FROM agents UNION SELECT DISTINCT secret FROM metrics_1h"},
@@ -235,7 +237,7 @@ char *store_sql_text(enum db_dialect d, int id)
 		sb_dialect(&b, "INSERT OR IGNORE INTO metrics (secret, ts", d);
 		for (int c = 0; c < SC__COUNT; c++)
 			sb_addf(&b, ", %s", store_col_names[c]);
-		sb_add(&b, ", disks, top_procs, gpus) VALUES ");
+		sb_add(&b, ", disks, top_procs, gpus, agent_ts) VALUES ");
 		for (int r = 0; r < rows; r++) {
 			sb_add(&b, r ? ",(?" : "(?");
 			for (int p = 1; p < STORE_INS_PARAMS; p++)

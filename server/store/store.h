@@ -120,8 +120,13 @@ struct store_row {
 	const char *disks;      /* [{"mount","percent","used","total"}] */
 	const char *top_procs;  /* [{"name","cpu","ram"}] */
 	const char *gpus;       /* [{"index","name","util",...}] (addition) */
+	/* A sample whose own ts was not sane: the agent's ts in ms beside the
+	 * server's stamp, unique per secret, so a resend (after a crash too)
+	 * is found and kept once. ts is then only a proposal (store_insert). */
+	int has_agent_ts;
+	int64_t agent_ts;
 };
-void store_row_clear(struct store_row *r); /* all NULL, ts 0 */
+void store_row_clear(struct store_row *r); /* all NULL, ts 0, no agent_ts */
 
 struct sample;
 /* Fills row from the wire record (wire/sample.h): scalars, load, cores,

@@ -20,7 +20,7 @@ static const char *const config_names[] = {
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "COMMAND_POLL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
 	"MAX_CONNECTIONS", "MAX_SESSIONS_PER_KEY", "KEY_GUESS_LIMIT", "SPEEDTEST_MAX_BYTES",
-	"SPEEDTEST_MAX_CONCURRENT", "SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT",
+	"SPEEDTEST_MAX_CONCURRENT", "SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT", "SPEEDTEST_MAX_RATE",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -49,6 +49,7 @@ void server_config_defaults(struct server_config *c)
 	c->speedtest_max_concurrent = 2;
 	c->speedtest_min_rate = 64u << 10;
 	c->speedtest_timeout_ms = 120000;
+	c->speedtest_max_rate = 125000000;
 	store_config_defaults(&c->store);
 	c->store.command_ttl = (int)c->command_ttl;
 }
@@ -145,6 +146,8 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return set_uint(&c->speedtest_max_concurrent, name, v, 0, 1024, 1, err, errlen);
 	if (strcmp(name, "SPEEDTEST_MIN_RATE") == 0)
 		return set_uint(&c->speedtest_min_rate, name, v, 0, 1u << 30, 1, err, errlen);
+	if (strcmp(name, "SPEEDTEST_MAX_RATE") == 0)
+		return set_uint(&c->speedtest_max_rate, name, v, 0, 4000000000u, 1, err, errlen);
 	if (strcmp(name, "SPEEDTEST_TIMEOUT") == 0)
 		return set_uint(&c->speedtest_timeout_ms, name, v, 1, 3600, 1000, err, errlen);
 	rc = store_config_set(&c->store, name, v, serr);
@@ -260,6 +263,7 @@ void server_config_usage(const char *prog)
 	       "  SPEEDTEST_MAX_CONCURRENT 2 /speedtest transfers at once (0 = off)\n"
 	       "  SPEEDTEST_MIN_RATE  65536  bytes/s a transfer must keep up (0 = any)\n"
 	       "  SPEEDTEST_TIMEOUT   120    seconds a transfer may take in all\n"
+	       "  SPEEDTEST_MAX_RATE  125000000 bytes/s a download is paced to (0 = unpaced)\n"
 	       "  MAX_SESSIONS_PER_KEY 2     sessions one key may hold; more are refused (429)\n"
 	       "Flags: --port 8443 or --port=8443 (lower case, '-' for '_').\n",
 	       prog, prog, prog, prog, prog);

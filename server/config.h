@@ -41,6 +41,7 @@ struct server_config {
 	unsigned speedtest_max_concurrent; /* SPEEDTEST_MAX_CONCURRENT 2 (0 = off) */
 	unsigned speedtest_min_rate;  /* SPEEDTEST_MIN_RATE 64 KiB/s (0 = any) */
 	unsigned speedtest_timeout_ms;/* SPEEDTEST_TIMEOUT 120 s in all */
+	unsigned speedtest_max_rate;  /* SPEEDTEST_MAX_RATE 125 MB/s a download (0 = unpaced) */
 	unsigned max_sessions_per_key;/* MAX_SESSIONS_PER_KEY 2: more are refused (429) */
 	struct store_config store;    /* DB, SQLITE_PATH, MYSQL_*, RETENTION_DAYS */
 	int bot_token_from_env;       /* BOT_TOKEN came from .env/env/flag */

@@ -170,7 +170,7 @@ static void speedtest_down(struct client *c)
 	if (http_response_head(200, "application/octet-stream", c->req->bytes, head, sizeof(head),
 	                       &hl) != WS_OK || transport_append(c, head, hl) != 0)
 		return;
-	transport_stream(c, c->req->bytes);
+	transport_stream(c, c->req->bytes, c->srv->cfg->speedtest_max_rate);
 	send_phase(c);
 }
 

@@ -55,6 +55,9 @@ struct client {
 	/* transport (server/transport.c) */
 	struct obuf out;
 	uint64_t stream_left, xfer, xfer_seen;
+	uint64_t stream_rate;        /* filler bytes/s at most (0: as fast as the peer reads) */
+	uint64_t stream_t0, stream_sent; /* loop ms the filler began; filler bytes written */
+	uint8_t stream_held;         /* ahead of its rate: waits for the resume timer */
 	/* CL_BODY/CL_SEND rules: 0 = the stall timer only */
 	uint64_t xfer_deadline;      /* loop ms */
 	uint32_t xfer_window_ms;     /* check period (0: CLIENT_XFER_STALL_MS) */

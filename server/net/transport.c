@@ -62,7 +62,7 @@ static void update_mask(struct client *c)
 	} else {
 		if (c->reading)
 			m |= want_mask(c->rd_want ? c->rd_want : CONN_WANT_READ);
-		if (obuf_len(&c->out) > 0 || c->stream_left > 0)
+		if (obuf_len(&c->out) > 0 || (c->stream_left > 0 && !c->stream_held))
 			m |= want_mask(c->wr_want ? c->wr_want : CONN_WANT_WRITE);
 	}
 	ev_fd_mask(c->tr->loop, c->fd, m);
@@ -141,9 +141,30 @@ char *transport_reserve(struct client *c, size_t n)
 	return d;
 }
 
-void transport_stream(struct client *c, uint64_t n)
+void transport_stream(struct client *c, uint64_t n, uint64_t rate)
 {
 	c->stream_left = n;
+	c->stream_rate = rate;
+	c->stream_t0 = ev_now(c->tr->loop);
+	c->stream_sent = 0;
+}
+
+/* Filler bytes the stream's rate allows now (a burst of one budget); 0 sets
+ * the resume timer for when the next budget is due and holds the stream, so
+ * a fast reader cannot take the loop's CPU from the agents. */
+static size_t stream_allowance(struct client *c)
+{
+	uint64_t now, due, wait;
+	if (!c->stream_rate)
+		return SIZE_MAX;
+	now = ev_now(c->tr->loop);
+	due = c->stream_rate * (now - c->stream_t0) / 1000 + CLIENT_IO_BUDGET;
+	if (due > c->stream_sent)
+		return (size_t)(due - c->stream_sent < SIZE_MAX ? due - c->stream_sent : SIZE_MAX);
+	wait = (c->stream_sent - due + CLIENT_IO_BUDGET) * 1000 / c->stream_rate + 1;
+	c->stream_held = 1;
+	ev_timer_start(c->tr->loop, &c->resume, wait);
+	return 0;
 }
 
 /* Writes what it can, CLIENT_IO_BUDGET bytes at most: the rest goes on a
@@ -153,15 +174,21 @@ void transport_stream(struct client *c, uint64_t n)
  * the client was closed. */
 static int flush(struct client *c)
 {
-	size_t budget = CLIENT_IO_BUDGET;
+	size_t budget = CLIENT_IO_BUDGET, allow;
 	if (c->dead)
 		return -1;
+	c->stream_held = 0;
 	while (budget > 0 && (obuf_len(&c->out) > 0 || c->stream_left > 0)) {
 		int from_queue = obuf_len(&c->out) > 0;
 		size_t len = from_queue ? obuf_len(&c->out) : sizeof(stream_block);
 		ssize_t n;
 		if (!from_queue && c->stream_left < len)
 			len = (size_t)c->stream_left;
+		if (!from_queue && (allow = stream_allowance(c)) < len) {
+			if (allow == 0)
+				break;
+			len = allow;
+		}
 		n = conn_write(&c->c, from_queue ? obuf_peek(&c->out) : stream_block, len);
 		if (n == CONN_EAGAIN) {
 			c->wr_want = (uint8_t)conn_want(&c->c);
@@ -176,6 +203,7 @@ static int flush(struct client *c)
 			obuf_consume(&c->out, (size_t)n);
 		} else {
 			c->stream_left -= (uint64_t)n;
+			c->stream_sent += (uint64_t)n;
 			mx.speedtest_bytes_down += (uint64_t)n;
 		}
 		mx.bytes_out += (uint64_t)n;

@@ -79,8 +79,9 @@ int transport_append(struct client *c, const void *p, size_t n);
  * obuf_commit on c->out). */
 char *transport_reserve(struct client *c, size_t n);
 /* After the queued output, n filler bytes written as the peer reads them
- * (GET /speedtest), from one static block: no memory per peer. */
-void transport_stream(struct client *c, uint64_t n);
+ * (GET /speedtest), from one static block: no memory per peer; at most
+ * rate bytes/s (0 = as fast as the peer reads). */
+void transport_stream(struct client *c, uint64_t n, uint64_t rate);
 /* Writes what it can and updates what the loop waits for. */
 void transport_kick(struct client *c);
 /* One read: > 0 bytes; 0 when nothing more now (or the client is gone). */

@@ -232,6 +232,12 @@ int ws_server_accept_response(const struct ws_http_request *req,
 /* Any HTTP error answer (403 for an unknown secret, 400, 426...) with a
  * short text body and "Connection: close". */
 int ws_http_error_response(int status, char *out, size_t cap, size_t *out_len);
+/* The value of header `name` (case-insensitive, blanks around it trimmed)
+ * in a complete request head: 1 found (the first), 0 absent or malformed. */
+int ws_http_header(const char *head, size_t len, const char *name, const char **val,
+                   size_t *vlen);
+/* The reason phrase of an HTTP status ("Error" for one not listed). */
+const char *ws_http_reason(int status);
 
 /* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)), RFC 6455 §4.2.2;
  * out gets WS_ACCEPT_LEN characters and a NUL. */

@@ -121,6 +121,24 @@ static int next_header(const char *h, size_t end, size_t *pos,
 	return 1;
 }
 
+int ws_http_header(const char *head, size_t len, const char *name, const char **val,
+                   size_t *vlen)
+{
+	size_t pos = 0, nlen, vl;
+	const char *n, *v;
+
+	while (pos + 1 < len && !(head[pos] == '\r' && head[pos + 1] == '\n'))
+		pos++; /* the request line */
+	pos += 2;
+	while (pos < len && next_header(head, len, &pos, &n, &nlen, &v, &vl) == 1)
+		if (ieq(n, nlen, name)) {
+			*val = v;
+			*vlen = vl;
+			return 1;
+		}
+	return 0;
+}
+
 /* Copies v[0..n) into dst[cap] with a NUL; -1 if it does not fit. */
 static int copy_field(char *dst, size_t cap, const char *v, size_t n)
 {
@@ -282,15 +300,18 @@ int ws_server_accept_response(const struct ws_http_request *req,
 	                     acc));
 }
 
-static const char *reason_phrase(int status)
+const char *ws_http_reason(int status)
 {
 	switch (status) {
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 426: return "Upgrade Required";
@@ -305,12 +326,12 @@ static const char *reason_phrase(int status)
 
 int ws_http_error_response(int status, char *out, size_t cap, size_t *out_len)
 {
-	const char *rp = reason_phrase(status);
+	const char *rp = ws_http_reason(status);
 	const char *extra = status == 426 ? "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
 	                  : status == 405 ? "Allow: GET\r\n" : "";
 
 	if (status < 100 || status > 999)
-		status = 500, rp = reason_phrase(500);
+		status = 500, rp = ws_http_reason(500);
 	return emit(cap, out_len,
 	            snprintf(out, cap,
 	                     "HTTP/1.1 %d %s\r\n"

@@ -193,30 +193,6 @@ int http_head_feed(struct http_head *h, const void *data, size_t len, size_t *us
 	return HTTP_DONE;
 }
 
-const char *http_reason(int status)
-{
-	switch (status) {
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 426: return "Upgrade Required";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
-}
-
 int http_response_head(int status, const char *content_type, uint64_t content_length,
                        char *out, size_t cap, size_t *out_len)
 {
@@ -226,7 +202,7 @@ int http_response_head(int status, const char *content_type, uint64_t content_le
 	                 "Content-Length: %llu\r\n"
 	                 "Cache-Control: no-store\r\n"
 	                 "Connection: close\r\n\r\n",
-	                 status, http_reason(status), content_type,
+	                 status, ws_http_reason(status), content_type,
 	                 (unsigned long long)content_length);
 	if (n < 0 || (size_t)n >= cap) {
 		*out_len = 0;
@@ -257,42 +233,13 @@ static int lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-int http_header_value(const char *head, size_t len, const char *name, const char **val,
-                      size_t *vlen)
-{
-	size_t nl = strlen(name), i = 0;
-
-	/* skip the request line; header lines follow up to the blank line */
-	while (i < len && head[i] != '\n')
-		i++;
-	while (++i < len && head[i] != '\r' && head[i] != '\n') {
-		size_t s = i, k = 0, e;
-		while (i < len && head[i] != '\n')
-			i++;
-		e = i > s && head[i - 1] == '\r' ? i - 1 : i;
-		while (k < nl && s + k < e && lower((unsigned char)head[s + k]) == lower((unsigned char)name[k]))
-			k++;
-		if (k != nl || s + k >= e || head[s + k] != ':')
-			continue;
-		s += k + 1;
-		while (s < e && (head[s] == ' ' || head[s] == '\t'))
-			s++;
-		while (e > s && (head[e - 1] == ' ' || head[e - 1] == '\t'))
-			e--;
-		*val = head + s;
-		*vlen = e - s;
-		return 1;
-	}
-	return 0;
-}
-
 int http_bearer_ok(const char *head, size_t len, const char *token)
 {
 	const char *v;
 	size_t vl, tl = strlen(token);
 	unsigned diff = 0;
 
-	if (tl == 0 || !http_header_value(head, len, "Authorization", &v, &vl) || vl < 7)
+	if (tl == 0 || !ws_http_header(head, len, "Authorization", &v, &vl) || vl < 7)
 		return 0;
 	for (size_t i = 0; i < 6; i++)
 		diff |= (unsigned)(lower((unsigned char)v[i]) ^ "bearer"[i]);

@@ -64,13 +64,8 @@ int http_response_head(int status, const char *content_type, uint64_t content_le
 /* A whole response with a small body. */
 int http_response(int status, const char *content_type, const void *body, size_t body_len,
                   char *out, size_t cap, size_t *out_len);
-const char *http_reason(int status);
 
 struct sockaddr;
-/* The value of header `name` (case-insensitive, surrounding blanks trimmed)
- * in a complete request head; 1 found (first one), 0 absent. */
-int http_header_value(const char *head, size_t len, const char *name, const char **val,
-                      size_t *vlen);
 /* 1 when the head carries "Authorization: Bearer <token>" (RFC 6750 §2.1)
  * with exactly token (compared in constant time); 0 otherwise or when
  * token is "". */

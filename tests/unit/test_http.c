@@ -220,12 +220,12 @@ static void test_metrics_auth(void **state)
 	struct sockaddr_in a4;
 	struct sockaddr_in6 a6;
 	(void)state;
-	assert_int_equal(http_header_value(h, sizeof(h) - 1, "Authorization", &v, &vl), 1);
+	assert_int_equal(ws_http_header(h, sizeof(h) - 1, "Authorization", &v, &vl), 1);
 	assert_int_equal(vl, 15);
 	assert_memory_equal(v, "Bearer  tok-123", 15);
-	assert_int_equal(http_header_value(h, sizeof(h) - 1, "Host", &v, &vl), 1);
+	assert_int_equal(ws_http_header(h, sizeof(h) - 1, "Host", &v, &vl), 1);
 	assert_int_equal(vl, 1);
-	assert_int_equal(http_header_value(none, sizeof(none) - 1, "Authorization", &v, &vl), 0);
+	assert_int_equal(ws_http_header(none, sizeof(none) - 1, "Authorization", &v, &vl), 0);
 	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-123"), 1);
 	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-12"), 0);
 	assert_int_equal(http_bearer_ok(h, sizeof(h) - 1, "tok-1234"), 0);

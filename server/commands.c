@@ -21,11 +21,6 @@
 #define EXPIRE_EVERY_MS 30000
 #define POLL_BATCH      64     /* new queued commands looked at per poll */
 
-static int64_t wall_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 struct hello_job {
 	struct server *srv;
 	uint64_t tag;
@@ -105,7 +100,7 @@ static int key_full(struct server *s, struct client *c, const char *secret)
 	int64_t now;
 	if (!a || a->nconns < s->cfg->max_sessions_per_key)
 		return 0;
-	now = wall_now();
+	now = server_wall_now();
 	a->sessions_refused++;
 	mx.rejected[MX_REJ_KEY_SESSIONS]++;
 	if (now - a->refused_reported >= 60) {
@@ -216,7 +211,7 @@ void commands_keycheck(struct client *c)
 	j->srv = s;
 	j->tag = transport_tag(c);
 	snprintf(j->secret, sizeof(j->secret), "%s", c->req->secret);
-	j->now = wall_now();
+	j->now = server_wall_now();
 	transport_set_state(c, CL_KEYCHECK);
 	c->reading = 0;
 	ev_timer_start(s->loop, &c->timer, KEYCHECK_MS);
@@ -273,7 +268,7 @@ static void take_for(struct server *s, const char *secret)
 		return;
 	h->srv = s;
 	snprintf(h->secret, sizeof(h->secret), "%s", secret);
-	h->now = wall_now();
+	h->now = server_wall_now();
 	if (store_async_call(s->store, take_fn, take_done, h) != STORE_OK)
 		free(h);
 }
@@ -309,7 +304,7 @@ int commands_send(struct server *s, const char *secret, const char *command,
 	strcpy(j->command, command);
 	j->requested_by = requested_by;
 	j->chat_id = chat_id;
-	j->now = wall_now();
+	j->now = server_wall_now();
 	j->ttl = store_cmd_ttl(command, (int)s->cfg->command_ttl);
 	if (a && a->conn && a->conn->st == CL_WS && !s->stopping) {
 		const char *t[1] = { command };
@@ -356,7 +351,7 @@ void commands_expire_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	j = s->cmd_expiring ? NULL : calloc(1, sizeof(*j));
 	if (j) {
 		j->srv = s;
-		j->now = wall_now();
+		j->now = server_wall_now();
 		s->cmd_expiring = 1;
 		if (store_async_call(s->store, expire_fn, expire_done, j) != STORE_OK) {
 			s->cmd_expiring = 0;
@@ -418,7 +413,7 @@ void commands_poll_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		return;
 	j->srv = s;
 	j->since = s->cmd_seen_id;
-	j->now = wall_now();
+	j->now = server_wall_now();
 	s->cmd_polling = 1;
 	if (store_async_call(s->store, poll_fn, poll_done, j) != STORE_OK) {
 		s->cmd_polling = 0;

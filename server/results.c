@@ -21,11 +21,6 @@
 
 #define ANSWER_MAX (16u << 10)
 
-static int64_t wall_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* ---- what an agent says, to the store ---- */
 
 struct write_job {
@@ -87,7 +82,7 @@ static struct write_job *write_job_new(struct client *c, const char *text, size_
 	j->len = len;
 	j->srv = c->srv;
 	snprintf(j->secret, sizeof(j->secret), "%s", c->agent->secret);
-	j->now = wall_now();
+	j->now = server_wall_now();
 	return j;
 }
 
@@ -160,7 +155,7 @@ void results_text(struct client *c, const struct jsonr *r, int k)
 		return;
 	if (jsonr_str(r, k, t, cap, &n) == JSONR_OK) {
 		mx.texts++;
-		agents_set_text(a, t, n, wall_now());
+		agents_set_text(a, t, n, server_wall_now());
 		pfx = text_prefix(a->text);
 		if (pfx)
 			results_answer(c, pfx, a->text, strlen(a->text));
@@ -193,7 +188,7 @@ void results_diag(struct client *c, const struct jsonr *r, int kok, int kd)
 			n = 0;
 	}
 	mx.diags++;
-	agents_set_diag(a, t ? t : "", n, ok, wall_now());
+	agents_set_diag(a, t ? t : "", n, ok, server_wall_now());
 	if (ok)
 		results_answer(c, "diag", a->diag, strlen(a->diag));
 	else
@@ -238,7 +233,7 @@ void results_stability(struct client *c, const struct jsonr *r, int obj)
 	if (isnan(start))
 		start = isnan(a->stab.start_ts) ? 0 : a->stab.start_ts;
 	mx.stability_chunks++;
-	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, wall_now());
+	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, server_wall_now());
 	if (done) {
 		char ans[128];
 		int l = snprintf(ans, sizeof(ans), "%zu values%s%s", a->stab.n,

@@ -147,7 +147,7 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	s->cfg = cfg;
 	s->loop = loop;
 	s->store = store;
-	s->started = (int64_t)time(NULL);
+	s->started = server_wall_now();
 	s->ws_upgrade = commands_keycheck;
 	s->post_fd[0] = s->post_fd[1] = -1;
 	agents_init(&s->agents);

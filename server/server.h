@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "server/agents.h"
 #include "server/config.h"
@@ -47,6 +48,12 @@ struct server {
 	struct server_post *post_head, *post_tail;
 	int post_fd[2];
 };
+
+/* Unix seconds: the wall clock the sessions stamp and store by. */
+static inline int64_t server_wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
 
 /* The bot's hook, when set, hears of an agent event. */
 static inline void server_notify(struct server *s, const struct agent_event *ev)

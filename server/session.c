@@ -39,11 +39,6 @@ static jsmntok_t tokpool[SESSION_TOKENS_MAX];
 static struct sample smp;
 static char rowbuf[256u << 10];
 
-static int64_t wall_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 static void feed_ws(struct client *c, uint8_t *buf, size_t n);
 
 /* Frames that came with the upgrade request (http_serve.c keeps them). */
@@ -99,7 +94,7 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 	c->agent = a;
 	a->nconns++;
 	a->conn = c;
-	a->connected_since = wall_now();
+	a->connected_since = server_wall_now();
 	s->nsessions++;
 	mx.sessions_opened++;
 	c->last_rx = c->last_ping = ev_now(s->loop);
@@ -149,7 +144,7 @@ static int on_sample(struct client *c)
 	struct server *s = c->srv;
 	struct agent *a = c->agent;
 	struct store_row row;
-	int64_t now = wall_now(), ts, id = sample_id(&smp);
+	int64_t now = server_wall_now(), ts, id = sample_id(&smp);
 	int64_t oldest = now - (int64_t)s->cfg->store.retention_days * 86400;
 	int rc, stamped = 0;
 
@@ -216,7 +211,7 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 	int64_t ack = SESSION_ACK_NONE;
 
 	mx.messages_received++;
-	a->last_seen = wall_now();
+	a->last_seen = server_wall_now();
 	if (op != WS_OP_TEXT) {
 		mx.messages_bad[MX_BAD_TYPE]++;
 		goto reply;
@@ -255,8 +250,8 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 		handled = 1;
 		if (smp.oneshot) {
 			mx.oneshots++;
-			agents_set_oneshot(a, &smp, wall_now());
-			agents_set_latest(a, &smp, wall_now());
+			agents_set_oneshot(a, &smp, server_wall_now());
+			agents_set_latest(a, &smp, server_wall_now());
 			results_answer(c, "status", "sample", 6);
 			ack = sample_id(&smp); /* answered, never stored: taken all the same */
 			{

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # BOARD=x86_64 builds a fully static musl agent (mbedTLS built from Debian's
-# source for musl) that samples this machine like the native build.
+# source for musl) that samples this machine like the native build; it and
+# the STATIC=1 glibc agent store samples through the real server
+# (agent_binaries.py).
 set -u
 cd "$(dirname "$0")/../.."
 fail=0
@@ -34,4 +36,11 @@ r &= check(a["cores"] == b["cores"] and a["host"] == {**b["host"]}, "musl agent:
 r &= check(len(a["top_procs"]) >= 1, "musl agent: top processes listed")
 sys.exit(0 if r else 1)
 PY
+if ! make -s STATIC=1 SAN=0 agent >/tmp/static-agent.log 2>&1; then
+	tail -20 /tmp/static-agent.log
+	nok "make agent STATIC=1 builds"
+	exit 1
+fi
+ok "make agent STATIC=1 builds"
+"$PYTHON" tests/integration/agent_binaries.py "musl=$bin" "static=build/native-static/monbot-agent" || fail=1
 exit $fail

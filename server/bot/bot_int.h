@@ -223,12 +223,16 @@ void bot_cmd_list(struct bot *b, const struct bot_msg *m);
 /* status.c: callbacks of the status message ("st:", "ls", ...); 1 handled */
 int bot_status_callback(struct bot *b, const struct bot_cb *q);
 void bot_status_on_oneshot(struct bot *b, const struct bot_ev *ev);
+/* TEXT, DIAG, STABILITY: the answers to the status message's actions */
+void bot_status_on_result(struct bot *b, const struct bot_ev *ev);
 void bot_status_tick(struct bot *b, int64_t now_ms); /* the 15 s timeouts */
 
 /* alerts.c */
 int bot_alerts_init(struct bot *b);  /* loads the rules, resends the outbox */
 void bot_alerts_free(struct bot *b);
-void bot_alerts_on_event(struct bot *b, const struct bot_ev *ev); /* SAMPLE, CONNECTED, ... */
+/* SAMPLE, CONNECTED, DISCONNECTED (offline, reboots), CMD_EXPIRED and
+ * KEY_SHARED (notices to the owners) */
+void bot_alerts_on_event(struct bot *b, const struct bot_ev *ev);
 void bot_alerts_tick(struct bot *b, int64_t now);                 /* once a second */
 void bot_cmd_setalert(struct bot *b, const struct bot_msg *m, int argc, char **argv);
 void bot_cmd_delalert(struct bot *b, const struct bot_msg *m, int argc, char **argv);

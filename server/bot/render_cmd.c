@@ -255,7 +255,7 @@ void bot_cmd_plot(struct bot *b, const struct bot_msg *m, int argc, char **argv)
 	struct chart_plot pl;
 	char secret[STORE_SECRET_MAX + 1];
 
-	if (argc > 0 && argv[0][0] == '/') { /* the command itself */
+	if (argc > 0) { /* argv[0] is the command's name */
 		argc--;
 		argv++;
 	}

@@ -14,7 +14,7 @@
 #include "server/config.h"
 #include "server/log.h"
 
-#define PHOTO_MAX (10u << 20) /* Telegram's photo size; a larger PNG goes as a document */
+#define PHOTO_MAX 10000000u /* Telegram takes photos up to 10 MB; a larger PNG goes as a document */
 
 static int64_t mono_ms(void)
 {
@@ -260,6 +260,9 @@ static void *worker_main(void *arg)
 		t0 = mono_ms();
 		job_run(r, &st, j);
 		j->render_ms = mono_ms() - t0;
+		log_debug("bot: chart kind %d over %lld s: rc %d, %lld ms (%lld ms queued), %zu bytes",
+		          (int)j->kind, (long long)j->span, j->rc, (long long)j->render_ms,
+		          (long long)(t0 - j->queued_ms), j->res.png_len);
 		ev = calloc(1, sizeof(*ev));
 		pthread_mutex_lock(&r->mu);
 		stats_add(r, j);

@@ -285,6 +285,9 @@ def polling_offset(d, dr):
 
 
 def conflict(d, dr, url, base):
+    # first polling again as usual (the outage before backed it off)
+    dr.backlog = [x for x in dr.backlog if not x.startswith("updates")]
+    t.ok(dr.wait_line(lambda x: x == "updates 0 -", 40), "polling as usual")
     other = Drive(url, os.path.join(base, "other.log"))
     other.cmd("poll 0 1")
     time.sleep(4)

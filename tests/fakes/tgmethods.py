@@ -294,7 +294,7 @@ class Methods:
     def m_getupdates(self, params, files):
         try:
             offset = _int(params.get("offset") or 0)
-            limit = _int(params.get("limit") or 100)
+            limit = _int(params["limit"]) if params.get("limit") not in (None, "") else 100
             timeout = float(params.get("timeout") or 0)
         except ValueError:
             raise ApiError(400, "Bad Request: wrong parameter in request")

@@ -65,7 +65,7 @@ class TgDouble:
             fd, pf = tempfile.mkstemp(prefix="tgdouble-port-")
             os.close(fd)
             os.unlink(pf)
-            self.proc = subprocess.Popen([sys.executable, DOUBLE, "--port", str(self.port), "--port-file", pf,
+            self.proc = subprocess.Popen([sys.executable, "-B", DOUBLE, "--port", str(self.port), "--port-file", pf,
                                           "--token", self.token, "--bot-username", self.bot_username],
                                          stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             deadline = time.monotonic() + 20
@@ -77,6 +77,7 @@ class TgDouble:
                 self.port = int(f.read())
             os.unlink(pf)
         else:
+            sys.dont_write_bytecode = True  # no __pycache__ in the tree
             if FAKES not in sys.path:
                 sys.path.insert(0, FAKES)
             import tgdouble

@@ -102,7 +102,7 @@ def normalize_markup(m):
     if "inline_keyboard" in m:
         rows = [[dict(b) for b in row] for row in m["inline_keyboard"] if row]
         return {"inline_keyboard": rows} if rows else None
-    return m
+    return None  # reply keyboards are not part of the Message Telegram returns
 
 
 class Methods:
@@ -149,9 +149,9 @@ class Methods:
                 text, ents = parse_html(text, strict_amp=self.strict_amp)
             except HtmlError as e:
                 raise ApiError(400, "Bad Request: can't parse entities: " + str(e))
-        elif mode == "MarkdownV2":
+        elif mode.lower() == "markdownv2":
             text, ents = _md2(text)
-        elif mode in ("", "Markdown"):
+        elif mode.lower() in ("", "markdown"):
             ents = _json(params, ent_field, f"Bad Request: can't parse {ent_field} JSON object") or []
         else:
             raise ApiError(400, "Bad Request: unsupported parse_mode")
@@ -319,9 +319,9 @@ class Methods:
                 if self.updates or self.stopping:
                     break
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.client_gone():
                     break
-                self.lock.wait(left)
+                self.lock.wait(min(left, 0.2))
             return [json.loads(json.dumps(u)) for u in self.updates[:limit]]
         finally:
             self.polls_in_flight -= 1

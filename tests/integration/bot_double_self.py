@@ -7,9 +7,12 @@ of the control API, flood control, and lib/tg.py's helpers. TAP."""
 import http.client
 import json
 import os
+import shutil
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -171,6 +174,15 @@ def test_updates(d):
                           "instance is running"}), "a second getUpdates: the first gets 409")
     t.eq(b2, (200, {"ok": True, "result": []}), "the second getUpdates is answered")
     t.eq(d.stats()["conflicts"], 1, "stats count the conflict")
+    body = json.dumps({"offset": 10004, "timeout": 30}).encode()
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    s.sendall((f"POST /bot{d.token}/getUpdates HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+    _wait(lambda: d.stats()["polls_in_flight"] == 1)
+    s.close()
+    _wait(lambda: d.stats()["polls_in_flight"] == 0)
+    t.eq((api(d, "getUpdates", offset=10004), d.stats()["conflicts"]), ((200, {"ok": True, "result": []}), 1),
+         "a long poll the bot gave up (closed) ends: no conflict with the next one")
 
 
 def _wait(cond, timeout=20):
@@ -226,6 +238,11 @@ def test_html(d):
         {"type": "text_link", "offset": 16, "length": 1, "url": "https://e.x/?a=1&b=2"},
         {"type": "blockquote", "offset": 17, "length": 1}, {"type": "bold", "offset": 18, "length": 2}],
         "entities with UTF-16 offsets")
+    r = api(d, "sendMessage", chat_id=20, parse_mode="html", text='<tg-emoji emoji-id="5368324170671202286">'
+             '\U0001F44D</tg-emoji><blockquote expandable>E</blockquote>')[1]["result"]
+    t.eq(r["entities"], [{"type": "custom_emoji", "offset": 0, "length": 2, "custom_emoji_id": "5368324170671202286"},
+                         {"type": "expandable_blockquote", "offset": 2, "length": 1}],
+         "tg-emoji and an expandable blockquote; parse_mode is case-insensitive")
     t.eq(api(d, "sendMessage", chat_id=20, text="a & b <x>")[1]["result"]["text"], "a & b <x>",
          "without parse_mode nothing is parsed")
     t.eq(err(d, "sendMessage", chat_id=20, text="a.b", parse_mode="MarkdownV2"),
@@ -450,6 +467,36 @@ def test_transport(d):
     t.ok(rest.startswith(b"HTTP/1.1 200") and b'"expect"' in rest, "a chunked body", rest)
 
 
+def test_curl(d):
+    """curl (libcurl, as the bot uses it) against the double: -F multipart, Expect: 100-continue."""
+    if not shutil.which("curl"):
+        t.skip("curl: multipart, form, Expect", "no curl")
+        return
+    tmp = tempfile.mkdtemp(prefix="tgdouble-")
+    try:
+        with open(os.path.join(tmp, "c.png"), "wb") as f:
+            f.write(png(5, 4))
+        with open(os.path.join(tmp, "big.bin"), "wb") as f:
+            f.write(os.urandom(3 << 20))
+
+        def curl(method, *args):
+            out = subprocess.run(["curl", "-sS", "--noproxy", "*", *args, f"{d.url}/bot{d.token}/{method}"],
+                                 capture_output=True, timeout=60)
+            return json.loads(out.stdout or b"{}")
+        r = curl("sendPhoto", "-F", "chat_id=50", "-F", "caption=c", "-F",
+                 f"photo=@{tmp}/c.png;type=image/png")
+        t.eq([(p["width"], p["height"]) for p in r.get("result", {}).get("photo", [])], [(5, 4)],
+             "curl -F: sendPhoto")
+        r = curl("sendDocument", "-F", "chat_id=50", "-F", f"document=@{tmp}/big.bin")
+        c = d.calls("sendDocument")[-1]
+        t.eq((r.get("ok"), r.get("result", {}).get("document", {}).get("file_size"), c["files"][0]["filename"]),
+             (True, 3 << 20, "big.bin"), "curl -F: a 3 MB sendDocument (Expect: 100-continue)")
+        r = curl("sendMessage", "--data-urlencode", "chat_id=50", "--data-urlencode", "text=a+b & <c>")
+        t.eq(r.get("result", {}).get("text"), "a+b & <c>", "curl --data-urlencode: a form body")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_faults(d):
     d.user(60)
     d.fault("429", retry_after=1, method="sendMessage")
@@ -576,7 +623,7 @@ def main():
     d = TgDouble(token="123:ABC").start()
     try:
         for fn in (test_basics, test_updates, test_text_limits, test_html, test_markup, test_edit,
-                   test_callbacks, test_commands, test_files, test_transport, test_faults, test_rate, test_lib):
+                   test_callbacks, test_commands, test_files, test_transport, test_curl, test_faults, test_rate, test_lib):
             try:
                 fn(d)
             except Exception as e:  # one broken group must not hide the others

@@ -204,7 +204,6 @@ static void job_run(struct bot_render *r, struct store **stp, struct render_job 
 		rtt = (struct chart_rtt){ .start_ms = j->start_ms, .interval_ms = j->interval_ms,
 		                          .rtt_ms = j->rtt, .n = j->nrtt };
 		q.rtt = &rtt;
-		chart_rtt_stats(&rtt, &j->stab);
 	} else {
 		o.to = (int64_t)now;
 		o.from = o.to - j->span;

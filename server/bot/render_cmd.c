@@ -16,8 +16,8 @@
 #include "server/bot/render_int.h"
 #include "server/log.h"
 
-/* The status message's refresh button (status.c), where "back" leads. */
-#define BACK_FMT "st:%s"
+/* "Back": the status message's own keyboard again (actions.c). */
+#define BACK_FMT "bk:%s"
 
 static const struct chart_btn {
 	const char *tok;
@@ -98,19 +98,9 @@ static void job_host(struct bot *b, struct render_job *j)
 	}
 }
 
-static void ms_text(double v, char *out, size_t cap)
-{
-	if (isfinite(v))
-		snprintf(out, cap, "%.1f", v);
-	else
-		snprintf(out, cap, "—");
-}
-
 void render_caption(struct bot *b, const struct render_job *j, char *out, size_t cap)
 {
 	char host[4 * sizeof(j->host)], what[4 * sizeof(j->what)];
-	const struct chart_rtt_stats *s = &j->stab;
-	char avg[32], jit[32];
 
 	bot_esc(j->host, host, sizeof(host));
 	bot_esc(j->what, what, sizeof(what));
@@ -119,13 +109,9 @@ void render_caption(struct bot *b, const struct render_job *j, char *out, size_t
 		         j->span_label);
 		return;
 	}
-	ms_text(s->avg_ms, avg, sizeof(avg));
-	ms_text(s->jitter_ms, jit, sizeof(jit));
-	snprintf(out, cap,
-	         BOT_T(b, "<b>%s</b>: stability, %s\nsent %zu, lost %zu (%.1f%%), avg %s ms, jitter %s ms, outages of 3 s or more: %zu",
-	               "<b>%s</b>: стабильность, %s\nотправлено %zu, потеряно %zu (%.1f%%), средний пинг %s мс, джиттер %s мс, обрывов от 3 с: %zu"),
-	         host, j->span_label, s->sent, s->lost, isfinite(s->loss_pct) ? s->loss_pct : 0.0, avg,
-	         jit, s->outages);
+	/* the numbers are in the report message (actions.c) */
+	snprintf(out, cap, BOT_T(b, "<b>%s</b>: stability, %s", "<b>%s</b>: стабильность, %s"), host,
+	         j->span_label);
 }
 
 static const char *busy_text(struct bot *b)

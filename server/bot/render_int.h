@@ -32,7 +32,6 @@ struct render_job {
 	/* the worker's */
 	int rc;                         /* CHART_OK, CHART_E*, RENDER_EDB */
 	struct chart_result res;
-	struct chart_rtt_stats stab;
 	int64_t queued_ms, render_ms;
 };
 

@@ -155,11 +155,21 @@ def text_of(c):
     return c["params"].get("text") if c else None
 
 
+def js(v):
+    """A JSON parameter as the double recorded it (already parsed, or text)."""
+    return json.loads(v) if isinstance(v, str) else (v or {})
+
+
 def status_message(tg, ch, key):
-    m = ch.say(f"/status {key}")
-    c = ch.reply(m)
-    res = c and c.get("response", {}).get("result") or {}
-    return res.get("message_id"), json.loads(c["params"].get("reply_markup") or "{}") if c else {}
+    """/status key: the bot's message once it carries the chart buttons (current state)."""
+    after = tg.last_mid(ch.chat)
+    tg.say(ch.user, f"/status {key}", chat=ch.chat)
+    m = tg.wait_message(ch.chat, lambda m: any((d or "").startswith("ch:") for d in
+                                               [b.get("callback_data") for row in
+                                                (m.get("reply_markup") or {}).get("inline_keyboard", [])
+                                                for b in row]),
+                        timeout=WAIT, after=after)
+    return (m["message_id"], m.get("reply_markup") or {}) if m else (None, {})
 
 
 def buttons(markup):
@@ -180,7 +190,7 @@ def english(srv, tg, keys):
     for m in ("all", "cpu", "ram", "gpu", "vram", "net"):
         mk, cb = me.press(mid, f"ch:{m}:{web1}")
         e = me.reply(mk, "editMessageReplyMarkup")
-        kb = buttons(json.loads(e["params"]["reply_markup"])) if e else None
+        kb = buttons(js(e["params"]["reply_markup"])) if e else None
         t.eq(kb, [[f"cr:{m}:{r}:{web1}" for r in ("10m", "1h", "24h", "7d")], [f"bk:{web1}"]],
              f"{m}: the range keyboard replaces the status buttons")
         t.ok(e and str(e["params"].get("message_id")) == str(mid), f"{m}: on the status message")
@@ -280,7 +290,7 @@ def russian(srv, tg, web1, quiet_key):
     mid, _ = status_message(tg, me, "web1")
     mk, cb = me.press(mid, f"ch:cpu:{web1}")
     e = me.reply(mk, "editMessageReplyMarkup")
-    kb = json.loads(e["params"]["reply_markup"])["inline_keyboard"] if e else []
+    kb = js(e["params"]["reply_markup"])["inline_keyboard"] if e else []
     t.eq([[b["text"] for b in row] for row in kb], [["10 мин", "1 ч", "24 ч", "7 д"], ["◀️ Назад"]],
          "ru: the range keyboard")
     mk, cb = me.press(mid, f"cr:cpu:1h:{web1}")

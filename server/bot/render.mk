@@ -1,0 +1,2 @@
+# server/bot/render.c, render_cmd.c: the chart workers, chart buttons, /plot.
+INTEG_TESTS += tests/integration/bot_charts.py

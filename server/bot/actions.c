@@ -22,28 +22,6 @@ static const unsigned stab_s[] = { 300, 900, 3600, 21600, 43200, 86400 };
 
 /* ---- keyboards -------------------------------------------------------------- */
 
-void st_status_kb(struct bot *b, struct bot_kb *k, const char *secret)
-{
-	st_btn(k, BOT_T(b, "🔢 List", "🔢 Список"), "ls");
-	st_btn(k, BOT_T(b, "🔃 Refresh", "🔃 Обновить"), "st:%s", secret);
-	bot_kb_row(k);
-	st_btn(k, BOT_T(b, "📊 All", "📊 Все"), "ch:all:%s", secret);
-	bot_kb_row(k);
-	st_btn(k, "📊 CPU", "ch:cpu:%s", secret);
-	st_btn(k, "📈 RAM", "ch:ram:%s", secret);
-	st_btn(k, "🎮 GPU", "ch:gpu:%s", secret);
-	st_btn(k, "🗄️ VRAM", "ch:vram:%s", secret);
-	st_btn(k, "📡 Net", "ch:net:%s", secret);
-	bot_kb_row(k);
-	st_btn(k, "🏎️ Speedtest", "sp:%s", secret);
-	st_btn(k, BOT_T(b, "📋 Diagnostics", "📋 Диагностика"), "dg:%s", secret);
-	st_btn(k, BOT_T(b, "📶 Stability", "📶 Стабильность"), "sb:%s", secret);
-	bot_kb_row(k);
-	st_btn(k, "🔄 Reboot", "rb:%s", secret);
-	st_btn(k, "⏻ Shutdown", "sd:%s", secret);
-	bot_kb_row(k);
-}
-
 static void stab_dur_name(struct bot *b, unsigned s, char *out, size_t cap)
 {
 	if (s >= 86400)
@@ -80,15 +58,6 @@ static void kb_duration(struct bot *b, struct bot_kb *k, unsigned ms, const char
 	bot_kb_row(k);
 	st_btn(k, BOT_T(b, "◀️ Back", "◀️ Назад"), "sb:%s", secret);
 	bot_kb_row(k);
-}
-
-void st_edit_markup(struct bot *b, int64_t chat, int64_t msg_id, const char *markup_json)
-{
-	struct tg_args *a = tg_args_new();
-	tg_args_int(a, "chat_id", chat);
-	tg_args_int(a, "message_id", msg_id);
-	tg_args_json(a, "reply_markup", markup_json);
-	tg_call(b->tg, "editMessageReplyMarkup", chat, a, TG_REPLY, NULL, NULL);
 }
 
 static void markup_of(struct bot *b, const struct bot_cb *q, int which, unsigned ms,
@@ -210,7 +179,7 @@ static void job_say(struct bot *b, struct st_job **pp, const char *html)
 	}
 }
 
-void st_jobs_tick(struct bot *b, int64_t now_ms)
+static void jobs_tick(struct bot *b, int64_t now_ms)
 {
 	struct bot_status *bs = b->status;
 	struct st_job **pp = &bs->jobs;
@@ -522,4 +491,30 @@ int bot_status_callback(struct bot *b, const struct bot_cb *q)
 		return 1;
 	act_dispatch(b, q, p, n);
 	return 1;
+}
+
+/* ---- the part's life (bot_int.h) ------------------------------------------- */
+
+int bot_status_init(struct bot *b)
+{
+	b->status = calloc(1, sizeof(*b->status));
+	return b->status ? 0 : -1;
+}
+
+void bot_status_free(struct bot *b)
+{
+	struct bot_status *bs = b->status;
+	if (!bs)
+		return;
+	st_waits_free(b);
+	while (bs->jobs)
+		job_unlink(bs, &bs->jobs);
+	free(bs);
+	b->status = NULL;
+}
+
+void bot_status_tick(struct bot *b, int64_t now_ms)
+{
+	st_waits_tick(b, now_ms);
+	jobs_tick(b, now_ms);
 }

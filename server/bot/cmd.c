@@ -2,8 +2,7 @@
  * dispatched; the key commands (/newkey /linkkey /set /renamekey /delkey)
  * here, /status and /list in status.c and list.c, alerts in alerts.c,
  * /plot in render.c. Handlers get argv[0] = the command's name (no '/',
- * no "@bot") and argv[1..] its words. Also the small text helpers the
- * status files share (status_int.h). */
+ * no "@bot") and argv[1..] its words. */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,136 +25,6 @@ struct cmd_line {
 	char words[sizeof(((struct bot_msg *)0)->text)];
 	char raw[sizeof(((struct bot_msg *)0)->text)];
 };
-
-/* ---- text helpers (status_int.h) ---------------------------------------- */
-
-static size_t utf8_cut(const char *s, size_t max_chars, int *cut)
-{
-	size_t i = 0, chars = 0;
-	*cut = 0;
-	while (s[i]) {
-		if (max_chars && chars == max_chars) {
-			*cut = 1;
-			break;
-		}
-		i++;
-		while (((unsigned char)s[i] & 0xC0) == 0x80)
-			i++;
-		chars++;
-	}
-	return i;
-}
-
-void st_clean(const char *s, size_t max_chars, char *out, size_t cap)
-{
-	int cut;
-	size_t n = utf8_cut(s, max_chars, &cut), o = 0;
-	if (!cap)
-		return;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	/* never end inside a character */
-	while (o > 0 && o < n && ((unsigned char)s[o] & 0xC0) == 0x80)
-		o--;
-	if (cut && o + 4 < cap) {
-		memcpy(out + o, "\xe2\x80\xa6", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
-void st_add_clean(struct bot_buf *o, const char *s, size_t max_chars)
-{
-	char tmp[1024];
-	st_clean(s ? s : "", max_chars, tmp, sizeof(tmp));
-	bot_buf_esc(o, tmp);
-}
-
-void st_label(struct bot *b, const char *secret, char *out, size_t cap)
-{
-	struct store_key k;
-	char raw[STORE_NAME_MAX + 8];
-	memset(&k, 0, sizeof(k));
-	if (store_key_get(b->st, secret, &k) == STORE_OK) {
-		bot_key_label(&k, raw, sizeof(raw));
-		store_key_free(&k);
-	} else {
-		snprintf(raw, sizeof(raw), "%.6s", secret);
-	}
-	st_clean(raw, ST_NAME_CHARS, out, cap);
-}
-
-int st_cbdata(char *out, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(out, cap, fmt, ap);
-	va_end(ap);
-	return (n < 0 || (size_t)n >= cap || n > BOT_CB_MAX) ? -1 : 0;
-}
-
-void st_btn(struct bot_kb *k, const char *text, const char *fmt, ...)
-{
-	char data[BOT_CB_MAX + 16];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(data, sizeof(data), fmt, ap);
-	va_end(ap);
-	if (n > 0 && n <= BOT_CB_MAX)
-		bot_kb_btn(k, text, data);
-}
-
-void st_fmt_bytes(double v, char *out, size_t cap)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	size_t u = 0;
-	if (isnan(v)) {
-		snprintf(out, cap, "N/A");
-		return;
-	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, cap, "%.1f %s", v, units[u]);
-}
-
-void st_fmt_bits(double bytes_per_s, char *out, size_t cap)
-{
-	static const char *const units[] = { "bit/s", "Kbit/s", "Mbit/s", "Gbit/s", "Tbit/s" };
-	double v = bytes_per_s * 8;
-	size_t u = 0;
-	if (isnan(v)) {
-		snprintf(out, cap, "N/A");
-		return;
-	}
-	while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, cap, "%.1f %s", v, units[u]);
-}
-
-void st_fmt_uptime(struct bot *b, double s, char *out, size_t cap)
-{
-	long long t, d;
-	if (isnan(s) || s < 0) {
-		snprintf(out, cap, "-");
-		return;
-	}
-	t = (long long)s;
-	d = t / 86400;
-	t %= 86400;
-	if (d)
-		snprintf(out, cap, "%lld%s %02lld:%02lld:%02lld", d, BOT_T(b, "d", " д"), t / 3600,
-		         t / 60 % 60, t % 60);
-	else
-		snprintf(out, cap, "%02lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
-}
 
 /* ---- parsing -------------------------------------------------------------- */
 
@@ -228,18 +97,6 @@ static void name_from(const char *rest, char *out, size_t cap)
 		out[STORE_NAME_MAX] = '\0';
 }
 
-static void join_args(int argc, char **argv, int from, char *out, size_t cap)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (int i = from; i < argc; i++) {
-		int w = snprintf(out + o, cap - o, "%s%s", i > from ? " " : "", argv[i]);
-		if (w < 0 || (size_t)w >= cap - o)
-			break;
-		o += (size_t)w;
-	}
-}
-
 /* ---- replies ---------------------------------------------------------------- */
 
 static void reply(struct bot *b, const struct bot_msg *m, const char *html)
@@ -260,24 +117,6 @@ static void usage(struct bot *b, const struct bot_msg *m, const char *line)
 	bot_buf_add(&o, BOT_T(b, "Usage: ", "Синтаксис: "));
 	bot_buf_add(&o, line);
 	reply_buf(b, m, &o);
-}
-
-int st_cmd_key(struct bot *b, const struct bot_msg *m, int argc, char **argv, int from,
-               char secret_out[STORE_SECRET_MAX + 1])
-{
-	char want[STORE_NAME_MAX * 4 + 1];
-	if (argc > from) {
-		join_args(argc, argv, from, want, sizeof(want));
-		return bot_user_key(b, m->chat_id, m->user_id, want, secret_out);
-	}
-	/* the chat's active key, only when this user owns it (a group chat's
-	 * active key may be someone else's) */
-	if (store_active_get(b->st, m->chat_id, secret_out) == STORE_OK &&
-	    store_key_is_owner(b->st, secret_out, m->user_id) == 1)
-		return 0;
-	reply(b, m, BOT_T(b, "No active key. Create one with /newkey or choose one with /set.",
-	                  "Нет активного ключа. Создай его через /newkey или выбери через /set."));
-	return -1;
 }
 
 /* ---- /start /help ------------------------------------------------------------ */

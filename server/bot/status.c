@@ -401,26 +401,10 @@ out:
 
 /* ---- entry points (bot_int.h) ---------------------------------------------- */
 
-int bot_status_init(struct bot *b)
+void st_waits_free(struct bot *b)
 {
-	b->status = calloc(1, sizeof(*b->status));
-	return b->status ? 0 : -1;
-}
-
-void bot_status_free(struct bot *b)
-{
-	struct bot_status *bs = b->status;
-	if (!bs)
-		return;
-	while (bs->waits)
-		wait_free(bs, &bs->waits);
-	while (bs->jobs) {
-		struct st_job *j = bs->jobs;
-		bs->jobs = j->next;
-		free(j);
-	}
-	free(bs);
-	b->status = NULL;
+	while (b->status->waits)
+		wait_free(b->status, &b->status->waits);
 }
 
 void bot_cmd_status(struct bot *b, const struct bot_msg *m, int argc, char **argv)
@@ -462,7 +446,7 @@ void bot_status_on_oneshot(struct bot *b, const struct bot_ev *ev)
 	}
 }
 
-void bot_status_tick(struct bot *b, int64_t now_ms)
+void st_waits_tick(struct bot *b, int64_t now_ms)
 {
 	struct bot_status *bs = b->status;
 	struct st_wait **pp = &bs->waits;
@@ -487,5 +471,4 @@ void bot_status_tick(struct bot *b, int64_t now_ms)
 		bot_buf_free(&o);
 		wait_free(bs, pp);
 	}
-	st_jobs_tick(b, now_ms);
 }

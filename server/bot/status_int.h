@@ -1,4 +1,5 @@
-/* status_int.h — what cmd.c, status.c, actions.c and list.c share: the
+/* status_int.h — what cmd.c, status.c, actions.c, list.c and stext.c share
+ * (calls go cmd → actions → status, list → stext, never back): the
  * status message's waits (for the agent's fresh sample), the actions'
  * jobs (speedtest, diagnostics, stability, power: waiting for the agent's
  * answer), the status text and keyboard builders, small text helpers.
@@ -57,13 +58,11 @@ void st_text_stored(struct bot *b, const char *secret, int64_t user, enum st_foo
 /* Shows the status of secret: edits msg_id in chat (0: sends a new message),
  * and asks the agent for a fresh sample when the host is online. */
 void st_show(struct bot *b, int64_t chat, int64_t msg_id, int64_t user, const char *secret);
+void st_waits_tick(struct bot *b, int64_t now_ms);
+void st_waits_free(struct bot *b);
 
 /* ---- actions.c ---- */
 
-/* The status message's keyboard. */
-void st_status_kb(struct bot *b, struct bot_kb *k, const char *secret);
-void st_edit_markup(struct bot *b, int64_t chat, int64_t msg_id, const char *markup_json);
-void st_jobs_tick(struct bot *b, int64_t now_ms);
 void st_jobs_forget(struct bot *b, const char *secret);
 
 /* ---- list.c ---- */
@@ -71,7 +70,11 @@ void st_jobs_forget(struct bot *b, const char *secret);
 void st_list_show(struct bot *b, int64_t chat, int64_t user, int64_t edit_msg_id);
 int st_list_callback(struct bot *b, const struct bot_cb *q);
 
-/* ---- cmd.c ---- */
+/* ---- stext.c ---- */
+
+/* The status message's keyboard. */
+void st_status_kb(struct bot *b, struct bot_kb *k, const char *secret);
+void st_edit_markup(struct bot *b, int64_t chat, int64_t msg_id, const char *markup_json);
 
 /* Adds s with control characters as spaces, cut at max_chars characters
  * (0 = no cut; "…" marks a cut), HTML-escaped. */

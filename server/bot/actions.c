@@ -373,7 +373,7 @@ static void act_start(struct bot *b, const struct bot_cb *q, const char *secret,
 		bot_buf_add(&o, BOT_T(b, "\n🔴 The host is offline: the command waits for it.",
 		                      "\n🔴 Хост офлайн: команда дождётся его."));
 	if (bot_agent_command(b, secret, command, q->user_id, q->chat_id) != 0) {
-		bot_answer_cb(b, q, BOT_T(b, "⚠️ Busy, try again.", "⚠️ Занято, попробуй ещё."), 1);
+		bot_answer_cb(b, q, BOT_T(b, "⚠️ Busy, try again.", "⚠️ Занято, попробуйте ещё раз."), 1);
 		goto out;
 	}
 	bot_answer_cb(b, q, NULL, 0);

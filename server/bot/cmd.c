@@ -146,7 +146,7 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 		"/newkey [имя] – создать ключ\n"
 		"/linkkey &lt;ключ&gt; – получить доступ к ключу\n"
 		"/set &lt;ключ или имя&gt; – сделать ключ активным в этом чате\n"
-		"/list – твои ключи\n"
+		"/list – ваши ключи\n"
 		"/status [ключ или имя] – статус и кнопки\n"
 		"/plot &lt;ключ или имя&gt; &lt;метрики&gt; &lt;интервал&gt; [предел] [единицы] – график\n"
 		"/renamekey &lt;ключ или имя&gt; &lt;имя&gt; – переименовать\n"
@@ -175,7 +175,7 @@ static void cmd_newkey(struct bot *b, const struct bot_msg *m, struct cmd_line *
 	}
 	if (rc != STORE_OK) {
 		reply(b, m, BOT_T(b, "⚠️ Could not create a key, try again later.",
-		                  "⚠️ Не удалось создать ключ, попробуй позже."));
+		                  "⚠️ Не удалось создать ключ, попробуйте позже."));
 		return;
 	}
 	store_active_set(b->st, m->chat_id, secret);
@@ -185,7 +185,7 @@ static void cmd_newkey(struct bot *b, const struct bot_msg *m, struct cmd_line *
 	st_add_clean(&o, got, ST_NAME_CHARS);
 	bot_buf_add(&o, BOT_T(b, "</b>). It is now active in this chat.\n",
 	                      "</b>). Теперь он активный в этом чате.\n"));
-	bot_buf_add(&o, BOT_T(b, "Start the agent with it:\n", "Запусти с ним агента:\n"));
+	bot_buf_add(&o, BOT_T(b, "Start the agent with it:\n", "Запустите с ним агента:\n"));
 	bot_buf_add(&o, "<code>AGENT_SECRET=");
 	bot_buf_esc(&o, secret);
 	bot_buf_add(&o, " AGENT_SERVER_IP=&lt;server&gt; monbot-agent</code>");
@@ -214,7 +214,7 @@ static void cmd_linkkey(struct bot *b, const struct bot_msg *m, struct cmd_line 
 	}
 	if (rc < 0) {
 		reply(b, m, BOT_T(b, "⚠️ Could not add the key, try again later.",
-		                  "⚠️ Не удалось добавить ключ, попробуй позже."));
+		                  "⚠️ Не удалось добавить ключ, попробуйте позже."));
 		return;
 	}
 	store_active_set(b->st, m->chat_id, secret);
@@ -233,7 +233,7 @@ static void cmd_set(struct bot *b, const struct bot_msg *m, struct cmd_line *cl)
 	if (st_cmd_key(b, m, cl->argc, cl->argv, 1, secret) < 0)
 		return;
 	if (store_active_set(b->st, m->chat_id, secret) != STORE_OK) {
-		reply(b, m, BOT_T(b, "⚠️ Try again later.", "⚠️ Попробуй позже."));
+		reply(b, m, BOT_T(b, "⚠️ Try again later.", "⚠️ Попробуйте позже."));
 		return;
 	}
 	bot_buf_add(&o, BOT_T(b, "✅ Active: <code>", "✅ Активный: <code>"));
@@ -268,7 +268,7 @@ static void cmd_renamekey(struct bot *b, const struct bot_msg *m, struct cmd_lin
 	}
 	if (rc != STORE_OK) {
 		reply(b, m, BOT_T(b, "⚠️ Could not rename, try again later.",
-		                  "⚠️ Не удалось переименовать, попробуй позже."));
+		                  "⚠️ Не удалось переименовать, попробуйте позже."));
 		return;
 	}
 	bot_buf_add(&o, "✅ <code>");
@@ -305,7 +305,7 @@ static void cmd_delkey(struct bot *b, const struct bot_msg *m, struct cmd_line *
 		return;
 	if (store_key_delete(b->st, secret) != STORE_OK) {
 		reply(b, m, BOT_T(b, "⚠️ Could not delete, try again later.",
-		                  "⚠️ Не удалось удалить, попробуй позже."));
+		                  "⚠️ Не удалось удалить, попробуйте позже."));
 		return;
 	}
 	bot_alerts_forget_key(b, secret);

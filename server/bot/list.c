@@ -96,7 +96,7 @@ static void list_text(struct bot *b, int64_t chat, int64_t user, const struct st
 		bot_buf_add(o, BOT_T(b, "No keys yet. /newkey creates one.",
 		                     "Ключей нет. /newkey создаст."));
 	else
-		bot_buf_addf(o, BOT_T(b, "🔑 <b>Your keys</b> (%zu):", "🔑 <b>Твои ключи</b> (%zu):"), n);
+		bot_buf_addf(o, BOT_T(b, "🔑 <b>Your keys</b> (%zu):", "🔑 <b>Ваши ключи</b> (%zu):"), n);
 	if (store_active_get(b->st, chat, active) == STORE_OK &&
 	    store_key_is_owner(b->st, active, user) == 1) {
 		bot_buf_add(o, BOT_T(b, "\n<b>Active:</b> <code>", "\n<b>Активный:</b> <code>"));
@@ -120,7 +120,7 @@ void st_list_show(struct bot *b, int64_t chat, int64_t user, int64_t edit_msg_id
 	struct bot_kb k;
 
 	if (store_key_list(b->st, user, &keys, &n) < 0) {
-		bot_send(b, chat, BOT_T(b, "⚠️ Try again later.", "⚠️ Попробуй позже."), NULL,
+		bot_send(b, chat, BOT_T(b, "⚠️ Try again later.", "⚠️ Попробуйте позже."), NULL,
 		         TG_REPLY, NULL, NULL);
 		return;
 	}

@@ -200,7 +200,7 @@ int st_cmd_key(struct bot *b, const struct bot_msg *m, int argc, char **argv, in
 		return 0;
 	bot_send(b, m->chat_id,
 	         BOT_T(b, "No active key. Create one with /newkey or choose one with /set.",
-	               "Нет активного ключа. Создай его через /newkey или выбери через /set."),
+	               "Нет активного ключа. Создайте его через /newkey или выберите через /set."),
 	         NULL, TG_REPLY, NULL, NULL);
 	return -1;
 }

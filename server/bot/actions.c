@@ -197,11 +197,12 @@ static void jobs_tick(struct bot *b, int64_t now_ms)
 	}
 }
 
-/* The oldest waiting job of secret: of kind want first, else (want < 0 or
- * none of that kind) any but stability, whose answer has its own event. */
+/* The oldest waiting job of secret: of kind want first; for a text (want
+ * < 0, or a speedtest) else the oldest other one, a stability test last
+ * (its results have their own event: a text there is a refusal). */
 static struct st_job **job_find(struct bot *b, const char *secret, int want)
 {
-	struct st_job **pp, **any = NULL;
+	struct st_job **pp, **any = NULL, **stab = NULL;
 	for (pp = &b->status->jobs; *pp; pp = &(*pp)->next) {
 		struct st_job *j = *pp;
 		if (j->answered || strcmp(j->secret, secret) != 0)
@@ -210,8 +211,12 @@ static struct st_job **job_find(struct bot *b, const char *secret, int want)
 			return pp;
 		if (!any && j->kind != ST_JOB_STABILITY)
 			any = pp;
+		if (!stab && j->kind == ST_JOB_STABILITY)
+			stab = pp;
 	}
-	return want == ST_JOB_STABILITY ? NULL : any;
+	if (want == ST_JOB_STABILITY || want == ST_JOB_DIAG)
+		return NULL;
+	return any ? any : stab;
 }
 
 /* ---- answers (bot_int.h) ---------------------------------------------------- */

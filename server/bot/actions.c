@@ -83,6 +83,7 @@ static void job_unlink(struct bot_status *bs, struct st_job **pp)
 {
 	struct st_job *j = *pp;
 	*pp = j->next;
+	free(j->final_html);
 	free(j);
 	bs->njobs--;
 }
@@ -101,10 +102,13 @@ static void job_sent(void *arg, const struct tg_result *r)
 	struct bot_status *bs = js->b->status;
 	struct st_job **pp = bs ? job_by_id(bs, js->id) : NULL;
 	if (pp) {
-		if (!r->ok || (*pp)->answered)
+		struct st_job *j = *pp;
+		if (r->ok && j->final_html)
+			bot_edit(js->b, j->chat, r->message_id, j->final_html, NULL, NULL, NULL);
+		if (!r->ok || j->final_html)
 			job_unlink(bs, pp);
 		else
-			(*pp)->msg_id = r->message_id;
+			j->msg_id = r->message_id;
 	}
 	free(js);
 }
@@ -165,18 +169,24 @@ void st_jobs_forget(struct bot *b, const char *secret)
 	}
 }
 
-/* The answer's text into the job's progress message (or a new one). */
+/* The answer's text into the job's progress message, now or once that
+ * is sent (the per-chat rate may hold it back a second or more). */
 static void job_say(struct bot *b, struct st_job **pp, const char *html)
 {
 	struct st_job *j = *pp;
 	if (j->msg_id) {
 		bot_edit(b, j->chat, j->msg_id, html, NULL, NULL, NULL);
 		job_unlink(b->status, pp);
-	} else {
-		bot_send(b, j->chat, html, NULL, TG_REPLY, NULL, NULL);
-		j->answered = 1; /* job_sent drops it; the tick if it never answers */
-		j->deadline_ms = bot_mono_ms() + ST_SEND_WAIT_MS;
+		return;
 	}
+	free(j->final_html);
+	j->final_html = strdup(html);
+	if (!j->final_html) {
+		bot_send(b, j->chat, html, NULL, TG_REPLY, NULL, NULL);
+		job_unlink(b->status, pp);
+		return;
+	}
+	j->deadline_ms = bot_mono_ms() + ST_SEND_WAIT_MS; /* job_sent finishes it */
 }
 
 static void jobs_tick(struct bot *b, int64_t now_ms)
@@ -189,7 +199,7 @@ static void jobs_tick(struct bot *b, int64_t now_ms)
 			pp = &j->next;
 			continue;
 		}
-		if (!j->answered && j->msg_id && j->kind != ST_JOB_POWER)
+		if (!j->final_html && j->msg_id && j->kind != ST_JOB_POWER)
 			bot_edit(b, j->chat, j->msg_id,
 			         BOT_T(b, "⚠️ The agent did not answer in time.",
 			               "⚠️ Агент не ответил вовремя."), NULL, NULL, NULL);
@@ -205,7 +215,7 @@ static struct st_job **job_find(struct bot *b, const char *secret, int want)
 	struct st_job **pp, **any = NULL, **stab = NULL;
 	for (pp = &b->status->jobs; *pp; pp = &(*pp)->next) {
 		struct st_job *j = *pp;
-		if (j->answered || strcmp(j->secret, secret) != 0)
+		if (j->final_html || strcmp(j->secret, secret) != 0)
 			continue;
 		if ((int)j->kind == want)
 			return pp;

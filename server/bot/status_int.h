@@ -36,7 +36,7 @@ struct st_job {
 	int64_t chat, msg_id, user;
 	char secret[STORE_SECRET_MAX + 1];
 	int64_t deadline_ms;
-	int answered;               /* answered before msg_id was known: drop on send */
+	char *final_html;           /* answered before msg_id was known: edit on send */
 	struct st_job *next;
 };
 

@@ -15,6 +15,7 @@ start_server(Double(...)) for an in-process server on a thread."""
 import argparse
 import json
 import os
+import select
 import socket
 import sys
 import threading
@@ -54,6 +55,7 @@ class Double(tgmethods.Methods):
         self.callback_ttl = None  # seconds a callback query may be answered; None = forever
         self.poll_gen = 0
         self.polls_in_flight = 0
+        self.local = threading.local()  # .conn: the socket of the call on this thread
         self._reset_state()
 
     def _reset_state(self):
@@ -119,11 +121,12 @@ class Double(tgmethods.Methods):
         if f["count"] is not None and f["count"] <= 0:
             return False
         m = f["method"]
+        method = method.lower()  # Telegram's method names are case-insensitive
         if m is None:  # every method but getUpdates, which polls all the time
-            return method != "getUpdates"
+            return method != "getupdates"
         if m == "*":
             return True
-        return method in m if isinstance(m, (list, tuple)) else method == m
+        return method in [x.lower() for x in (m if isinstance(m, (list, tuple)) else [m])]
 
     def _take_fault(self, method, now):
         """The fault this call meets (consumed), or None. Lock held."""
@@ -138,6 +141,17 @@ class Double(tgmethods.Methods):
                 f["fired"] += 1
                 return f
         return None
+
+    def client_gone(self):
+        """The bot closed the connection of this thread's call (a long poll it gave up)."""
+        s = getattr(self.local, "conn", None)
+        if s is None:
+            return False
+        try:
+            r, _, _ = select.select([s], [], [], 0)
+            return bool(r) and s.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _set_retry(self, seconds, now):
         self.retry_until = max(self.retry_until, now + seconds)
@@ -306,11 +320,14 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def _send(self, status, body, ctype):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the bot went away
+            self.close_connection = True
 
     def _drop(self):
         self.close_connection = True
@@ -342,6 +359,7 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             params, files = {"_unparsed": body[:2000].decode("utf-8", "replace")}, []
             params["_error"] = e.description
+        d.local.conn = self.connection
         try:
             status, out, octype = d.bot_call(self.command, token, method, params, files, ctype)
         except Drop:
@@ -356,6 +374,10 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):  # a bot that hung up is no error
+            super().handle_error(request, client_address)
 
 
 def start_server(double, port=0, host="127.0.0.1"):

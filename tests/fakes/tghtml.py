@@ -11,7 +11,7 @@ TAGS = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic",
     "u": "underline", "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
     "del": "strikethrough", "a": "text_link", "code": "code", "pre": "pre",
-    "tg-spoiler": "spoiler", "span": "spoiler", "blockquote": "blockquote",
+    "tg-spoiler": "spoiler", "span": "spoiler", "blockquote": "blockquote", "tg-emoji": "custom_emoji",
 }
 NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENT = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
@@ -76,6 +76,8 @@ def _start_tag(s, i, stack, pos, entities_open):
         j = a.end()
     if name == "span" and attrs.get("class") != "tg-spoiler":
         raise HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {_bo(s, i)}')
+    if name == "tg-emoji" and not attrs.get("emoji-id", "").isdigit():
+        raise HtmlError(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {_bo(s, i)}')
     stack.append((name, pos, attrs, i))
     return j + 1
 
@@ -100,6 +102,10 @@ def _close(name, start, attrs, pos, stack, entities):
         if lang.startswith("language-"):
             stack[-1][2]["_language"] = lang[len("language-"):]
             return
+    if kind == "custom_emoji":
+        ent["custom_emoji_id"] = attrs.get("emoji-id", "")
+    if kind == "blockquote" and "expandable" in attrs:
+        ent["type"] = "expandable_blockquote"
     if kind == "pre" and attrs.get("_language"):
         ent["language"] = attrs["_language"]
     entities.append(ent)

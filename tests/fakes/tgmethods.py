@@ -102,7 +102,7 @@ def normalize_markup(m):
     if "inline_keyboard" in m:
         rows = [[dict(b) for b in row] for row in m["inline_keyboard"] if row]
         return {"inline_keyboard": rows} if rows else None
-    return m
+    return None  # reply keyboards are not part of the Message Telegram returns
 
 
 class Methods:
@@ -149,9 +149,9 @@ class Methods:
                 text, ents = parse_html(text, strict_amp=self.strict_amp)
             except HtmlError as e:
                 raise ApiError(400, "Bad Request: can't parse entities: " + str(e))
-        elif mode == "MarkdownV2":
+        elif mode.lower() == "markdownv2":
             text, ents = _md2(text)
-        elif mode in ("", "Markdown"):
+        elif mode.lower() in ("", "markdown"):
             ents = _json(params, ent_field, f"Bad Request: can't parse {ent_field} JSON object") or []
         else:
             raise ApiError(400, "Bad Request: unsupported parse_mode")
@@ -294,7 +294,7 @@ class Methods:
     def m_getupdates(self, params, files):
         try:
             offset = _int(params.get("offset") or 0)
-            limit = _int(params.get("limit") or 100)
+            limit = _int(params["limit"]) if params.get("limit") not in (None, "") else 100
             timeout = float(params.get("timeout") or 0)
         except ValueError:
             raise ApiError(400, "Bad Request: wrong parameter in request")
@@ -319,9 +319,9 @@ class Methods:
                 if self.updates or self.stopping:
                     break
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.client_gone():
                     break
-                self.lock.wait(left)
+                self.lock.wait(min(left, 0.2))
             return [json.loads(json.dumps(u)) for u in self.updates[:limit]]
         finally:
             self.polls_in_flight -= 1
@@ -524,14 +524,15 @@ class Methods:
 
     def chat_for(self, chat_id, user):
         c = self.chats.get(chat_id)
-        if c is None:
-            if chat_id == user["id"]:
-                c = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
-                if user.get("username"):
-                    c["username"] = user["username"]
-            else:
-                c = {"id": chat_id, "type": "supergroup" if chat_id < -1000000000000 else "group",
-                     "title": f"Group {chat_id}"}
+        if chat_id == user["id"]:  # a private chat shows the user's names as they are now
+            c = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
+            for k in ("last_name", "username"):
+                if user.get(k):
+                    c[k] = user[k]
+            self.chats[chat_id] = c
+        elif c is None:
+            c = {"id": chat_id, "type": "supergroup" if chat_id < -1000000000000 else "group",
+                 "title": f"Group {chat_id}"}
             self.chats[chat_id] = c
         return c
 

@@ -254,5 +254,19 @@ void bot_render_free(struct bot *b);
 void bot_cmd_plot(struct bot *b, const struct bot_msg *m, int argc, char **argv);
 int bot_render_callback(struct bot *b, const struct bot_cb *q); /* "ch:", "cr:" */
 void bot_render_done(struct bot *b, struct bot_ev *ev);         /* BOT_EV_RENDERED */
+/* The chart of a finished stability test (rtts in ms, NaN = lost, one every
+ * interval_ms from start, unix s) sent to chat as a photo whose caption
+ * sums it up. 0 queued, or -1 after telling the chat (busy, no memory). */
+int bot_render_stability(struct bot *b, int64_t chat, const char *secret, const float *rtts,
+                         size_t n, double start, unsigned interval_ms);
+/* Counters for /metrics (any thread): renders done, of them without data
+ * and failed, requests refused as busy, jobs pending, render time (database
+ * read + render + PNG) over the last 256 renders. */
+struct bot_render_stats {
+	uint64_t jobs, nodata, failed, busy;
+	size_t pending;
+	uint32_t p50_ms, p99_ms, max_ms;
+};
+void bot_render_stats(struct bot *b, struct bot_render_stats *out);
 
 #endif

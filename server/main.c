@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/bot/bot.h"
 #include "server/cmdcli.h"
 #include "server/config.h"
 #include "server/ev/ev.h"
@@ -113,6 +114,7 @@ static int run_server(struct server_config *cfg)
 	struct server srv;
 	char err[512], serr[STORE_ERR_LEN];
 	struct udpecho echo;
+	struct bot *bot = NULL;
 	int stop = 0, rc = 1, generated = 0, srv_ready = 0, setsize;
 	int64_t lost;
 	struct sigaction sa;
@@ -125,8 +127,6 @@ static int run_server(struct server_config *cfg)
 	ask_bot_token(cfg);
 	if (!cfg->bot_token[0])
 		log_info("BOT_TOKEN is not set: running without the Telegram bot");
-	else
-		log_warn("BOT_TOKEN is set, but this build has no Telegram bot yet: it is not used");
 
 	if (pipe(sig_pipe) != 0 || set_nonblock_cloexec(sig_pipe[0]) != 0 ||
 	    set_nonblock_cloexec(sig_pipe[1]) != 0) {
@@ -174,6 +174,14 @@ static int run_server(struct server_config *cfg)
 		}
 		agents_set_id_key(&srv.agents, idk);
 	}
+	/* before listening: the bot hears of every agent from its first contact */
+	if (cfg->bot_token[0]) {
+		if (bot_start(&bot, &srv, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			goto out;
+		}
+		log_info("Telegram bot started (%s, language %s)", cfg->telegram_api_url, cfg->bot_lang);
+	}
 	if (server_listen(&srv, err, sizeof(err)) != 0) {
 		log_error("PORT %u: %s", cfg->port, err);
 		goto out;
@@ -212,6 +220,7 @@ static int run_server(struct server_config *cfg)
 	}
 	rc = 0;
 out:
+	bot_stop(bot);
 	if (srv_ready)
 		server_free(&srv);
 	if (store) {

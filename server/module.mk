@@ -13,7 +13,7 @@ SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.
 # JSON reading and the hostile-input sample parser (wire/, owned here).
 JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
 JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)
-SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS) $(EV_OBJS)
+SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS) $(EV_OBJS) $(BOT_OBJS)
 SERVER := $(O)/monbot-server
 LOADGEN := $(O)/monbot-loadgen
 SERVER_LIBS := -lpthread -lm
@@ -26,7 +26,7 @@ server: $(SERVER) $(LOADGEN)
 PROGRAMS += $(SERVER)$(if $(wildcard tools/loadgen.c), $(LOADGEN))
 $(SERVER): $(SERVER_OBJS) $$(NET_OBJS) $$(STORE_OBJS) $(WIRE_OBJS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(STORE_LIBS) $(WIRE_TLS_LIBS) $(CHART_LIBS) $(SERVER_LIBS)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $(sort $^) $(STORE_LIBS) $(WIRE_TLS_LIBS) $(CHART_LIBS) $(BOT_LIBS) $(SERVER_LIBS)
 
 $(LOADGEN): $(O)/obj/tools/loadgen.o $(EV_OBJS) $(O)/obj/server/net/obuf.o $(JSONR_OBJS) $(WIRE_OBJS)
 	@mkdir -p $(dir $@)

@@ -46,6 +46,8 @@ enum bot_lang { BOT_EN = 0, BOT_RU = 1 };
 #define BOT_TEXT_MAX 4096      /* Telegram's limit, in UTF-16 units */
 #define BOT_CB_MAX 64          /* callback_data bytes */
 #define BOT_STALE_S 300        /* /list: stale marker after 5 minutes */
+#define BOT_HOST_BUCKETS 4096
+#define BOT_QUEUE_MAX 65536    /* events waiting for the bot thread */
 
 /* ---- what the loop tells the bot (copied in bot_hook) ------------------- */
 
@@ -119,9 +121,10 @@ struct bot {
 	struct bot_ev *q_head, *q_tail;
 	size_t q_len;
 	int stop;
-	/* hosts */
-	struct bot_host *hosts;
+	/* hosts, hashed by secret */
+	struct bot_host **host_bucket; /* BOT_HOST_BUCKETS */
 	size_t nhosts;
+	uint64_t ev_dropped;         /* samples dropped with the queue at its bound */
 	/* the parts */
 	struct bot_status *status;
 	struct bot_alerts *alerts;

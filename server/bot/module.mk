@@ -8,3 +8,7 @@ BOT_OBJS := $(BOT_SRCS:%.c=$(O)/obj/%.o)
 BOT_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 include $(filter-out server/bot/module.mk,$(sort $(wildcard server/bot/*.mk)))
+
+# /status round trip and chart button -> photo with 1000 other agents
+BENCHES += tests/bench/bot_bench.py
+BENCH_DEPS += $(SERVER) $(LOADGEN)

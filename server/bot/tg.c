@@ -76,7 +76,8 @@ struct tg {
 	struct tg_chat *chats;
 	size_t nchats, chats_cap;
 	unsigned gen;
-	int polling, poll_timeout_s, poll_fails, conflict_logged;
+	int polling, poll_timeout_s, poll_fails;
+	int conflict_logged; /* once per client: two instances fight on and on */
 	int64_t offset;
 	tg_updates_fn poll_fn;
 	void *poll_arg;
@@ -449,7 +450,6 @@ static void poll_finished(struct tg *t, struct tg_req *q, CURLcode cc, uint64_t 
 	} else if (rp.http == 200) {
 		fail = 0;
 		t->poll_fails = 0;
-		t->conflict_logged = 0;
 		t->poll_at = 0;
 		if (t->polling && t->poll_fn)
 			t->poll_fn(t->poll_arg, q->body ? q->body : "", q->body ? q->body_len : 0);

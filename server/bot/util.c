@@ -315,7 +315,10 @@ int bot_edit(struct bot *b, int64_t chat, int64_t message_id, const char *html,
 		n = split_len(html, n, SPLIT_AT);
 	a = text_args(chat, html, n, markup_json);
 	tg_args_int(a, "message_id", message_id);
-	return tg_call(b->tg, "editMessageText", chat, a, TG_REPLY, done, arg);
+	/* Edits are not new messages: the per-chat second is for those, and a
+	 * /status answered at once is edited as soon as the agent answers. An
+	 * edit always follows the send it needs the message_id of. */
+	return tg_call(b->tg, "editMessageText", 0, a, TG_REPLY, done, arg);
 }
 
 void bot_answer_cb(struct bot *b, const struct bot_cb *q, const char *text, int alert)

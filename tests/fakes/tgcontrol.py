@@ -8,7 +8,8 @@ tests/integration/lib/tg.py for the Python wrapper.
                  callback_query}                a button press on a message of the bot
   POST user      {user_id, first_name?, username?, language_code?, blocked?} -> {user, chat}
   POST update    {update}                       any raw update -> {update_id}
-  GET  calls     ?method=&since=&data=1         recorded Bot API calls (index >= since)
+  GET  calls     ?method=&since=&data=1&pending=1  recorded Bot API calls (index >= since;
+                 answered ones, and with pending=1 those in flight, response null)
   GET  messages  ?chat_id=&include_deleted=1    [{message, bot, deleted}] (after edits)
   GET  callbacks                                {id: {answered, answer, data, user_id}}
   GET  updates                                  the updates not yet confirmed
@@ -134,9 +135,11 @@ def handle(d, http_method, name, ctype, body, query):
             since = int(a.get("since") or 0)
             method = a.get("method")
             data = a.get("data") in ("1", 1, True, "true")
+            pending = a.get("pending") in ("1", 1, True, "true")
             with d.lock:
                 r = [_call_view(c, data) for c in d.calls[since:]
-                     if c["response"] is not None and (not method or c["method"].lower() == method.lower())]
+                     if (pending or c["response"] is not None) and
+                     (not method or c["method"].lower() == method.lower())]
         elif name == "messages":
             with d.lock:
                 chat = d.msgs.get(int(a["chat_id"]), {})

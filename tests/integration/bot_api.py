@@ -96,7 +96,7 @@ class Drive:
             self.p.kill()
             self.p.wait()
         self.log.close()
-        return bye
+        return bye, self.p.returncode
 
 
 def png(w, h):
@@ -284,6 +284,23 @@ def polling_offset(d, dr):
     return ids + more
 
 
+def conflict(d, dr, url, base):
+    # first polling again as usual (the outage before backed it off)
+    dr.backlog = [x for x in dr.backlog if not x.startswith("updates")]
+    t.ok(dr.wait_line(lambda x: x == "updates 0 -", 40), "polling as usual")
+    other = Drive(url, os.path.join(base, "other.log"))
+    other.cmd("poll 0 1")
+    time.sleep(4)
+    other.close()
+    with d.lock:
+        n = d.conflicts
+    t.ok(n >= 2, "a second poller: the double ends polls with 409 Conflict", n)
+    uid = push_message(d, 501, "/after")["update_id"]
+    s = dr.wait_line(lambda x: x.startswith("updates 1 "), 40)
+    t.eq(s, f"updates 1 {uid}", "when it has gone, polling goes on")
+    return [uid]
+
+
 def main():
     base = tmpdir("mb-bot-api.")
     d = tgdouble.Double(token=TOKEN)
@@ -302,22 +319,26 @@ def main():
         global_rate(d, dr)
         give_up(d, dr)
         outage(d, dr)
+        want_updates += conflict(d, dr, url, base)
         d.add_fault("outage", seconds=60)
         dr.cmd("send z1 1008 alert left behind")
         time.sleep(0.3)
         dr.cmd("quit")
         r = dr.done("z1", 10)
         t.ok(r and r["ok"] == 0 and r["desc"] == "shutting down", "tg_free: pending calls end 'shutting down'", r)
-        dr.wait_line(lambda s: s == "bye", 10)
+        t.ok(dr.wait_line(lambda s: s == "bye", 10), "the driver frees the client and ends")
         got = [int(x) for line in dr.updates for x in line.split()[2].split(",") if x != "-"]
         t.eq(got, want_updates, "every update handed over once")
     finally:
-        dr.close()
+        _, rc = dr.close()
         tgdouble.stop_server(srv)
+    t.eq(rc, 0, "the driver exits with status 0 (no sanitizer report)")
     with open(logpath) as f:
         log = f.read()
     t.ok("TEST-token" not in log, "the log never shows the token")
     t.ok("sendMessage" in log and "getUpdates" in log, "the log names the methods")
+    warned = [x for x in log.splitlines() if "409" in x and " DEBUG " not in x]
+    t.eq(len(warned), 1, "a 409 Conflict is logged once (then at DEBUG only)")
     t.done()
 
 

@@ -584,7 +584,6 @@ def test_lib(d):
     d.reset()
     t.eq((d.calls(), d.messages(10), d.stats()["calls_during_retry_after"]), ([], [], 0), "reset forgets all")
     after = d.mark()
-    d.say(80, "/start")
 
     def bot():  # a tiny bot on a thread: answers /start, edits on the button
         st, b = api(d, "getUpdates", timeout=10)
@@ -598,6 +597,10 @@ def test_lib(d):
         api(d, "getUpdates", offset=b["result"][0]["update_id"] + 1)
     th = threading.Thread(target=bot)
     th.start()
+    t.eq(d.wait_polling(timeout=20), True, "wait_polling: the bot's first getUpdates is in flight")
+    t.eq(([c["response"] for c in d.calls("getUpdates", since=after + 1, pending=True)],
+          d.calls("getUpdates", since=after + 1)), ([None], []), "calls(pending=True) lists the poll in flight")
+    d.say(80, "/start")
     c = d.wait_call("sendMessage", after=after, timeout=20)
     t.eq(c and (c["params"]["text"], c["status"]), ("Hello", 200), "wait_call: the bot's sendMessage")
     m = d.wait_message(80, lambda m: m["text"] == "Hello", timeout=20)

@@ -2,6 +2,7 @@
 
     d = TgDouble(token="123:ABC").start()      # in-process, on a thread
     server = Server(tmp, env=d.env())          # TELEGRAM_API_URL, BOT_TOKEN, NO_PROXY
+    d.wait_polling()                           # the bot is up: a getUpdates is in flight
     uid = d.say(42, "/start")                  # a user's message -> update_id
     m = d.wait_message(42, lambda m: "Hello" in m["text"])   # the bot's answer
     cb = d.press_button(42, m, "Status")       # press a button of that message
@@ -216,10 +217,18 @@ class TgDouble:
                 return m
         return None
 
-    def calls(self, method=None, since=0, data=False):
-        """Recorded Bot API calls (answered ones), each {i, t, wall, method, params, files,
-        status, response, fault, during_retry_after}; data=True adds files' data_b64."""
-        return self.ctl("calls", method=method, since=since, data=1 if data else None)
+    def calls(self, method=None, since=0, data=False, pending=False):
+        """Recorded Bot API calls (answered ones; pending=True adds those in flight, with response
+        None), each {i, t, wall, method, http_method, content_type, params, files, status,
+        response, fault, during_retry_after}; data=True adds files' data_b64."""
+        return self.ctl("calls", method=method, since=since, data=1 if data else None,
+                        pending=1 if pending else None)
+
+    def wait_polling(self, timeout=20):
+        """True once the bot has a getUpdates long poll in flight (it is up and listening);
+        None after timeout. An unanswered poll is not in calls() (see pending)."""
+        return self._wait(lambda: True if self.stats()["polls_in_flight"] > 0 else None, timeout,
+                          "a getUpdates in flight")
 
     def mark(self):
         """The index of the last call so far: wait_call(..., after=d.mark()) sees only later calls."""

@@ -194,9 +194,12 @@ static void out_done(void *arg, const struct tg_result *r)
 	if (refused)
 		log_warn("bot: an alert for chat %lld was refused by Telegram: %s", (long long)o->chat,
 		         r->description);
-	if (o->id && store_outbox_del(b->st, o->id) < 0 && store_outbox_del(b->st, o->id) == STORE_EDOWN)
-		log_warn("bot: an alert sent could not be taken off the outbox (database down): it "
-		         "may be sent again after a restart");
+	if (o->id) {
+		int rc = store_outbox_del(b->st, o->id);
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+			log_warn("bot: an alert sent could not be taken off the outbox (%s): it may be sent "
+			         "again after a restart", store_strerror(rc));
+	}
 	out_unlink(b, o);
 	out_free(o);
 }

@@ -247,6 +247,12 @@ void bot_alerts_forget_key(struct bot *b, const char *secret);
 void bot_alerts_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *out);
 /* Sends a notice to every owner of secret, never dropped (outbox). */
 void bot_notify_owners(struct bot *b, const char *secret, const char *html, const char *markup);
+/* The agent answered that it is going down (command "reboot" or
+ * "shutdown", asked by requested_by, a display name): tells the owners and
+ * holds back the offline alerts (a reboot a few minutes, a shutdown until
+ * the host is back). */
+void bot_notify_going_down(struct bot *b, const char *secret, const char *command,
+                           const char *requested_by);
 
 /* render.c */
 int bot_render_init(struct bot *b);  /* GRAPH_WORKERS threads */

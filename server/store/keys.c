@@ -558,6 +558,7 @@ int store_alert_set(struct store *st, const struct store_alert *a)
 	st->ops->bind_int(s, 7, a->since);
 	st->ops->bind_int(s, 8, a->last_sent);
 	st->ops->bind_int(s, 9, a->muted_until);
+	st->ops->bind_int(s, 10, a->remind_s);
 	return store_exec_stmt(st, s, "alert set");
 }
 
@@ -621,6 +622,7 @@ int store_alert_list(struct store *st, const char *secret, int64_t user, struct 
 		a->since = st->ops->col_int(s, 7);
 		a->last_sent = st->ops->col_int(s, 8);
 		a->muted_until = st->ops->col_int(s, 9);
+		a->remind_s = (int)st->ops->col_int(s, 10);
 	}
 	if (rc < 0) {
 		free(v);

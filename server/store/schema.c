@@ -39,6 +39,10 @@ static const char *const ddl_sqlite[] = {
 	"CREATE TABLE IF NOT EXISTS rollup_dirty (secret TEXT NOT NULL, bucket INTEGER NOT NULL, "
 	"PRIMARY KEY (secret, bucket)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS store_meta (k TEXT PRIMARY KEY, v TEXT)",
+	"CREATE TABLE IF NOT EXISTS bot_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, "
+	"html TEXT NOT NULL, markup TEXT, created INTEGER NOT NULL DEFAULT 0)",
+	"CREATE TABLE IF NOT EXISTS bot_maint (secret TEXT PRIMARY KEY, until INTEGER NOT NULL, "
+	"by_user INTEGER NOT NULL DEFAULT 0, since INTEGER NOT NULL DEFAULT 0)",
 	NULL,
 };
 
@@ -75,17 +79,28 @@ static const char *const ddl_mysql[] = {
 	"NOT NULL, bucket BIGINT NOT NULL, PRIMARY KEY (secret, bucket)) ENGINE=InnoDB",
 	"CREATE TABLE IF NOT EXISTS store_meta (k VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL "
 	"PRIMARY KEY, v TEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	"CREATE TABLE IF NOT EXISTS bot_outbox (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+	"chat_id BIGINT NOT NULL, html MEDIUMTEXT NOT NULL, markup TEXT, created BIGINT NOT NULL DEFAULT 0) "
+	"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	"CREATE TABLE IF NOT EXISTS bot_maint (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL "
+	"PRIMARY KEY, until BIGINT NOT NULL, by_user BIGINT NOT NULL DEFAULT 0, since BIGINT NOT NULL DEFAULT 0) "
+	"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	NULL,
 };
 
 /* Additions to the original's metrics table, as extra nullable columns
- * (its own columns are never changed). */
-static const struct {
+ * (its own columns are never changed), and to our own tables of an earlier
+ * version. */
+struct extra_col {
 	const char *name, *sqlite, *mysql;
-} metric_extra[] = {
+};
+static const struct extra_col metric_extra[] = {
 	{"load1", "REAL", "DOUBLE"},   {"load5", "REAL", "DOUBLE"},    {"load15", "REAL", "DOUBLE"},
 	{"cores", "INTEGER", "INT"},   {"disk_pct", "REAL", "DOUBLE"}, {"gpus", "TEXT", "TEXT"},
 	{"agent_ts", "INTEGER", "BIGINT"}, /* ms; only on rows the server re-stamped */
+};
+static const struct extra_col alert_extra[] = {
+	{"remind_s", "INTEGER NOT NULL DEFAULT 0", "INT NOT NULL DEFAULT 0"}, /* remind=<duration> */
 };
 
 static int exec_sql(struct store *st, const char *sql, const char *what)
@@ -314,6 +329,25 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+static int add_columns(struct store *st, const char *table, const struct extra_col *cols, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char sql[160];
+		rc = store_query_exists(st, STORE_ST_COLUMN_EXISTS, table, cols[i].name);
+		if (rc == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, cols[i].name,
+		         st->ops->dialect == DB_DIALECT_SQLITE ? cols[i].sqlite : cols[i].mysql);
+		rc = exec_sql(st, sql, "add column");
+	}
+	return rc;
+}
+
 static int init_schema(struct store *st)
 {
 	const char *const *ddl = st->ops->dialect == DB_DIALECT_SQLITE ? ddl_sqlite : ddl_mysql;
@@ -324,19 +358,10 @@ static int init_schema(struct store *st)
 		rc = rollup_ddl(st, "metrics_1m");
 	if (rc == 0)
 		rc = rollup_ddl(st, "metrics_1h");
-	for (size_t i = 0; rc == 0 && i < sizeof(metric_extra) / sizeof(metric_extra[0]); i++) {
-		char sql[128];
-		rc = store_query_exists(st, STORE_ST_COLUMN_EXISTS, "metrics", metric_extra[i].name);
-		if (rc == 1) {
-			rc = 0;
-			continue;
-		}
-		if (rc < 0)
-			break;
-		snprintf(sql, sizeof(sql), "ALTER TABLE metrics ADD COLUMN %s %s", metric_extra[i].name,
-		         st->ops->dialect == DB_DIALECT_SQLITE ? metric_extra[i].sqlite : metric_extra[i].mysql);
-		rc = exec_sql(st, sql, "add column");
-	}
+	if (rc == 0)
+		rc = add_columns(st, "metrics", metric_extra, sizeof(metric_extra) / sizeof(metric_extra[0]));
+	if (rc == 0)
+		rc = add_columns(st, "alert_rules", alert_extra, sizeof(alert_extra) / sizeof(alert_extra[0]));
 	if (rc == 0)
 		rc = unique_index(st);
 	if (rc == 0)

@@ -106,12 +106,12 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_PURGE_CMDS] = {.sqlite = "DELETE FROM command_queue WHERE requested_at<? AND state<>0"},
 	[STORE_ST_METRIC_SECRETS] = {.sqlite = "SELECT DISTINCT secret FROM metrics"},
 	[STORE_ST_ALERT_SET] = {.sqlite = "REPLACE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, state, "
-	                  "since, last_sent, muted_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+	                  "since, last_sent, muted_until, remind_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
 	[STORE_ST_ALERT_IMPORT] = {.sqlite = "INSERT OR IGNORE INTO alert_rules (user_id, secret, metric, threshold, for_s, hyst, "
 	                     "state, since, last_sent, muted_until) VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, 0)"},
 	[STORE_ST_ALERT_DEL] = {.sqlite = "DELETE FROM alert_rules WHERE user_id=? AND secret=? AND metric=?"},
 	[STORE_ST_ALERT_LIST] = {.sqlite = "SELECT user_id, secret, metric, threshold, for_s, hyst, state, since, last_sent, "
-	                   "muted_until FROM alert_rules WHERE (?=0 OR user_id=?) AND (?='' OR secret=?) "
+	                   "muted_until, remind_s FROM alert_rules WHERE (?=0 OR user_id=?) AND (?='' OR secret=?) "
 	                   "ORDER BY user_id, secret, metric"},
 	[STORE_ST_ALERT_UPDATE] = {.sqlite = "UPDATE alert_rules SET state=?, since=?, last_sent=?, muted_until=? "
 	                     "WHERE user_id=? AND secret=? AND metric=?"},
@@ -134,6 +134,12 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_OLD_ACTIVE] = {.sqlite = "SELECT chat_id, secret FROM active"},
 	[STORE_ST_OLD_ALERTS] = {.sqlite = "SELECT uid, secret, metric, threshold FROM alerts"},
 	[STORE_ST_OLD_ALERT_LAST] = {.sqlite = "SELECT id, ts FROM alert_last"},
+	[STORE_ST_OUTBOX_ADD] = {.sqlite = "INSERT INTO bot_outbox (chat_id, html, markup, created) VALUES (?, ?, ?, ?)"},
+	[STORE_ST_OUTBOX_DEL] = {.sqlite = "DELETE FROM bot_outbox WHERE id=?"},
+	[STORE_ST_OUTBOX_LIST] = {.sqlite = "SELECT id, chat_id, html, markup, created FROM bot_outbox ORDER BY id"},
+	[STORE_ST_MAINT_SET] = {.sqlite = "REPLACE INTO bot_maint (secret, until, by_user, since) VALUES (?, ?, ?, ?)"},
+	[STORE_ST_MAINT_DEL] = {.sqlite = "DELETE FROM bot_maint WHERE secret=?"},
+	[STORE_ST_MAINT_LIST] = {.sqlite = "SELECT secret, until, by_user, since FROM bot_maint ORDER BY secret"},
 };
 
 struct sbuf {

@@ -75,6 +75,7 @@ struct store_alert {
 	int64_t since;          /* when the state was entered */
 	int64_t last_sent;      /* last firing message (the original's alert_last) */
 	int64_t muted_until;    /* 0 none, -1 until recovered, else unix time */
+	int remind_s;           /* remind=<duration> while firing, 0 = never */
 };
 /* Creates or replaces (state back to ok). */
 int store_alert_set(struct store *st, const struct store_alert *a);
@@ -84,6 +85,32 @@ int store_alert_list(struct store *st, const char *secret, int64_t user,
                      struct store_alert **out, size_t *n);
 /* Persists the state machine fields (state, since, last_sent, muted_until). */
 int store_alert_update(struct store *st, const struct store_alert *a);
+
+/* ---- the bot's outbox and maintenance (outbox.c) ------------------------ */
+
+/* A message the bot must deliver (an alert, a notice to the owners): kept
+ * until Telegram took it, so a restart or an outage loses none. */
+struct store_outbox {
+	int64_t id, chat_id, created;
+	char *html;             /* malloc'd */
+	char *markup;           /* malloc'd reply_markup JSON, NULL none */
+};
+int store_outbox_add(struct store *st, int64_t chat_id, const char *html, const char *markup,
+                     int64_t now, int64_t *id_out);
+int store_outbox_del(struct store *st, int64_t id);
+/* Every row, oldest first. Free with store_outbox_free. */
+int store_outbox_list(struct store *st, struct store_outbox **out, size_t *n);
+void store_outbox_free(struct store_outbox *v, size_t n);
+
+/* A host in maintenance (/mute): no alert messages until `until`. */
+struct store_maint {
+	char secret[STORE_SECRET_MAX + 1];
+	int64_t until, by, since;
+};
+/* Sets (until > 0) or ends (until 0) the key's maintenance. */
+int store_maint_set(struct store *st, const char *secret, int64_t until, int64_t by, int64_t now);
+/* Every row. Free with free(). */
+int store_maint_list(struct store *st, struct store_maint **out, size_t *n);
 
 /* ---- command queue --------------------------------------------------------- */
 

@@ -121,11 +121,12 @@ class Double(tgmethods.Methods):
         if f["count"] is not None and f["count"] <= 0:
             return False
         m = f["method"]
+        method = method.lower()  # Telegram's method names are case-insensitive
         if m is None:  # every method but getUpdates, which polls all the time
-            return method != "getUpdates"
+            return method != "getupdates"
         if m == "*":
             return True
-        return method in m if isinstance(m, (list, tuple)) else method == m
+        return method in [x.lower() for x in (m if isinstance(m, (list, tuple)) else [m])]
 
     def _take_fault(self, method, now):
         """The fault this call meets (consumed), or None. Lock held."""

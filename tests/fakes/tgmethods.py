@@ -524,14 +524,15 @@ class Methods:
 
     def chat_for(self, chat_id, user):
         c = self.chats.get(chat_id)
-        if c is None:
-            if chat_id == user["id"]:
-                c = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
-                if user.get("username"):
-                    c["username"] = user["username"]
-            else:
-                c = {"id": chat_id, "type": "supergroup" if chat_id < -1000000000000 else "group",
-                     "title": f"Group {chat_id}"}
+        if chat_id == user["id"]:  # a private chat shows the user's names as they are now
+            c = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
+            for k in ("last_name", "username"):
+                if user.get(k):
+                    c[k] = user[k]
+            self.chats[chat_id] = c
+        elif c is None:
+            c = {"id": chat_id, "type": "supergroup" if chat_id < -1000000000000 else "group",
+                 "title": f"Group {chat_id}"}
             self.chats[chat_id] = c
         return c
 

@@ -1,0 +1,93 @@
+"""What the bot's scenario tests share (tests/integration/bot_*.py): a real
+monbot-server talking to the Telegram double (tests/fakes/tgdouble.py),
+real agents, and waits for the bot's answers. Waits are upper bounds for
+"it happened", never timing assertions."""
+import os
+import re
+import struct
+import time
+
+from server import Server, start_agent, stop_agent, tmpdir  # noqa: F401
+from tg import TgDouble, buttons  # noqa: F401
+
+SECRET_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{20})(?![A-Za-z0-9])")
+WAIT = 30
+
+
+class BotRig:
+    def __init__(self, prefix, lang="en", env=None):
+        self.tmp = tmpdir(prefix)
+        self.d = TgDouble().start()
+        e = dict(self.d.env())
+        e.update({"BOT_LANG": lang, "COMMAND_POLL": "1"})
+        e.update(env or {})
+        self.srv = Server(self.tmp, env=e).start()
+        self.agents = []
+        self.d.wait_call("getUpdates", timeout=WAIT)
+
+    def close(self):
+        for p in self.agents:
+            stop_agent(p)
+        self.srv.stop()
+        self.d.stop()
+
+    def agent(self, secret, name="agent"):
+        p = start_agent(self.srv, secret, os.path.join(self.tmp, name), interval=1,
+                        extra={"AGENT_ALLOW_POWER": "0"})
+        self.agents.append(p)
+        return p
+
+    def wait_rows(self, sql, args, pred, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.srv.rows(sql, args)
+            if pred(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.1)
+
+    def ask(self, user, text, part=None, chat=None, timeout=WAIT, kb=False):
+        """user writes text; the bot's first later message (containing part; with a keyboard
+        when kb) in its current state, or None."""
+        chat = user if chat is None else chat
+        mark = self.d.last_mid(chat)
+        self.d.say(user, text, chat=chat)
+        return self.d.wait_message(chat, lambda m: (part is None or part in (m.get("text") or ""))
+                                   and (not kb or m.get("reply_markup")), timeout, after=mark)
+
+    def press(self, user, msg, data, chat=None, forge=False):
+        """user presses a button (data) on msg; the answer to the callback query."""
+        cid = self.d.press(user, msg, data, chat=chat, forge=forge)
+        return self.d.wait_answer(cid, timeout=WAIT)
+
+    def edited(self, chat, mid, pred, timeout=WAIT):
+        """Message mid once pred(message) holds, or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self.d.message(chat, mid)
+            if m and pred(m):
+                return m
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    def commands(self):
+        return self.srv.rows("SELECT command, requested_by, chat_id FROM command_queue ORDER BY id")
+
+
+def data_of(msg):
+    return [b[1] for b in buttons(msg)]
+
+
+def text_of(msg):
+    return (msg or {}).get("text") or ""
+
+
+def png_size(data):
+    """(width, height) of a PNG, or None."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def u16len(s):
+    return len(s.encode("utf-16-le")) // 2

@@ -311,10 +311,16 @@ def russian(srv, tg, web1, quiet_key):
 
 
 def render_times(log):
-    ms = sorted(int(x.split(" ms (")[0].rsplit(" ", 1)[1]) for x in log.splitlines()
-                if "bot: chart kind" in x and "rc 0," in x)
-    if ms:
-        t.diag(f"render times over {len(ms)} charts: median {ms[len(ms) // 2]} ms, max {ms[-1]} ms")
+    """Diagnostics only: render time (database read + render + PNG) per kind and span."""
+    kinds = {"0": "metric", "1": "net", "2": "all", "3": "plot", "4": "stability"}
+    by = {}
+    for x in log.splitlines():
+        if "bot: chart kind" not in x or "rc 0," not in x:
+            continue
+        w = x.split("bot: chart kind ")[1].split()
+        by.setdefault((kinds.get(w[0], w[0]), int(w[2])), []).append((int(w[6]), int(w[-2])))
+    for (k, span), v in sorted(by.items()):
+        t.diag(f"render {k} over {span} s: " + ", ".join(f"{ms} ms/{n // 1024} KiB" for ms, n in sorted(v)))
 
 
 def main():

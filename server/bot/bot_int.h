@@ -146,7 +146,7 @@ struct bot_cb {
 	char first_name[128];
 };
 
-/* ---- bot.c --------------------------------------------------------------- */
+/* ---- hosts.c: the bottom, calls no other file of the bot --------------- */
 
 /* Queues an event for the bot thread (any thread; takes ev, malloc'd).
  * Returns 0, or -1 when the queue is over its bound (ev freed). */
@@ -164,6 +164,8 @@ struct bot_host *bot_host_get(struct bot *b, const char *secret);
 void bot_host_forget(struct bot *b, const char *secret);
 int64_t bot_now(void);          /* unix s */
 int64_t bot_mono_ms(void);
+void bot_ev_free(struct bot_ev *ev);
+void bot_hosts_free(struct bot *b);
 
 /* ---- util.c ------------------------------------------------------------- */
 

@@ -14,7 +14,6 @@
 #include "server/config.h"
 #include "server/log.h"
 
-#define PHOTO_MAX 10000000u /* Telegram takes photos up to 10 MB; a larger PNG goes as a document */
 
 static int64_t mono_ms(void)
 {
@@ -349,52 +348,14 @@ void bot_render_free(struct bot *b)
 	b->render = NULL;
 }
 
-/* ---- back on the bot thread --------------------------------------------------------- */
-
-static void send_png(struct bot *b, const struct render_job *j, const char *caption)
+/* The job's answer was sent: its places in the queue's counts are free. */
+void render_release(struct bot *b, const struct render_job *j)
 {
-	struct tg_args *a = tg_args_new();
-	int doc = j->res.png_len > PHOTO_MAX;
-
-	tg_args_int(a, "chat_id", j->chat);
-	tg_args_str(a, "caption", caption);
-	tg_args_str(a, "parse_mode", "HTML");
-	tg_args_file(a, doc ? "document" : "photo", "chart.png", "image/png", j->res.png,
-	             j->res.png_len);
-	if (tg_call(b->tg, doc ? "sendDocument" : "sendPhoto", j->chat, a, TG_REPLY, NULL, NULL) != 0)
-		log_warn("bot: a chart could not be queued for Telegram");
-}
-
-void bot_render_done(struct bot *b, struct bot_ev *ev)
-{
-	struct render_job *j = ev->render;
-	char text[1024], esc[4 * sizeof(j->res.err)];
-
-	if (!j)
+	if (!b->render)
 		return;
-	ev->render = NULL;
-	if (b->render) {
-		pthread_mutex_lock(&b->render->mu);
-		release_locked(b->render, j);
-		pthread_mutex_unlock(&b->render->mu);
-	}
-	if (j->rc == CHART_OK) {
-		render_caption(b, j, text, sizeof(text));
-		send_png(b, j, text);
-	} else {
-		if (j->rc == CHART_ENODATA)
-			snprintf(text, sizeof(text), "%s",
-			         BOT_T(b, "📭 No data for this period.", "📭 Данных за этот период нет."));
-		else if (j->rc == RENDER_EDB)
-			snprintf(text, sizeof(text), "%s",
-			         BOT_T(b, "⚠️ The database is not answering; try again in a minute.",
-			               "⚠️ База данных не отвечает; попробуйте через минуту."));
-		else
-			snprintf(text, sizeof(text), "❌ %s",
-			         bot_esc(j->res.err[0] ? j->res.err : "?", esc, sizeof(esc)));
-		bot_send(b, j->chat, text, NULL, TG_REPLY, NULL, NULL);
-	}
-	render_job_free(j);
+	pthread_mutex_lock(&b->render->mu);
+	release_locked(b->render, j);
+	pthread_mutex_unlock(&b->render->mu);
 }
 
 void bot_render_stats(struct bot *b, struct bot_render_stats *out)

@@ -305,3 +305,47 @@ int bot_render_stability(struct bot *b, int64_t chat, const char *secret, const 
 	}
 	return 0;
 }
+
+/* ---- back on the bot thread --------------------------------------------------------- */
+
+static void send_png(struct bot *b, const struct render_job *j, const char *caption)
+{
+	struct tg_args *a = tg_args_new();
+	int doc = j->res.png_len > PHOTO_MAX;
+
+	tg_args_int(a, "chat_id", j->chat);
+	tg_args_str(a, "caption", caption);
+	tg_args_str(a, "parse_mode", "HTML");
+	tg_args_file(a, doc ? "document" : "photo", "chart.png", "image/png", j->res.png,
+	             j->res.png_len);
+	if (tg_call(b->tg, doc ? "sendDocument" : "sendPhoto", j->chat, a, TG_REPLY, NULL, NULL) != 0)
+		log_warn("bot: a chart could not be queued for Telegram");
+}
+
+void bot_render_done(struct bot *b, struct bot_ev *ev)
+{
+	struct render_job *j = ev->render;
+	char text[1024], esc[4 * sizeof(j->res.err)];
+
+	if (!j)
+		return;
+	ev->render = NULL;
+	render_release(b, j);
+	if (j->rc == CHART_OK) {
+		render_caption(b, j, text, sizeof(text));
+		send_png(b, j, text);
+	} else {
+		if (j->rc == CHART_ENODATA)
+			snprintf(text, sizeof(text), "%s",
+			         BOT_T(b, "📭 No data for this period.", "📭 Данных за этот период нет."));
+		else if (j->rc == RENDER_EDB)
+			snprintf(text, sizeof(text), "%s",
+			         BOT_T(b, "⚠️ The database is not answering; try again in a minute.",
+			               "⚠️ База данных не отвечает; попробуйте через минуту."));
+		else
+			snprintf(text, sizeof(text), "❌ %s",
+			         bot_esc(j->res.err[0] ? j->res.err : "?", esc, sizeof(esc)));
+		bot_send(b, j->chat, text, NULL, TG_REPLY, NULL, NULL);
+	}
+	render_job_free(j);
+}

@@ -9,6 +9,7 @@
 #define RENDER_QUEUE_MAX 16 /* jobs taken and not yet answered, everyone's */
 #define RENDER_USER_MAX 3   /* ... of one user (a burst of button presses) */
 #define RENDER_RING 256     /* render times kept for the percentiles */
+#define PHOTO_MAX 10000000u /* Telegram takes photos up to 10 MB; a larger PNG goes as a document */
 #define RENDER_EDB (-100)   /* job result: the database did not answer */
 
 /* One chart to draw. Filled on the bot thread, rendered by a worker, sent
@@ -57,6 +58,8 @@ void render_job_free(struct render_job *j);
  * user's share of it is full: answer "busy". */
 int render_submit(struct bot *b, struct render_job *j);
 
+/* The job's answer went out: its slots in the queue are free. */
+void render_release(struct bot *b, const struct render_job *j);
 /* render_cmd.c: the photo's caption (HTML). */
 void render_caption(struct bot *b, const struct render_job *j, char *out, size_t cap);
 

@@ -95,8 +95,12 @@ if [ -x "$CHART" ]; then
                                                  a chart of the last hour in run/chart.png
 EOF
 fi
-echo "    Telegram: the bot is not part of this build yet; meanwhile keys and commands are"
-echo "              'monbot-server key ...' and 'monbot-server command <key> <cmd>' (in run/)"
+if [ -n "${BOT_TOKEN:-}" ] || grep -q '^BOT_TOKEN=.' .env 2>/dev/null; then
+	echo "    Telegram: the bot is running; send it /linkkey $SECRET to watch this machine"
+else
+	echo "    Telegram: no BOT_TOKEN, so no bot (BOT_TOKEN=... make run starts it); keys and"
+	echo "              commands meanwhile: 'monbot-server key ...', 'monbot-server command <key> <cmd>'"
+fi
 cat <<EOF
     (cd run && ../$O/monbot-server key list)     the keys in this database
 

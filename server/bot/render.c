@@ -15,14 +15,6 @@
 #include "server/log.h"
 
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct render_job *render_job_new(struct bot *b, int64_t chat, int64_t user)
 {
 	struct render_job *j = calloc(1, sizeof(*j));
@@ -93,7 +85,7 @@ int render_submit(struct bot *b, struct render_job *j)
 	}
 	(*n)++;
 	r->pending++;
-	j->queued_ms = mono_ms();
+	j->queued_ms = bot_mono_ms();
 	j->next = NULL;
 	if (r->tail)
 		r->tail->next = j;
@@ -255,9 +247,9 @@ static void *worker_main(void *arg)
 			r->tail = NULL;
 		pthread_mutex_unlock(&r->mu);
 
-		t0 = mono_ms();
+		t0 = bot_mono_ms();
 		job_run(r, &st, j);
-		j->render_ms = mono_ms() - t0;
+		j->render_ms = bot_mono_ms() - t0;
 		log_debug("bot: chart kind %d over %lld s: rc %d, %lld ms (%lld ms queued), %zu bytes",
 		          (int)j->kind, (long long)j->span, j->rc, (long long)j->render_ms,
 		          (long long)(t0 - j->queued_ms), j->res.png_len);

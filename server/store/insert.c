@@ -3,7 +3,8 @@
  * last_seen bumped, and a refused row isolated so it does not hold back
  * the others. A re-stamped row (agent_ts set) gets its second here, on the
  * database thread: the one already stored for its agent_ts, else a free
- * one at or below the proposal. */
+ * one at or below the proposal; and a sane row taking a second a
+ * re-stamped row holds moves that one down. */
 #include "server/store/store_int.h"
 
 #include <math.h>
@@ -33,53 +34,39 @@ static void bind_row(struct store *st, struct db_stmt *s, int base, const struct
  * (the insert then keeps the older row). */
 #define STAMP_ROUNDS 64
 
-/* Does another row of the batch hold ts? Stamped rows before pos are
- * not stamped yet (stamp_rows goes newest first) and hold nothing. */
-static int batch_has(const struct store_row *w, const size_t *idx, size_t n, size_t pos, int64_t ts)
+/* Does a row of the batch other than pos hold ts for secret? Re-stamped
+ * rows before unstamped are not stamped yet (stamp_rows goes newest
+ * first) and hold nothing. */
+static int batch_has(const struct store_row *w, const size_t *idx, size_t n, size_t pos, size_t unstamped,
+                     const char *secret, int64_t ts)
 {
 	for (size_t j = 0; j < n; j++) {
 		const struct store_row *o = &w[idx[j]];
-		if (j == pos || (j < pos && o->has_agent_ts))
+		if (j == pos || (j < unstamped && o->has_agent_ts))
 			continue;
-		if (o->ts == ts && !strcmp(o->secret, w[idx[pos]].secret))
+		if (o->ts == ts && !strcmp(o->secret, secret))
 			return 1;
 	}
 	return 0;
 }
 
-/* The stamp of w[idx[pos]]: the second stored for its agent_ts, else the
- * newest second at or below its proposal that neither the table nor
- * another row of this batch holds. Why downward: a stamp is given when the
- * sample arrives, and it was taken at or before that, so every second
- * above the arrival is one a sane sample (taken live, later) may claim;
- * below it only a sane sample that was spooled can come. A backlog after
- * an outage so fills the outage's own seconds instead of running ahead
- * into the seconds the agent's next live samples will carry. */
-static int stamp_row(struct store *st, struct store_row *w, const size_t *idx, size_t n, size_t pos)
+/* The newest second at or below cand that neither the table nor a row of
+ * the batch (batch_has's pos and unstamped) holds for secret: 1 and *out,
+ * 0 when STAMP_ROUNDS found none, or STORE_E*. */
+static int free_below(struct store *st, const struct store_row *w, const size_t *idx, size_t n, size_t pos,
+                      size_t unstamped, const char *secret, int64_t cand, int64_t *out)
 {
-	struct store_row *r = &w[idx[pos]];
-	int64_t cand = r->ts;
 	struct db_stmt *s;
 	int rc;
-	STORE_GET_STMT(s, st, STORE_ST_STAMP_FIND);
-	store_bind_text(st, s, 0, r->secret);
-	st->ops->bind_int(s, 1, r->agent_ts);
-	if ((rc = store_next(st, s, "stamp lookup")) < 0)
-		return rc;
-	if (rc == 1) {
-		r->ts = st->ops->col_int(s, 0); /* resent: a duplicate of that row */
-		st->ops->reset(s);
-		return 0;
-	}
 	STORE_GET_STMT(s, st, STORE_ST_STAMP_BELOW);
 	for (int round = 0; round < STAMP_ROUNDS; round++) {
 		int got = 0, found = 0;
-		store_bind_text(st, s, 0, r->secret);
+		store_bind_text(st, s, 0, secret);
 		st->ops->bind_int(s, 1, cand);
 		while (!found && (rc = store_next(st, s, "stamp search")) == 1) {
 			int64_t ts = st->ops->col_int(s, 0);
 			got++;
-			while (batch_has(w, idx, n, pos, cand))
+			while (batch_has(w, idx, n, pos, unstamped, secret, cand))
 				cand--;
 			if (ts == cand)
 				cand--;
@@ -91,11 +78,118 @@ static int stamp_row(struct store *st, struct store_row *w, const size_t *idx, s
 		if (found)
 			st->ops->reset(s);
 		if (found || got < 64) {
-			while (batch_has(w, idx, n, pos, cand))
+			while (batch_has(w, idx, n, pos, unstamped, secret, cand))
 				cand--;
-			r->ts = cand;
-			return 0;
+			*out = cand;
+			return 1;
 		}
+	}
+	return 0;
+}
+
+/* The stamp of w[idx[pos]]: the second stored for its agent_ts, else the
+ * newest second at or below its proposal that neither the table nor
+ * another row of this batch holds. Why downward: a stamp is given when the
+ * sample arrives, and it was taken at or before that, so every second
+ * above the arrival is one a sane sample (taken live, later) may claim;
+ * below it only a sane sample that was spooled can come (and that one
+ * displaces the stamped row: displace_stamped). A backlog after an outage
+ * so fills the outage's own seconds instead of running ahead into the
+ * seconds the agent's next live samples will carry. */
+static int stamp_row(struct store *st, struct store_row *w, const size_t *idx, size_t n, size_t pos)
+{
+	struct store_row *r = &w[idx[pos]];
+	struct db_stmt *s;
+	int64_t to;
+	int rc;
+	STORE_GET_STMT(s, st, STORE_ST_STAMP_FIND);
+	store_bind_text(st, s, 0, r->secret);
+	st->ops->bind_int(s, 1, r->agent_ts);
+	if ((rc = store_next(st, s, "stamp lookup")) < 0)
+		return rc;
+	if (rc == 1) {
+		r->ts = st->ops->col_int(s, 0); /* resent: a duplicate of that row */
+		st->ops->reset(s);
+		return 0;
+	}
+	if ((rc = free_below(st, w, idx, n, pos, pos, r->secret, r->ts, &to)) < 0)
+		return rc;
+	if (rc == 1)
+		r->ts = to; /* else the proposal stands and the insert keeps the older row */
+	return 0;
+}
+
+/* The newest re-stamped second stored for a's secret, read once per
+ * process and kept up by store_insert. */
+static int stamped_max(struct store *st, struct anode *a)
+{
+	struct db_stmt *s;
+	int rc;
+	if (a->stamped_known)
+		return 0;
+	STORE_GET_STMT(s, st, STORE_ST_STAMP_MAX);
+	store_bind_text(st, s, 0, a->secret);
+	if ((rc = store_next(st, s, "stamp max")) < 0)
+		return rc;
+	a->stamped_max = INT64_MIN;
+	if (rc == 1) {
+		if (!st->ops->col_null(s, 0))
+			a->stamped_max = st->ops->col_int(s, 0);
+		st->ops->reset(s);
+	}
+	a->stamped_known = 1;
+	return 0;
+}
+
+struct moved {
+	const char *secret;
+	int64_t ts;
+};
+
+/* A sane row (its second is the agent's own clock) displaces a re-stamped
+ * row stored at that second: a stamp is the server's guess, a sane second
+ * is not. It happens when a backlog stamped on arrival takes seconds that
+ * sane samples spooled behind it still carry; without this the later one
+ * is dropped as a duplicate and acknowledged, so lost. The stamped row
+ * moves to the newest free second below, keeping its agent_ts, so a resend
+ * still finds it. In the open transaction; the new seconds go to mv. */
+static int displace_stamped(struct store *st, const struct store_row *w, const size_t *idx, size_t n,
+                            struct anode **nodes, struct moved *mv, size_t *nmv)
+{
+	*nmv = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_row *r = &w[idx[i]];
+		struct anode *a = nodes[idx[i]];
+		struct db_stmt *s;
+		int64_t to;
+		int rc;
+		if (r->has_agent_ts)
+			continue;
+		if ((rc = stamped_max(st, a)) < 0)
+			return rc;
+		if (r->ts > a->stamped_max)
+			continue;
+		STORE_GET_STMT(s, st, STORE_ST_STAMP_AT);
+		store_bind_text(st, s, 0, r->secret);
+		st->ops->bind_int(s, 1, r->ts);
+		if ((rc = store_next(st, s, "stamp at")) < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		st->ops->reset(s);
+		if ((rc = free_below(st, w, idx, n, n, 0, r->secret, r->ts - 1, &to)) < 0)
+			return rc;
+		if (rc == 0)
+			continue; /* nowhere to go: the stamped row keeps the second */
+		STORE_GET_STMT(s, st, STORE_ST_STAMP_MOVE);
+		st->ops->bind_int(s, 0, to);
+		store_bind_text(st, s, 1, r->secret);
+		st->ops->bind_int(s, 2, r->ts);
+		if ((rc = store_exec_stmt(st, s, "stamp move")) != 0)
+			return rc;
+		store_log(st, 0, "re-stamped row of %.8s... moved from %lld to %lld for a sample taken then", r->secret,
+		          (long long)r->ts, (long long)to);
+		mv[(*nmv)++] = (struct moved){r->secret, to};
 	}
 	return 0;
 }
@@ -153,6 +247,8 @@ struct ins_ctx {
 	size_t npend;
 	struct anode **touched;
 	size_t ntouched;
+	struct moved *mv;      /* re-stamped rows moved in this transaction */
+	size_t nmv;
 };
 
 /* last_seen is written at most once a minute per key, each key at its own
@@ -160,8 +256,23 @@ struct ins_ctx {
  * need an UPDATE in the same batch. */
 #define SEEN_EVERY 60
 
-/* Journals the rows' minutes (multi-row) and bumps last_seen, in the open
- * transaction. */
+/* Journals a minute unless it is older than retention or journalled. */
+static int journal_minute(struct store *st, struct ins_ctx *x, const char *secret, int64_t ts, int64_t cutoff)
+{
+	int64_t b = ts - ts % 60;
+	struct dnode *d;
+	/* A minute older than retention is not folded: its raw rows may be
+	 * half purged and the fold would shrink a complete rollup. */
+	if (b < cutoff || store_dirty_find(st, secret, b))
+		return 0;
+	if (!(d = store_dirty_add(st, secret, b, 1)))
+		return STORE_ENOMEM;
+	x->pend[x->npend++] = d;
+	return 0;
+}
+
+/* Journals the minutes of the rows and of the moved rows (multi-row) and
+ * bumps last_seen, in the open transaction. */
 static int insert_side(struct store *st, const struct store_row *rows, const size_t *idx, size_t n,
                        struct anode **nodes, struct ins_ctx *x, int64_t now)
 {
@@ -172,7 +283,6 @@ static int insert_side(struct store *st, const struct store_row *rows, const siz
 	st->epoch++;
 	for (i = 0; i < n; i++) {
 		const struct store_row *r = &rows[idx[i]];
-		int64_t b = r->ts - r->ts % 60;
 		struct anode *a = nodes[idx[i]];
 		if (a->epoch != st->epoch) {
 			a->epoch = st->epoch;
@@ -181,15 +291,12 @@ static int insert_side(struct store *st, const struct store_row *rows, const siz
 		} else if (r->ts > a->batch_max) {
 			a->batch_max = r->ts;
 		}
-		/* A minute older than retention is not folded: its raw rows may be
-		 * half purged and the fold would shrink a complete rollup. */
-		if (b < cutoff || store_dirty_find(st, r->secret, b))
-			continue;
-		struct dnode *d = store_dirty_add(st, r->secret, b, 1);
-		if (!d)
-			return STORE_ENOMEM;
-		x->pend[x->npend++] = d;
+		if ((rc = journal_minute(st, x, r->secret, r->ts, cutoff)) != 0)
+			return rc;
 	}
+	for (i = 0; i < x->nmv; i++)
+		if ((rc = journal_minute(st, x, x->mv[i].secret, x->mv[i].ts, cutoff)) != 0)
+			return rc;
 	for (i = 0; i < x->npend;) {
 		int k = 0;
 		while (k < STORE_INS_NSIZES - 1 && (size_t)ins_sizes[k] > x->npend - i)
@@ -244,7 +351,8 @@ static int64_t insert_tx(struct store *st, const struct store_row *rows, const s
 	for (int attempt = 0;; attempt++) {
 		if ((rc = store_begin(st)) != 0)
 			return rc;
-		stored = insert_rows(st, rows, idx, n);
+		rc = displace_stamped(st, rows, idx, n, nodes, x->mv, &x->nmv);
+		stored = rc < 0 ? rc : insert_rows(st, rows, idx, n);
 		rc = stored < 0 ? (int)stored : insert_side(st, rows, idx, n, nodes, x, now);
 		if (rc == 0)
 			rc = store_commit(st);
@@ -277,10 +385,11 @@ int store_insert(struct store *st, const struct store_row *rows, size_t n, int *
 	result = result_out ? result_out : malloc(n * sizeof(*result));
 	idx = malloc(n * sizeof(*idx));
 	nodes = calloc(n, sizeof(*nodes));
-	x.pend = malloc(n * sizeof(*x.pend));
+	x.pend = malloc(2 * n * sizeof(*x.pend)); /* rows' minutes and moved rows' */
 	x.touched = malloc(n * sizeof(*x.touched));
+	x.mv = malloc(n * sizeof(*x.mv));
 	w = malloc(n * sizeof(*w));
-	if (!result || !idx || !nodes || !x.pend || !x.touched || !w) {
+	if (!result || !idx || !nodes || !x.pend || !x.touched || !x.mv || !w) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
@@ -302,9 +411,15 @@ int store_insert(struct store *st, const struct store_row *rows, size_t n, int *
 			st->stats.rows_refused++;
 	}
 	/* Newest first, so a backlog keeps its order going down. */
-	for (size_t i = na; i-- > 0;)
-		if (w[idx[i]].has_agent_ts && (rc = stamp_row(st, w, idx, na, i)) < 0)
+	for (size_t i = na; i-- > 0;) {
+		struct anode *a = nodes[idx[i]];
+		if (!w[idx[i]].has_agent_ts)
+			continue;
+		if ((rc = stamp_row(st, w, idx, na, i)) < 0)
 			goto fail_all;
+		if (a->stamped_known && w[idx[i]].ts > a->stamped_max)
+			a->stamped_max = w[idx[i]].ts; /* too high after a rollback: costs a lookup */
+	}
 	rows = w;
 	stored = insert_tx(st, rows, idx, na, nodes, &x, now);
 	if (stored == STORE_EDB && na > 1) {
@@ -351,6 +466,7 @@ out:
 	free(nodes);
 	free(x.pend);
 	free(x.touched);
+	free(x.mv);
 	free(w);
 	return rc;
 }

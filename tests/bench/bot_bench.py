@@ -24,6 +24,9 @@ ROUNDS = int(os.environ.get("BOT_BENCH_ROUNDS", "40"))
 CHARTS = int(os.environ.get("BOT_BENCH_CHARTS", "20"))
 LOADGEN = os.path.join(O, "monbot-loadgen")
 USER = 4242
+# status.c's footers (BOT_LANG=en): the edit without either carries the fresh sample
+FOOT_WAIT = "Asking the agent for fresh data"
+FOOT_TIMEOUT = "No fresh status from the agent"
 
 
 def row(what, value, note=""):
@@ -51,8 +54,8 @@ def status_rounds(d, srv):
         mark = d.mark()
         t0 = time.monotonic()
         d.say(USER, "/status benchhost")
-        edit = d.wait_call("editMessageText", lambda c: "⏳" not in c["params"].get("text", "")
-                           and "timed out" not in c["params"].get("text", ""), timeout=20, after=mark)
+        edit = d.wait_call("editMessageText", lambda c: FOOT_WAIT not in c["params"].get("text", "")
+                           and FOOT_TIMEOUT not in c["params"].get("text", ""), timeout=20, after=mark)
         if edit is None:
             return times, False
         times.append((edit["t"] - t0) * 1000)

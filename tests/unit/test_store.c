@@ -232,6 +232,76 @@ static void test_duplicate_ignored(void **state)
 	assert_int_equal(stats.rows_duplicate, 3);
 }
 
+static int64_t ts_of_agent_ts(struct t *t, const char *secret, int64_t agent_ts)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT ts FROM metrics WHERE secret='%s' AND agent_ts=%lld", secret,
+	         (long long)agent_ts);
+	return raw_int(t, sql);
+}
+
+static void stamped(struct store_row *r, const char *secret, int64_t proposal, int64_t agent_ts, double cpu)
+{
+	row(r, secret, proposal, cpu, 1);
+	r->has_agent_ts = 1;
+	r->agent_ts = agent_ts;
+}
+
+/* A re-stamped row takes the newest free second at or below its
+ * proposal; a sane sample of that second, arriving later, moves it down
+ * instead of being dropped as a duplicate (a backlog drained over several
+ * seconds while live samples queue behind it); a resend of the stamped
+ * sample still finds it. */
+static void test_sane_displaces_stamped(void **state)
+{
+	struct t *t = *state;
+	char k[STORE_SECRET_MAX + 1];
+	struct store_row r[2];
+	int res[2];
+	int64_t h = hour_base();
+	char sql[200];
+	new_key(t, 7, NULL, k);
+	stamped(&r[0], k, h + 60, 111, 1);
+	assert_int_equal(store_insert(t->st, r, 1, NULL), 1);
+	assert_int_equal(ts_of_agent_ts(t, k, 111), h + 60);
+	row(&r[0], k, h + 60, 50, 2); /* taken at h+60 by the agent's clock */
+	assert_int_equal(store_insert(t->st, r, 1, res), 1);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(count_metrics(t, k), 2);
+	assert_int_equal(ts_of_agent_ts(t, k, 111), h + 59);
+	snprintf(sql, sizeof(sql), "SELECT cpu FROM metrics WHERE secret='%s' AND ts=%lld", k, (long long)(h + 60));
+	assert_int_equal(raw_int(t, sql), 50);
+	/* the minute the moved row went to (h, from h+60) is journalled for
+	 * the rollup */
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM rollup_dirty WHERE secret='%s' AND bucket=%lld", k,
+	         (long long)h);
+	assert_int_equal(raw_int(t, sql), 1);
+	/* the stamped sample resent with a new proposal: a duplicate */
+	stamped(&r[0], k, h + 200, 111, 1);
+	assert_int_equal(store_insert(t->st, r, 1, res), 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(count_metrics(t, k), 2);
+	/* one batch: a stamped row proposing h+59 and a sane row of h+59. The
+	 * stamped one avoids the batch's sane second (h+58); the row stored at
+	 * h+59 moves below both (h+57). */
+	stamped(&r[0], k, h + 59, 222, 3);
+	row(&r[1], k, h + 59, 60, 4);
+	assert_int_equal(store_insert(t->st, r, 2, res), 2);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], 0);
+	assert_int_equal(count_metrics(t, k), 4);
+	assert_int_equal(ts_of_agent_ts(t, k, 111), h + 57);
+	assert_int_equal(ts_of_agent_ts(t, k, 222), h + 58);
+	snprintf(sql, sizeof(sql), "SELECT cpu FROM metrics WHERE secret='%s' AND ts=%lld", k, (long long)(h + 59));
+	assert_int_equal(raw_int(t, sql), 60);
+	/* a sane duplicate of a sane second stays a duplicate, nothing moves */
+	row(&r[0], k, h + 60, 70, 5);
+	assert_int_equal(store_insert(t->st, r, 1, res), 0);
+	assert_int_equal(count_metrics(t, k), 4);
+	snprintf(sql, sizeof(sql), "SELECT cpu FROM metrics WHERE secret='%s' AND ts=%lld", k, (long long)(h + 60));
+	assert_int_equal(raw_int(t, sql), 50);
+}
+
 static void test_refused_rows(void **state)
 {
 	struct t *t = *state;
@@ -1312,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(test_row_from_sample),
 		cmocka_unit_test_setup_teardown(test_insert_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sane_displaces_stamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollups_by_hand, setup, teardown),

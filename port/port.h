@@ -29,6 +29,7 @@ const char *port_name(void); /* "linux", "freebsd", "windows", "unsupported" */
 
 /* Clocks. */
 uint64_t port_mono_ms(void);   /* monotonic milliseconds */
+uint64_t port_mono_us(void);   /* the same clock in microseconds (RTTs) */
 int64_t port_wall_ms(void);    /* unix time in milliseconds */
 void port_sleep_ms(unsigned ms);
 
@@ -221,5 +222,21 @@ int port_file_create(const char *path, unsigned mode, int *created, int *os_err)
  * PORT_OK, PORT_ENOSPC, PORT_EIO. */
 #define PORT_PEER_MAX 46
 int port_sock_peer(int fd, char *buf, size_t cap, int *os_err);
+
+/* ---- UDP (stability test) ------------------------------------------------
+ * One unconnected, non-blocking, close-on-exec datagram socket of the
+ * server address's family; the caller checks each reply's source with
+ * port_addr_equal (a connected socket would filter in the kernel, but not on
+ * every OS the same way). Closed with port_sock_close. */
+int port_udp_open(const struct port_addr *to, int *fd, int *os_err);
+/* The whole datagram to `to`: PORT_OK, PORT_EAGAIN (socket buffer full),
+ * PORT_EIO (*os_err: unreachable, no buffer space...). */
+int port_udp_send(int fd, const struct port_addr *to, const void *buf, size_t len, int *os_err);
+/* One waiting datagram: *n bytes of it (a longer one is cut at cap) and its
+ * source in *from. PORT_OK, PORT_EAGAIN (none waiting), PORT_EIO. */
+int port_udp_recv(int fd, void *buf, size_t cap, size_t *n, struct port_addr *from, int *os_err);
+/* 1 when a and b are the same family, address and port (an IPv4-mapped IPv6
+ * address equals its IPv4 one), else 0. */
+int port_addr_equal(const struct port_addr *a, const struct port_addr *b);
 
 #endif

@@ -30,6 +30,13 @@ uint64_t port_mono_ms(void)
 	return mono_last;
 }
 
+/* Microseconds on the same guarded clock (only the stability test needs
+ * them, and it has no UDP here). */
+uint64_t port_mono_us(void)
+{
+	return port_mono_ms() * 1000u;
+}
+
 int64_t port_wall_ms(void)
 {
 	return (int64_t)time(NULL) * 1000;
@@ -152,3 +159,9 @@ int port_file_commit(struct port_file *f, int *os_err) { (void)f; *os_err = 0; r
 void port_file_abort(struct port_file *f) { (void)f; }
 int port_file_create(const char *path, unsigned mode, int *created, int *os_err) { (void)path; (void)mode; *created = 0; *os_err = 0; return PORT_ENOTAVAIL; }
 int port_sock_peer(int fd, char *b, size_t cap, int *os_err) { (void)fd; (void)b; (void)cap; *os_err = 0; return PORT_ENOTAVAIL; }
+
+/* UDP (stability test): no sockets in ISO C. */
+int port_udp_open(const struct port_addr *to, int *fd, int *os_err) { (void)to; *fd = -1; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_udp_send(int fd, const struct port_addr *to, const void *b, size_t len, int *os_err) { (void)fd; (void)to; (void)b; (void)len; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_udp_recv(int fd, void *b, size_t cap, size_t *n, struct port_addr *from, int *os_err) { (void)fd; (void)b; (void)cap; *n = 0; memset(from, 0, sizeof(*from)); *os_err = 0; return PORT_ENOTAVAIL; }
+int port_addr_equal(const struct port_addr *a, const struct port_addr *b) { (void)a; (void)b; return 0; }

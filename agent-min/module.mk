@@ -30,6 +30,16 @@ $(O)/tests/test_spool: $(O)/obj/tests/unit/test_spool.o $(O)/obj/agent-min/spool
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
+# The stability test against an echo the test answers itself on loopback:
+# needs the POSIX ports' UDP.
+ifneq ($(PORT_POSIX),)
+UNIT_TESTS += test_stab
+$(O)/tests/test_stab: $(O)/obj/tests/unit/test_stab.o $(O)/obj/agent-min/stab.o $(O)/obj/wire/json.o \
+                      $(O)/obj/wire/jsonr.o $$(PORT_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lcmocka
+endif
+
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
 INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_tls_orig.sh tests/integration/agent_board_x86_64.sh \

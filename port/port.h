@@ -29,7 +29,6 @@ const char *port_name(void); /* "linux", "freebsd", "windows", "unsupported" */
 
 /* Clocks. */
 uint64_t port_mono_ms(void);   /* monotonic milliseconds */
-uint64_t port_mono_us(void);   /* the same clock in microseconds (RTTs) */
 int64_t port_wall_ms(void);    /* unix time in milliseconds */
 void port_sleep_ms(unsigned ms);
 
@@ -238,5 +237,7 @@ int port_udp_recv(int fd, void *buf, size_t cap, size_t *n, struct port_addr *fr
 /* 1 when a and b are the same family, address and port (an IPv4-mapped IPv6
  * address equals its IPv4 one), else 0. */
 int port_addr_equal(const struct port_addr *a, const struct port_addr *b);
+/* port_mono_ms's clock in microseconds, for round-trip times under 1 ms. */
+uint64_t port_mono_us(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server/bot/status_int.h"
+#include "server/chart/chart.h"
 
 static const unsigned stab_ms[] = { 1, 20, 50, 100, 200, 500 };
 static const unsigned stab_s[] = { 300, 900, 3600, 21600, 43200, 86400 };
@@ -275,53 +276,54 @@ static void on_diag(struct bot *b, const struct bot_ev *ev)
 	tg_call(b->tg, "sendDocument", chat, a, TG_REPLY, NULL, NULL);
 }
 
+/* The report (the chart library's own figures, so the text and the chart
+ * agree) into the progress message, and the chart as a photo after it. */
 static void on_stability(struct bot *b, const struct bot_ev *ev)
 {
 	struct st_job **pp;
 	struct bot_buf o = { 0 };
-	size_t lost = 0, ok = 0, outages = 0, run = 0;
-	double sum = 0, jit = 0, prev = NAN;
-	unsigned iv = ev->stab_interval_ms ? ev->stab_interval_ms : 1;
+	struct chart_rtt_stats stx;
+	struct chart_rtt rt = { 0 };
+	double *ms = NULL;
+	int64_t chat;
 
 	if (!ev->stab_done || !(pp = job_find(b, ev->secret, ST_JOB_STABILITY)))
 		return;
+	chat = (*pp)->chat;
 	if (ev->stab_error[0]) {
 		bot_buf_add(&o, BOT_T(b, "⚠️ Stability test failed: ", "⚠️ Тест стабильности не удался: "));
 		st_add_clean(&o, ev->stab_error, 200);
 		goto say;
 	}
-	for (size_t i = 0; i <= ev->nrtts; i++) {
-		int gone = i < ev->nrtts && (isnan(ev->rtts[i]) || ev->rtts[i] < 0);
-		if (gone) {
-			lost++;
-			run++;
-			continue;
-		}
-		/* outages: 3 s or more without an answer (SPEC §7) */
-		if ((double)run * iv >= 3000)
-			outages++;
-		run = 0;
-		if (i == ev->nrtts)
-			break;
-		ok++;
-		sum += ev->rtts[i];
-		if (!isnan(prev))
-			jit += fabs(ev->rtts[i] - prev);
-		prev = ev->rtts[i];
+	if (ev->nrtts && !(ms = malloc(ev->nrtts * sizeof(*ms)))) {
+		bot_buf_add(&o, BOT_T(b, "⚠️ Out of memory for the stability report.",
+		                      "⚠️ Не хватает памяти для отчёта о стабильности."));
+		goto say;
 	}
+	for (size_t i = 0; i < ev->nrtts; i++)
+		ms[i] = isnan(ev->rtts[i]) || ev->rtts[i] < 0 ? NAN : (double)ev->rtts[i];
+	rt.start_ms = (int64_t)llround(ev->stab_start * 1000.0);
+	rt.interval_ms = ev->stab_interval_ms ? (int32_t)ev->stab_interval_ms : 1;
+	rt.rtt_ms = ms;
+	rt.n = ev->nrtts;
+	chart_rtt_stats(&rt, &stx);
+	free(ms);
 	bot_buf_add(&o, BOT_T(b, "📶 <b>Stability test done</b>\n", "📶 <b>Тест стабильности завершён</b>\n"));
 	bot_buf_addf(&o, BOT_T(b, "Packets: %zu, lost: %zu (%.1f%%)\n",
 	                       "Пакетов: %zu, потеряно: %zu (%.1f%%)\n"),
-	             ev->nrtts, lost, ev->nrtts ? 100.0 * (double)lost / (double)ev->nrtts : 0.0);
-	if (ok)
+	             stx.sent, stx.lost, stx.loss_pct);
+	if (stx.sent > stx.lost)
 		bot_buf_addf(&o, BOT_T(b, "Ping: %.1f ms average, jitter %.1f ms\n",
 		                       "Пинг: в среднем %.1f мс, джиттер %.1f мс\n"),
-		             sum / (double)ok, ok > 1 ? jit / (double)(ok - 1) : 0.0);
-	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), outages);
+		             stx.avg_ms, stx.jitter_ms);
+	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), stx.outages);
 say:
 	if (!o.oom && o.s)
 		job_say(b, pp, o.s);
 	bot_buf_free(&o);
+	if (!ev->stab_error[0] && ev->nrtts)
+		bot_render_stability(b, chat, ev->secret, ev->rtts, ev->nrtts, ev->stab_start,
+		                     ev->stab_interval_ms);
 }
 
 void bot_status_on_result(struct bot *b, const struct bot_ev *ev)

@@ -400,10 +400,51 @@ out:
 	bot_buf_free(&o);
 }
 
+struct confirm_sent {
+	struct bot *b;
+	int64_t chat;
+	int reboot;
+	char secret[STORE_SECRET_MAX + 1];
+};
+
+static void confirm_sent(void *arg, const struct tg_result *r)
+{
+	struct confirm_sent *cs = arg;
+	struct bot_status *bs = cs->b->status;
+	if (bs && r->ok && r->message_id) {
+		struct st_confirm *c = &bs->confirms[bs->confirm_next];
+		bs->confirm_next = (bs->confirm_next + 1) % ST_CONFIRMS;
+		c->chat = cs->chat;
+		c->msg_id = r->message_id;
+		c->at_ms = bot_mono_ms();
+		c->reboot = cs->reboot;
+		snprintf(c->secret, sizeof(c->secret), "%s", cs->secret);
+	}
+	free(cs);
+}
+
+/* Takes the question q's Yes answers: 1 when it is one sent here for this
+ * key and kind within ST_CONFIRM_MS (used up), else 0. */
+static int confirm_take(struct bot *b, const struct bot_cb *q, const char *secret, int reboot)
+{
+	struct bot_status *bs = b->status;
+	for (unsigned i = 0; i < ST_CONFIRMS; i++) {
+		struct st_confirm *c = &bs->confirms[i];
+		if (!c->msg_id || c->chat != q->chat_id || c->msg_id != q->message_id)
+			continue;
+		int fresh = bot_mono_ms() - c->at_ms <= ST_CONFIRM_MS;
+		int same = c->reboot == reboot && !strcmp(c->secret, secret);
+		c->msg_id = 0;
+		return fresh && same;
+	}
+	return 0;
+}
+
 static void ask_power(struct bot *b, const struct bot_cb *q, const char *secret, int reboot)
 {
 	struct bot_buf o = { 0 };
 	struct bot_kb k;
+	struct confirm_sent *cs;
 	char raw[STORE_NAME_MAX + 8], label[STORE_NAME_MAX * 6 + 8];
 
 	st_label(b, secret, raw, sizeof(raw));
@@ -416,13 +457,18 @@ static void ask_power(struct bot *b, const struct bot_cb *q, const char *secret,
 	st_btn(&k, BOT_T(b, "✖️ No", "✖️ Нет"), "no:%s", secret);
 	bot_kb_row(&k);
 	bot_answer_cb(b, q, NULL, 0);
-	if (!o.oom && o.s)
-		bot_send(b, q->chat_id, o.s, bot_kb_json(&k), TG_REPLY, NULL, NULL);
+	if (!o.oom && o.s && (cs = calloc(1, sizeof(*cs)))) {
+		cs->b = b;
+		cs->chat = q->chat_id;
+		cs->reboot = reboot;
+		snprintf(cs->secret, sizeof(cs->secret), "%s", secret);
+		if (bot_send(b, q->chat_id, o.s, bot_kb_json(&k), TG_REPLY, confirm_sent, cs) != 0)
+			free(cs);
+	}
 	bot_kb_free(&k);
 	bot_buf_free(&o);
 }
 
-/* The verbs that carry a secret as their last part, with their arity. */
 static const struct { const char *verb; int parts; } verbs[] = {
 	{ "st", 2 }, { "ss", 2 }, { "bk", 2 }, { "sp", 2 }, { "dg", 2 }, { "sb", 2 },
 	{ "sbi", 3 }, { "sbd", 4 }, { "rb", 2 }, { "sd", 2 }, { "rby", 2 }, { "sdy", 2 },
@@ -470,6 +516,10 @@ static void act_dispatch(struct bot *b, const struct bot_cb *q, char **p, int n)
 		          BOT_T(b, "⏳ Stability test started on", "⏳ Тест стабильности запущен на"), 0);
 	} else if (!strcmp(v, "rb") || !strcmp(v, "sd")) {
 		ask_power(b, q, secret, v[0] == 'r');
+	} else if ((!strcmp(v, "rby") || !strcmp(v, "sdy")) && !confirm_take(b, q, secret, v[0] == 'r')) {
+		/* a toast and the buttons gone; the text (maybe the agent's answer) stays */
+		bot_answer_cb(b, q, BOT_T(b, "This question has expired.", "Вопрос устарел."), 0);
+		st_edit_markup(b, q->chat_id, q->message_id, "{\"inline_keyboard\":[]}");
 	} else if (!strcmp(v, "rby") || !strcmp(v, "sdy")) {
 		act_start(b, q, secret, ST_JOB_POWER, v[0] == 'r' ? "reboot" : "shutdown", JOB_POWER_MS,
 		          v[0] == 'r' ? BOT_T(b, "☑️ Reboot requested for", "☑️ Запрошена перезагрузка")

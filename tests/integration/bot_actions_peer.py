@@ -162,12 +162,22 @@ def main():
         t.eq([x for x in cmd_rows(r, secret) if x[1] == "reboot"], [], "cancel sends nothing")
         t.eq([c for c in peer.got if c == "reboot"], [], "and the agent gets nothing")
 
+        # a Yes that is not on a question this server asked (forged, or from before a restart)
+        m = status_msg(r, ALICE, "web1")
+        a = r.press(ALICE, m, f"rby:{secret}")
+        t.eq((a or {}).get("text"), "This question has expired.", "a Yes on another message: refused")
+        time.sleep(1.5)
+        t.eq([x for x in cmd_rows(r, secret) if x[1] == "reboot"], [], "and nothing is sent")
+
         marks = {u["id"]: d.last_mid(u["id"]) for u in (ALICE, BOB)}
         for attempt in (1, 2):
             q = ask_reboot(r, secret)
             r.press(ALICE, q, f"rby:{secret}")
             r.wait_rows("SELECT 1 FROM command_queue WHERE secret=? AND command='reboot' AND state=2",
                         (secret,), lambda rows: len(rows) == attempt)
+        a = r.press(ALICE, q, f"rby:{secret}")
+        t.eq((a or {}).get("text"), "This question has expired.", "a question's Yes counts once")
+        time.sleep(1.5)
         rb = [x for x in cmd_rows(r, secret) if x[1] == "reboot"]
         t.eq([(x[2], x[3]) for x in rb], [(ALICE["id"], 2), (ALICE["id"], 2)],
              "two confirmed reboots reached the agent and were answered")

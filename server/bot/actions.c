@@ -20,6 +20,7 @@ static const unsigned stab_s[] = { 300, 900, 3600, 21600, 43200, 86400 };
 
 #define JOB_WAIT_MS (3 * 60 * 1000)   /* speedtest, diagnostics: the original's 3 min */
 #define JOB_POWER_MS (2 * 60 * 1000)
+#define JOB_STAB_EXTRA_MS (5 * 60 * 1000) /* stability: its duration and this (issue 11) */
 
 /* ---- keyboards -------------------------------------------------------------- */
 
@@ -512,7 +513,7 @@ static void act_dispatch(struct bot *b, const struct bot_cb *q, char **p, int n)
 		}
 		snprintf(cmd, sizeof(cmd), "stability %u %u", ms, dur);
 		markup_of(b, q, 0, 0, secret);
-		act_start(b, q, secret, ST_JOB_STABILITY, cmd, (int64_t)dur * 1000 + JOB_WAIT_MS,
+		act_start(b, q, secret, ST_JOB_STABILITY, cmd, (int64_t)dur * 1000 + JOB_STAB_EXTRA_MS,
 		          BOT_T(b, "⏳ Stability test started on", "⏳ Тест стабильности запущен на"), 0);
 	} else if (!strcmp(v, "rb") || !strcmp(v, "sd")) {
 		ask_power(b, q, secret, v[0] == 'r');

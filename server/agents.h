@@ -74,6 +74,7 @@ enum agent_event_kind {
 	AGENT_EV_DIAG,          /* agent->diag / diag_ok */
 	AGENT_EV_STABILITY,     /* a chunk was added (agent->stab; done when finished) */
 	AGENT_EV_CMD_EXPIRED,   /* a queued command expired undelivered: tell cmd->chat_id */
+	AGENT_EV_GOING_DOWN,    /* the agent answered a reboot/shutdown (cmd) that it is going down */
 	AGENT_EV_KEY_SHARED     /* a second host uses the key: agent->other_host differs from
 	                         * agent->hostname, or a session past MAX_SESSIONS_PER_KEY was
 	                         * refused (agent->sessions_refused); for the owner */
@@ -83,7 +84,7 @@ struct agent_event {
 	enum agent_event_kind kind;
 	struct agent *agent;          /* NULL for CMD_EXPIRED of a key not in memory */
 	const struct sample *sample;  /* SAMPLE, ONESHOT */
-	const struct store_cmd *cmd;  /* CMD_EXPIRED */
+	const struct store_cmd *cmd;  /* CMD_EXPIRED, GOING_DOWN */
 };
 
 /* The bot's hook; runs on the loop thread and must not block. */

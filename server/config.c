@@ -234,7 +234,7 @@ void server_config_usage(const char *prog)
 	       "  BOT_TOKEN           Telegram bot token; missing: run without the bot\n"
 	       "  PORT                8000   agents (WebSocket), /healthz, /metrics, /speedtest\n"
 	       "  UDP_TEST_PORT       9999   UDP echo for the stability test (0 = off)\n"
-	       "  UDP_ECHO_RATE       100    test datagrams echoed per source per second (0 = no limit)\n"
+	       "  UDP_ECHO_RATE       1100   test datagrams echoed per source per second (0 = no limit)\n"
 	       "  LISTEN_ADDR         (all)  address to listen on\n"
 	       "  METRICS_TOKEN       (none) /metrics needs \"Authorization: Bearer <token>\";\n"
 	       "                             unset: only loopback peers may read /metrics\n"

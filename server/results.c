@@ -13,6 +13,7 @@
 
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/chart/chart.h"
 #include "server/server.h"
 #include "server/session.h"
 #include "server/net/transport.h"
@@ -31,13 +32,20 @@ struct write_job {
 	char prefix[16];
 	int64_t now;
 	char *text;
+	int power;                     /* a reboot/shutdown answer saying it goes down */
+	struct store_cmd cmd;          /* power: the command answered (cmd.id 0: none) */
 };
 
 static void write_done(void *arg, int rc)
 {
 	struct write_job *j = arg;
 	struct client *c = transport_by_tag(&j->srv->tr, j->tag);
-	(void)rc;
+	if (rc == 0 && j->power && j->cmd.id) {
+		struct agent_event ev = { .kind = AGENT_EV_GOING_DOWN, .cmd = &j->cmd };
+		ev.agent = agents_find(&j->srv->agents, j->secret);
+		log_info("command %lld '%s': the agent is going down", (long long)j->cmd.id, j->cmd.command);
+		server_notify(j->srv, &ev);
+	}
 	if (c && c->dbwork > 0 && --c->dbwork < SESSION_DBWORK_MAX && c->st == CL_WS && !c->reading &&
 	    session_may_resume(c) && obuf_len(&c->out) < CLIENT_OUT_RESUME) {
 		c->reading = 1;
@@ -89,7 +97,26 @@ static struct write_job *write_job_new(struct client *c, const char *text, size_
 static int answer_fn(struct store *st, void *arg)
 {
 	struct write_job *j = arg;
-	return store_cmd_answer_pending(st, j->secret, j->prefix, j->now, j->text, NULL);
+	int64_t id = 0;
+	int rc = store_cmd_answer_pending(st, j->secret, j->prefix, j->now, j->text, &id);
+	if (rc == 0 && j->power && store_cmd_get(st, id, &j->cmd, NULL) != 0)
+		j->cmd.id = 0;
+	return rc;
+}
+
+/* Does an answer to reboot/shutdown say the host is going down (ours:
+ * "Rebooting ...", "Shutting down ...", the original's "⚡️ Rebooting…",
+ * "💤 Shutting down…"), not a refusal or a failure? */
+static int says_going_down(const char *t)
+{
+	static const char *const no[] = { "disabled", "not allowed", "refus", "fail", "not supported",
+	                                   "error", "cannot", "denied" };
+	if (!strcasestr(t, "rebooting") && !strcasestr(t, "shutting down"))
+		return 0;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasestr(t, no[i]))
+			return 0;
+	return 1;
 }
 
 /* Records an agent's answer to the oldest delivered command starting with
@@ -100,6 +127,7 @@ void results_answer(struct client *c, const char *prefix, const char *text, size
 	if (!j)
 		return;
 	snprintf(j->prefix, sizeof(j->prefix), "%s", prefix);
+	j->power = (!strcmp(prefix, "reboot") || !strcmp(prefix, "shutdown")) && says_going_down(j->text);
 	write_submit(c, j, answer_fn);
 }
 
@@ -200,6 +228,30 @@ void results_diag(struct client *c, const struct jsonr *r, int kok, int kd)
 	}
 }
 
+/* The command record's answer for a finished stability test: the chart
+ * library's figures (the bot's report shows the same). */
+static int stab_summary(const struct agent_stability *t, const char *err, char *out, size_t cap)
+{
+	struct chart_rtt_stats x;
+	struct chart_rtt rt = { .interval_ms = t->interval_ms ? (int32_t)t->interval_ms : 1, .n = t->n };
+	double *ms = t->n ? malloc(t->n * sizeof(*ms)) : NULL;
+	if (err[0] || (t->n && !ms)) {
+		free(ms);
+		return snprintf(out, cap, "stability: %zu values%s%s", t->n, err[0] ? ", error: " : "", err);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		ms[i] = t->rtts[i];
+	rt.rtt_ms = ms;
+	chart_rtt_stats(&rt, &x);
+	free(ms);
+	if (x.sent == x.lost)
+		return snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), %zu outages of 3 s or more",
+		                x.sent, x.lost, x.loss_pct, x.outages);
+	return snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), ping %.2f ms average, "
+	                "jitter %.2f ms, %zu outages of 3 s or more", x.sent, x.lost, x.loss_pct, x.avg_ms,
+	                x.jitter_ms, x.outages);
+}
+
 void results_stability(struct client *c, const struct jsonr *r, int obj)
 {
 	struct server *s = c->srv;
@@ -235,10 +287,9 @@ void results_stability(struct client *c, const struct jsonr *r, int obj)
 	mx.stability_chunks++;
 	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, server_wall_now());
 	if (done) {
-		char ans[128];
-		int l = snprintf(ans, sizeof(ans), "%zu values%s%s", a->stab.n,
-		                 err[0] ? ", error: " : "", err);
-		results_answer(c, "stability", ans, (size_t)l < sizeof(ans) ? (size_t)l : sizeof(ans) - 1);
+		char ans[320];
+		int l = stab_summary(&a->stab, err, ans, sizeof(ans));
+		results_answer(c, "stability", ans, l > 0 && (size_t)l < sizeof(ans) ? (size_t)l : strlen(ans));
 	}
 	{
 		struct agent_event ev = { .kind = AGENT_EV_STABILITY, .agent = a };

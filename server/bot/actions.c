@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "server/bot/status_int.h"
+#include "server/chart/chart.h"
 
 static const unsigned stab_ms[] = { 1, 20, 50, 100, 200, 500 };
 static const unsigned stab_s[] = { 300, 900, 3600, 21600, 43200, 86400 };
 
 #define JOB_WAIT_MS (3 * 60 * 1000)   /* speedtest, diagnostics: the original's 3 min */
 #define JOB_POWER_MS (2 * 60 * 1000)
+#define JOB_STAB_EXTRA_MS (5 * 60 * 1000) /* stability: its duration and this (issue 11) */
 
 /* ---- keyboards -------------------------------------------------------------- */
 
@@ -275,53 +277,54 @@ static void on_diag(struct bot *b, const struct bot_ev *ev)
 	tg_call(b->tg, "sendDocument", chat, a, TG_REPLY, NULL, NULL);
 }
 
+/* The report (the chart library's own figures, so the text and the chart
+ * agree) into the progress message, and the chart as a photo after it. */
 static void on_stability(struct bot *b, const struct bot_ev *ev)
 {
 	struct st_job **pp;
 	struct bot_buf o = { 0 };
-	size_t lost = 0, ok = 0, outages = 0, run = 0;
-	double sum = 0, jit = 0, prev = NAN;
-	unsigned iv = ev->stab_interval_ms ? ev->stab_interval_ms : 1;
+	struct chart_rtt_stats stx;
+	struct chart_rtt rt = { 0 };
+	double *ms = NULL;
+	int64_t chat;
 
 	if (!ev->stab_done || !(pp = job_find(b, ev->secret, ST_JOB_STABILITY)))
 		return;
+	chat = (*pp)->chat;
 	if (ev->stab_error[0]) {
 		bot_buf_add(&o, BOT_T(b, "⚠️ Stability test failed: ", "⚠️ Тест стабильности не удался: "));
 		st_add_clean(&o, ev->stab_error, 200);
 		goto say;
 	}
-	for (size_t i = 0; i <= ev->nrtts; i++) {
-		int gone = i < ev->nrtts && (isnan(ev->rtts[i]) || ev->rtts[i] < 0);
-		if (gone) {
-			lost++;
-			run++;
-			continue;
-		}
-		/* outages: 3 s or more without an answer (SPEC §7) */
-		if ((double)run * iv >= 3000)
-			outages++;
-		run = 0;
-		if (i == ev->nrtts)
-			break;
-		ok++;
-		sum += ev->rtts[i];
-		if (!isnan(prev))
-			jit += fabs(ev->rtts[i] - prev);
-		prev = ev->rtts[i];
+	if (ev->nrtts && !(ms = malloc(ev->nrtts * sizeof(*ms)))) {
+		bot_buf_add(&o, BOT_T(b, "⚠️ Out of memory for the stability report.",
+		                      "⚠️ Не хватает памяти для отчёта о стабильности."));
+		goto say;
 	}
+	for (size_t i = 0; i < ev->nrtts; i++)
+		ms[i] = isnan(ev->rtts[i]) || ev->rtts[i] < 0 ? NAN : (double)ev->rtts[i];
+	rt.start_ms = (int64_t)llround(ev->stab_start * 1000.0);
+	rt.interval_ms = ev->stab_interval_ms ? (int32_t)ev->stab_interval_ms : 1;
+	rt.rtt_ms = ms;
+	rt.n = ev->nrtts;
+	chart_rtt_stats(&rt, &stx);
+	free(ms);
 	bot_buf_add(&o, BOT_T(b, "📶 <b>Stability test done</b>\n", "📶 <b>Тест стабильности завершён</b>\n"));
 	bot_buf_addf(&o, BOT_T(b, "Packets: %zu, lost: %zu (%.1f%%)\n",
 	                       "Пакетов: %zu, потеряно: %zu (%.1f%%)\n"),
-	             ev->nrtts, lost, ev->nrtts ? 100.0 * (double)lost / (double)ev->nrtts : 0.0);
-	if (ok)
+	             stx.sent, stx.lost, stx.loss_pct);
+	if (stx.sent > stx.lost)
 		bot_buf_addf(&o, BOT_T(b, "Ping: %.1f ms average, jitter %.1f ms\n",
 		                       "Пинг: в среднем %.1f мс, джиттер %.1f мс\n"),
-		             sum / (double)ok, ok > 1 ? jit / (double)(ok - 1) : 0.0);
-	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), outages);
+		             stx.avg_ms, stx.jitter_ms);
+	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), stx.outages);
 say:
 	if (!o.oom && o.s)
 		job_say(b, pp, o.s);
 	bot_buf_free(&o);
+	if (!ev->stab_error[0] && ev->nrtts)
+		bot_render_stability(b, chat, ev->secret, ev->rtts, ev->nrtts, ev->stab_start,
+		                     ev->stab_interval_ms);
 }
 
 void bot_status_on_result(struct bot *b, const struct bot_ev *ev)
@@ -398,10 +401,51 @@ out:
 	bot_buf_free(&o);
 }
 
+struct confirm_sent {
+	struct bot *b;
+	int64_t chat;
+	int reboot;
+	char secret[STORE_SECRET_MAX + 1];
+};
+
+static void confirm_sent(void *arg, const struct tg_result *r)
+{
+	struct confirm_sent *cs = arg;
+	struct bot_status *bs = cs->b->status;
+	if (bs && r->ok && r->message_id) {
+		struct st_confirm *c = &bs->confirms[bs->confirm_next];
+		bs->confirm_next = (bs->confirm_next + 1) % ST_CONFIRMS;
+		c->chat = cs->chat;
+		c->msg_id = r->message_id;
+		c->at_ms = bot_mono_ms();
+		c->reboot = cs->reboot;
+		snprintf(c->secret, sizeof(c->secret), "%s", cs->secret);
+	}
+	free(cs);
+}
+
+/* Takes the question q's Yes answers: 1 when it is one sent here for this
+ * key and kind within ST_CONFIRM_MS (used up), else 0. */
+static int confirm_take(struct bot *b, const struct bot_cb *q, const char *secret, int reboot)
+{
+	struct bot_status *bs = b->status;
+	for (unsigned i = 0; i < ST_CONFIRMS; i++) {
+		struct st_confirm *c = &bs->confirms[i];
+		if (!c->msg_id || c->chat != q->chat_id || c->msg_id != q->message_id)
+			continue;
+		int fresh = bot_mono_ms() - c->at_ms <= ST_CONFIRM_MS;
+		int same = c->reboot == reboot && !strcmp(c->secret, secret);
+		c->msg_id = 0;
+		return fresh && same;
+	}
+	return 0;
+}
+
 static void ask_power(struct bot *b, const struct bot_cb *q, const char *secret, int reboot)
 {
 	struct bot_buf o = { 0 };
 	struct bot_kb k;
+	struct confirm_sent *cs;
 	char raw[STORE_NAME_MAX + 8], label[STORE_NAME_MAX * 6 + 8];
 
 	st_label(b, secret, raw, sizeof(raw));
@@ -414,13 +458,18 @@ static void ask_power(struct bot *b, const struct bot_cb *q, const char *secret,
 	st_btn(&k, BOT_T(b, "✖️ No", "✖️ Нет"), "no:%s", secret);
 	bot_kb_row(&k);
 	bot_answer_cb(b, q, NULL, 0);
-	if (!o.oom && o.s)
-		bot_send(b, q->chat_id, o.s, bot_kb_json(&k), TG_REPLY, NULL, NULL);
+	if (!o.oom && o.s && (cs = calloc(1, sizeof(*cs)))) {
+		cs->b = b;
+		cs->chat = q->chat_id;
+		cs->reboot = reboot;
+		snprintf(cs->secret, sizeof(cs->secret), "%s", secret);
+		if (bot_send(b, q->chat_id, o.s, bot_kb_json(&k), TG_REPLY, confirm_sent, cs) != 0)
+			free(cs);
+	}
 	bot_kb_free(&k);
 	bot_buf_free(&o);
 }
 
-/* The verbs that carry a secret as their last part, with their arity. */
 static const struct { const char *verb; int parts; } verbs[] = {
 	{ "st", 2 }, { "ss", 2 }, { "bk", 2 }, { "sp", 2 }, { "dg", 2 }, { "sb", 2 },
 	{ "sbi", 3 }, { "sbd", 4 }, { "rb", 2 }, { "sd", 2 }, { "rby", 2 }, { "sdy", 2 },
@@ -464,10 +513,14 @@ static void act_dispatch(struct bot *b, const struct bot_cb *q, char **p, int n)
 		}
 		snprintf(cmd, sizeof(cmd), "stability %u %u", ms, dur);
 		markup_of(b, q, 0, 0, secret);
-		act_start(b, q, secret, ST_JOB_STABILITY, cmd, (int64_t)dur * 1000 + JOB_WAIT_MS,
+		act_start(b, q, secret, ST_JOB_STABILITY, cmd, (int64_t)dur * 1000 + JOB_STAB_EXTRA_MS,
 		          BOT_T(b, "⏳ Stability test started on", "⏳ Тест стабильности запущен на"), 0);
 	} else if (!strcmp(v, "rb") || !strcmp(v, "sd")) {
 		ask_power(b, q, secret, v[0] == 'r');
+	} else if ((!strcmp(v, "rby") || !strcmp(v, "sdy")) && !confirm_take(b, q, secret, v[0] == 'r')) {
+		/* a toast and the buttons gone; the text (maybe the agent's answer) stays */
+		bot_answer_cb(b, q, BOT_T(b, "This question has expired.", "Вопрос устарел."), 0);
+		st_edit_markup(b, q->chat_id, q->message_id, "{\"inline_keyboard\":[]}");
 	} else if (!strcmp(v, "rby") || !strcmp(v, "sdy")) {
 		act_start(b, q, secret, ST_JOB_POWER, v[0] == 'r' ? "reboot" : "shutdown", JOB_POWER_MS,
 		          v[0] == 'r' ? BOT_T(b, "☑️ Reboot requested for", "☑️ Запрошена перезагрузка")

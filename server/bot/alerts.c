@@ -576,6 +576,13 @@ void bot_alerts_on_event(struct bot *b, const struct bot_ev *ev)
 	case BOT_EV_CMD_EXPIRED:
 		on_cmd_expired(b, ev, now);
 		break;
+	case BOT_EV_GOING_DOWN: {
+		char who[80];
+		bot_user_name(b, ev->cmd.requested_by, who, sizeof(who));
+		bot_notify_going_down(b, ev->secret, !strncmp(ev->cmd.command, "reboot", 6) ? "reboot" : "shutdown",
+		                      who);
+		break;
+	}
 	default:
 		break;
 	}

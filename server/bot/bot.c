@@ -84,6 +84,7 @@ static int hook_copy(struct bot_ev *ev, const struct agent_event *e)
 			memcpy(ev->rtts, a->stab.rtts, a->stab.n * sizeof(float));
 		return 0;
 	case AGENT_EV_CMD_EXPIRED:
+	case AGENT_EV_GOING_DOWN:
 		ev->cmd = *e->cmd;
 		snprintf(ev->secret, sizeof(ev->secret), "%s", e->cmd->secret);
 		return 0;
@@ -105,6 +106,7 @@ static const enum bot_ev_kind ev_kind_of[] = {
 	[AGENT_EV_DIAG] = BOT_EV_DIAG,
 	[AGENT_EV_STABILITY] = BOT_EV_STABILITY,
 	[AGENT_EV_CMD_EXPIRED] = BOT_EV_CMD_EXPIRED,
+	[AGENT_EV_GOING_DOWN] = BOT_EV_GOING_DOWN,
 	[AGENT_EV_KEY_SHARED] = BOT_EV_KEY_SHARED,
 };
 
@@ -115,7 +117,7 @@ void bot_hook(void *ctx, const struct agent_event *e)
 
 	if ((size_t)e->kind >= sizeof(ev_kind_of) / sizeof(ev_kind_of[0]))
 		return;
-	if (e->kind != AGENT_EV_CMD_EXPIRED && !e->agent)
+	if (e->kind != AGENT_EV_CMD_EXPIRED && e->kind != AGENT_EV_GOING_DOWN && !e->agent)
 		return;
 	/* A stability chunk that does not end the test carries nothing the
 	 * bot shows. */
@@ -267,6 +269,37 @@ static void refuse(struct bot *b, int64_t chat)
 	         NULL, TG_REPLY, NULL, NULL);
 }
 
+void bot_user_note(struct bot *b, int64_t id, const char *first_name, const char *username)
+{
+	unsigned i;
+	for (i = 0; i < BOT_NAMES && b->names[i].id != id; i++)
+		;
+	if (i == BOT_NAMES) {
+		i = b->names_next;
+		b->names_next = (b->names_next + 1) % BOT_NAMES;
+	}
+	b->names[i].id = id;
+	if (username && *username)
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "@%s", username);
+	else if (first_name && *first_name)
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "%s", first_name);
+	else
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "user %lld", (long long)id);
+}
+
+void bot_user_name(const struct bot *b, int64_t id, char *out, size_t cap)
+{
+	for (unsigned i = 0; id && i < BOT_NAMES; i++)
+		if (b->names[i].id == id) {
+			snprintf(out, cap, "%s", b->names[i].name);
+			return;
+		}
+	if (id)
+		snprintf(out, cap, "user %lld", (long long)id);
+	else
+		snprintf(out, cap, "%s", "the command line");
+}
+
 static void handle_message(struct bot *b, const struct jsonr *r, int upd, int msg)
 {
 	struct bot_msg *m = calloc(1, sizeof(*m));
@@ -283,6 +316,7 @@ static void handle_message(struct bot *b, const struct jsonr *r, int upd, int ms
 	get_str(r, msg, "text", m->text, sizeof(m->text));
 	if (!m->user_id || !m->chat_id || !m->text[0])
 		goto out;
+	bot_user_note(b, m->user_id, m->first_name, m->username);
 	if (!allowed(b, m->user_id)) {
 		log_info("bot: a message from user %lld, who is not in BOT_ALLOWED_USERS",
 		         (long long)m->user_id);
@@ -307,6 +341,7 @@ static void handle_callback(struct bot *b, const struct jsonr *r, int upd, int c
 	get_int(r, msg, "message_id", &q.message_id);
 	get_str(r, cq, "id", q.id, sizeof(q.id));
 	get_str(r, from, "first_name", q.first_name, sizeof(q.first_name));
+	get_str(r, from, "username", q.username, sizeof(q.username));
 	/* data over 64 bytes is not Telegram's: treated as no data */
 	if (k >= 0 && jsonr_type(r, k) == JSONR_T_STRING &&
 	    jsonr_str(r, k, q.data, sizeof(q.data), NULL) != JSONR_OK)
@@ -317,6 +352,7 @@ static void handle_callback(struct bot *b, const struct jsonr *r, int upd, int c
 		bot_answer_cb(b, &q, BOT_T(b, "⛔ Not allowed", "⛔ Нет доступа"), 1);
 		return;
 	}
+	bot_user_note(b, q.user_id, q.first_name, q.username);
 	bot_on_callback(b, &q);
 }
 
@@ -408,6 +444,7 @@ static const struct bot_command_desc command_list[] = {
 	{ "mute", "maintenance: /mute <key> <duration|off>", "обслуживание: /mute <ключ> <время|off>" },
 	{ "plot", "a custom chart: /plot <key> <metrics> <interval>",
 	  "свой график: /plot <ключ> <метрики> <интервал>" },
+	{ "history", "commands sent to a host: /history [key]", "команды хосту: /history [ключ]" },
 };
 
 static void set_commands(struct bot *b)

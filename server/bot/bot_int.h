@@ -48,6 +48,7 @@ enum bot_lang { BOT_EN = 0, BOT_RU = 1 };
 #define BOT_STALE_S 300        /* /list: stale marker after 5 minutes */
 #define BOT_HOST_BUCKETS 4096
 #define BOT_QUEUE_MAX 65536    /* events waiting for the bot thread */
+#define BOT_NAMES 64           /* users' display names remembered */
 
 /* ---- what the loop tells the bot (copied in bot_hook) ------------------- */
 
@@ -59,6 +60,7 @@ enum bot_ev_kind {
 	BOT_EV_DIAG,          /* text/len, diag_ok */
 	BOT_EV_STABILITY,     /* a chunk arrived; stab_* set when the test is done */
 	BOT_EV_CMD_EXPIRED,   /* cmd */
+	BOT_EV_GOING_DOWN,    /* cmd: a reboot/shutdown the agent answered it carries out */
 	BOT_EV_KEY_SHARED,    /* other_host, refused */
 	BOT_EV_RENDERED,      /* from a render worker: render (render.c owns it) */
 	BOT_EV_CALL           /* fn(b, arg) on the bot thread (bot_call) */
@@ -82,7 +84,7 @@ struct bot_ev {
 	unsigned stab_interval_ms;
 	int stab_done;
 	char stab_error[256];
-	struct store_cmd cmd;        /* CMD_EXPIRED */
+	struct store_cmd cmd;        /* CMD_EXPIRED, GOING_DOWN */
 	char other_host[128];        /* KEY_SHARED */
 	uint64_t refused;
 	void *render;                /* RENDERED */
@@ -130,6 +132,9 @@ struct bot {
 	struct bot_alerts *alerts;
 	struct bot_render *render;
 	int64_t last_tick;
+	/* display names of users seen lately ("going down: ... requested by") */
+	struct { int64_t id; char name[72]; } names[BOT_NAMES];
+	unsigned names_next;
 };
 
 /* An incoming message (update.message) and callback (update.callback_query). */
@@ -144,6 +149,7 @@ struct bot_cb {
 	char id[128];                /* callback_query.id for answerCallbackQuery */
 	char data[BOT_CB_MAX + 1];   /* "" when missing or too long */
 	char first_name[128];
+	char username[64];
 };
 
 /* ---- hosts.c: the bottom, calls no other file of the bot --------------- */
@@ -242,11 +248,17 @@ void bot_alerts_tick(struct bot *b, int64_t now);                 /* once a seco
 void bot_cmd_setalert(struct bot *b, const struct bot_msg *m, int argc, char **argv);
 void bot_cmd_delalert(struct bot *b, const struct bot_msg *m, int argc, char **argv);
 void bot_cmd_mute(struct bot *b, const struct bot_msg *m, int argc, char **argv);
+/* history.c */
+void bot_cmd_history(struct bot *b, const struct bot_msg *m, int argc, char **argv);
 int bot_alerts_callback(struct bot *b, const struct bot_cb *q);   /* "al:", "mu:" */
 /* A key was deleted: forget its rules and state. */
 void bot_alerts_forget_key(struct bot *b, const char *secret);
 /* Lines for /status and /list: firing alerts, muted until when ("" none). */
 void bot_alerts_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *out);
+/* Remembers user id's display name (@username, else the first name);
+ * bot_user_name gives it back, or "user <id>" for one not seen lately. */
+void bot_user_note(struct bot *b, int64_t id, const char *first_name, const char *username);
+void bot_user_name(const struct bot *b, int64_t id, char *out, size_t cap);
 /* Sends a notice to every owner of secret, never dropped (outbox). */
 void bot_notify_owners(struct bot *b, const char *secret, const char *html, const char *markup);
 /* The agent answered that it is going down (command "reboot" or

@@ -141,7 +141,8 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 		"/setalert &lt;key or name&gt; &lt;metric&gt; &lt;threshold&gt; [for=&lt;duration&gt;] "
 		"[hyst=&lt;points&gt;] – set an alert\n"
 		"/delalert &lt;key or name&gt; &lt;metric&gt; – remove an alert\n"
-		"/mute &lt;key or name&gt; &lt;duration&gt; – maintenance: no alerts for a while",
+		"/mute &lt;key or name&gt; &lt;duration&gt; – maintenance: no alerts for a while\n"
+		"/history [key or name] – the commands sent to a host and their answers",
 		"<b>Команды:</b>\n"
 		"/newkey [имя] – создать ключ\n"
 		"/linkkey &lt;ключ&gt; – получить доступ к ключу\n"
@@ -154,7 +155,8 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 		"/setalert &lt;ключ или имя&gt; &lt;метрика&gt; &lt;порог&gt; [for=&lt;время&gt;] "
 		"[hyst=&lt;пункты&gt;] – настроить алерт\n"
 		"/delalert &lt;ключ или имя&gt; &lt;метрика&gt; – удалить алерт\n"
-		"/mute &lt;ключ или имя&gt; &lt;время&gt; – обслуживание: без алертов на время"));
+		"/mute &lt;ключ или имя&gt; &lt;время&gt; – обслуживание: без алертов на время\n"
+		"/history [ключ или имя] – команды хосту и ответы на них"));
 	reply_buf(b, m, &o);
 }
 
@@ -364,6 +366,8 @@ void bot_on_message(struct bot *b, const struct bot_msg *m)
 		bot_cmd_mute(b, m, cl->argc, cl->argv);
 	else if (!strcmp(c, "plot"))
 		bot_cmd_plot(b, m, cl->argc, cl->argv);
+	else if (!strcmp(c, "history"))
+		bot_cmd_history(b, m, cl->argc, cl->argv);
 	else
 		reply(b, m, BOT_T(b, "Unknown command. /help lists them.",
 		                  "Неизвестная команда. Список: /help"));

@@ -40,7 +40,21 @@ struct st_job {
 	struct st_job *next;
 };
 
+/* A reboot/shutdown question sent: its Yes counts only on that message,
+ * for ST_CONFIRM_MS (a question found days later in the chat, or one from
+ * before a restart, asks again instead of acting). */
+#define ST_CONFIRMS 64
+#define ST_CONFIRM_MS (5 * 60 * 1000)
+struct st_confirm {
+	int64_t chat, msg_id;       /* msg_id 0: a free slot */
+	int64_t at_ms;              /* bot_mono_ms() when it was sent */
+	int reboot;
+	char secret[STORE_SECRET_MAX + 1];
+};
+
 struct bot_status {
+	struct st_confirm confirms[ST_CONFIRMS];
+	unsigned confirm_next;
 	struct st_wait *waits;
 	size_t nwaits;
 	struct st_job *jobs;

@@ -397,6 +397,20 @@ static void complete(struct tg *t, struct tg_req *q, const struct tg_reply *rp)
 	req_free(t, q);
 }
 
+/* An answer from the API after failures: it is reachable again, so what
+ * waits in a backoff for network errors or 5xx goes now rather than when
+ * its doubled delay (up to 30 s) runs out: a user's message after an
+ * outage is fetched at once. A poll backing off from 409 (another
+ * instance) keeps its delay; rate limits (pause_until) are not touched. */
+static void reachable_again(struct tg *t, uint64_t now)
+{
+	if (t->poll_fails && !t->conflict_logged && t->poll_at > now)
+		t->poll_at = now;
+	for (struct tg_req *q = t->head; q; q = q->next)
+		if (!q->easy && q->tries && q->not_before > now)
+			q->not_before = now;
+}
+
 /* A queued call's attempt has finished. */
 static void call_finished(struct tg *t, struct tg_req *q, CURLcode cc, uint64_t now)
 {
@@ -416,6 +430,8 @@ static void call_finished(struct tg *t, struct tg_req *q, CURLcode cc, uint64_t 
 		q->tries++;
 		retry = q->cls == TG_ALERT || (q->cls == TG_REPLY && q->tries < TG_REPLY_TRIES);
 	}
+	if (o == OUT_OK || o == OUT_FAIL)
+		reachable_again(t, now);
 	if (retry) {
 		attempt_end(t, q);
 		q->not_before = o == OUT_RETRY ? now + backoff_ms(t, q->tries, TG_BACKOFF_MIN_MS,
@@ -449,6 +465,7 @@ static void poll_finished(struct tg *t, struct tg_req *q, CURLcode cc, uint64_t 
 		set_desc(&rp, q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
 	} else if (rp.http == 200) {
 		fail = 0;
+		reachable_again(t, now);
 		t->poll_fails = 0;
 		t->poll_at = 0;
 		if (t->polling && t->poll_fn)

@@ -210,6 +210,37 @@ int store_cmd_answer_pending(struct store *st, const char *secret, const char *p
 	return store_cmd_answer(st, id, now, answer);
 }
 
+int store_cmd_history(struct store *st, const char *secret, struct store_cmd *out,
+                      char (*answers)[STORE_HIST_ANSWER], size_t cap)
+{
+	struct db_stmt *s;
+	size_t n = 0;
+	int rc;
+	if (!store_secret_ok(secret))
+		return STORE_ENOTFOUND;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_CMD_RECENT);
+	store_bind_text(st, s, 0, secret);
+	st->ops->bind_int(s, 1, (int64_t)cap);
+	while ((rc = store_next(st, s, "command history")) == 1) {
+		const char *a = st->ops->col_null(s, 10) ? NULL : st->ops->col_text(s, 10, NULL);
+		size_t l = a ? strlen(a) : 0;
+		if (n >= cap)
+			continue;
+		fill_cmd(st, s, &out[n]);
+		if (l > STORE_HIST_ANSWER - 1) {
+			l = STORE_HIST_ANSWER - 1;
+			while (l > 0 && ((unsigned char)a[l] & 0xC0) == 0x80)
+				l--; /* a[l] starts a character: cut before it */
+		}
+		if (l)
+			memcpy(answers[n], a, l);
+		answers[n][l] = '\0';
+		n++;
+	}
+	return rc < 0 ? rc : (int)n;
+}
+
 int store_cmd_get(struct store *st, int64_t id, struct store_cmd *out, char **answer_out)
 {
 	struct db_stmt *s;

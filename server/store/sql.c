@@ -132,6 +132,8 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_CMD_ANSWER] = {.sqlite = "UPDATE command_queue SET state=2, answered_at=?, answer=? WHERE id=?"},
 	[STORE_ST_CMD_WAITING] = {.sqlite = "SELECT id, command FROM command_queue WHERE secret=? AND state=1 ORDER BY id"},
 	[STORE_ST_CMD_GET] = {.sqlite = "SELECT " CMD_COLS ", answer FROM command_queue WHERE id=?"},
+	[STORE_ST_CMD_RECENT] = {.sqlite = "SELECT " CMD_COLS ", answer FROM command_queue WHERE secret=? "
+	                   "AND command<>'status' ORDER BY id DESC LIMIT ?"},
 	[STORE_ST_STATE_GET] = {.sqlite = "SELECT data FROM state WHERE id=1"},
 	[STORE_ST_OLD_SECRETS] = {.sqlite = "SELECT secret, owners, nickname, pending FROM secrets"},
 	[STORE_ST_OLD_ACTIVE] = {.sqlite = "SELECT chat_id, secret FROM active"},

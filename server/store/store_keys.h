@@ -158,6 +158,12 @@ int store_cmd_answer(struct store *st, int64_t id, int64_t now, const char *answ
  * STORE_ENOTFOUND when none waits. */
 int store_cmd_answer_pending(struct store *st, const char *secret, const char *prefix,
                              int64_t now, const char *answer, int64_t *id_out);
+/* The newest commands of secret but `status` requests, newest first, at most cap; answers[i]
+ * gets the first STORE_HIST_ANSWER-1 bytes of each answer ("" none, cut
+ * on a UTF-8 boundary). Returns the count or STORE_E*. */
+#define STORE_HIST_ANSWER 200
+int store_cmd_history(struct store *st, const char *secret, struct store_cmd *out,
+                      char (*answers)[STORE_HIST_ANSWER], size_t cap);
 /* One command; answer_out (optional) gets a malloc'd copy or NULL. */
 int store_cmd_get(struct store *st, int64_t id, struct store_cmd *out, char **answer_out);
 

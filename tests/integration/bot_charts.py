@@ -14,15 +14,14 @@ import base64
 import json
 import os
 import shutil
-import struct
 import sys
 import time
-import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import websockets  # noqa: E402
 from server import Server, Tap, tmpdir  # noqa: E402
-from tg import TgDouble  # noqa: E402  (helper B, tests/integration/lib/tg.py)
+from tg import TgDouble  # noqa: E402  (tests/integration/lib/tg.py)
+from bottest import png_check  # noqa: E402
 
 t = Tap()
 WAIT = 30
@@ -83,34 +82,6 @@ def seed(srv, key, samples):
 
 
 # ---- PNG --------------------------------------------------------------------------
-def png_check(d):
-    """(width, height) of a valid 8-bit RGB PNG, or a string saying what is wrong."""
-    if d[:8] != b"\x89PNG\r\n\x1a\n":
-        return "bad signature"
-    i, idat, ihdr, end = 8, b"", None, False
-    while i + 12 <= len(d):
-        n = struct.unpack(">I", d[i:i + 4])[0]
-        kind, body = d[i + 4:i + 8], d[i + 8:i + 8 + n]
-        if zlib.crc32(kind + body) != struct.unpack(">I", d[i + 8 + n:i + 12 + n])[0]:
-            return "bad CRC"
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            end = True
-        i += 12 + n
-    if not ihdr or not end:
-        return "no IHDR or IEND"
-    w, h, depth, ctype = ihdr[:4]
-    if depth != 8 or ctype != 2:
-        return "not 8-bit RGB"
-    raw = zlib.decompress(idat)
-    if len(raw) != h * (1 + 3 * w) or any(raw[y * (1 + 3 * w)] > 4 for y in range(h)):
-        return "IDAT is not whole rows"
-    return (w, h)
-
-
 # ---- the conversation ---------------------------------------------------------------
 class Chat:
     """One user in one chat, and what the bot sent there."""

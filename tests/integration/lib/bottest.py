@@ -6,6 +6,7 @@ import os
 import re
 import struct
 import time
+import zlib
 
 from server import Server, start_agent, stop_agent, tmpdir  # noqa: F401
 from tg import TgDouble, buttons  # noqa: F401
@@ -48,7 +49,8 @@ class BotRig:
     def ask(self, user, text, part=None, chat=None, timeout=WAIT, kb=False):
         """user writes text; the bot's first later message (containing part; with a keyboard
         when kb) in its current state, or None."""
-        chat = user if chat is None else chat
+        if chat is None:
+            chat = user["id"] if isinstance(user, dict) else user
         mark = self.d.last_mid(chat)
         self.d.say(user, text, chat=chat)
         return self.d.wait_message(chat, lambda m: (part is None or part in (m.get("text") or ""))
@@ -80,6 +82,34 @@ def data_of(msg):
 
 def text_of(msg):
     return (msg or {}).get("text") or ""
+
+
+def png_check(d):
+    """(width, height) of a valid 8-bit RGB PNG, or a string saying what is wrong."""
+    if d[:8] != b"\x89PNG\r\n\x1a\n":
+        return "bad signature"
+    i, idat, ihdr, end = 8, b"", None, False
+    while i + 12 <= len(d):
+        n = struct.unpack(">I", d[i:i + 4])[0]
+        kind, body = d[i + 4:i + 8], d[i + 8:i + 8 + n]
+        if zlib.crc32(kind + body) != struct.unpack(">I", d[i + 8 + n:i + 12 + n])[0]:
+            return "bad CRC"
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            end = True
+        i += 12 + n
+    if not ihdr or not end:
+        return "no IHDR or IEND"
+    w, h, depth, ctype = ihdr[:4]
+    if depth != 8 or ctype != 2:
+        return "not 8-bit RGB"
+    raw = zlib.decompress(idat)
+    if len(raw) != h * (1 + 3 * w) or any(raw[y * (1 + 3 * w)] > 4 for y in range(h)):
+        return "IDAT is not whole rows"
+    return (w, h)
 
 
 def png_size(data):

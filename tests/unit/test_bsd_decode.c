@@ -661,6 +661,34 @@ static void host(void **state)
 	assert_string_equal(h.os, "FreeBSD 14.1-RELEASE-p5");
 }
 
+/* A big-endian LP64 reader (powerpc64 has no table in abi.c yet; this is
+ * the byte order switch every decoder goes through). */
+static void big_endian(void **state)
+{
+	struct bsd_abi be = bsd_abi_amd64;
+	unsigned char cp[40] = {0}, d[152] = {0}, la[24] = {0};
+	struct port_cpu c;
+	struct port_if pi;
+	double l[3];
+	(void)state;
+	be.big_endian = 1;
+	cp[7] = 0x10;            /* user 16 */
+	cp[32 + 6] = 0x01;       /* idle 256 */
+	assert_int_equal(bsd_cp_time_decode(cp, 40, &be, &c), PORT_OK);
+	assert_int_equal(c.total, 16 + 256);
+	assert_int_equal(c.idle, 256);
+	d[7] = 152;              /* ifi_datalen 0x0098 */
+	d[64] = 0x01;            /* ibytes 2^56 */
+	d[79] = 0x2a;            /* obytes 42 */
+	assert_int_equal(bsd_ifdata_decode("cxl0", d, 152, 1, &pi), PORT_OK);
+	assert_int_equal(pi.rx, 1ull << 56);
+	assert_int_equal(pi.tx, 42);
+	la[2] = 0x08;            /* ldavg[0] 2048 */
+	la[22] = 0x08;           /* fscale 2048 */
+	assert_int_equal(bsd_loadavg_decode(la, 24, &be, l), PORT_OK);
+	assert_near(l[0], 1.0);
+}
+
 /* ---- the port layer over a fake system-call table ------------------------ */
 
 struct fx {
@@ -1000,6 +1028,7 @@ int main(void)
 	    cmocka_unit_test(statfs_bad),      cmocka_unit_test(ifdata),
 	    cmocka_unit_test(kinfo_proc_amd64), cmocka_unit_test(kinfo_proc_i386),
 	    cmocka_unit_test(args_fullname),   cmocka_unit_test(host),
+	    cmocka_unit_test(big_endian),
 	    cmocka_unit_test(port_layer),      cmocka_unit_test(port_layer_agent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -661,6 +662,91 @@ static void host(void **state)
 	assert_string_equal(h.os, "FreeBSD 14.1-RELEASE-p5");
 }
 
+/* Every decoder over every truncation of a good buffer, each copied to a
+ * heap block of exactly that size (so ASan sees any read past it): an
+ * error for every length but the whole, never a crash. */
+static unsigned char *exact(const void *src, size_t len)
+{
+	unsigned char *b = malloc(len ? len : 1);
+	assert_non_null(b);
+	memcpy(b, src, len);
+	return b;
+}
+
+static void truncations(void **state)
+{
+	static unsigned char kp[2 * KP64], cpt16[16 * 40];
+	unsigned char cp[40] = {0}, la[24] = {0}, tv[16] = {0}, sw[32] = {0}, d[152] = {0}, t4[4] = {0};
+	struct port_cpu c;
+	struct port_if pi;
+	struct port_fs fs[20];
+	struct got g;
+	double x[3];
+	uint64_t a, b;
+	int n, count = mounts_fixture(mnt);
+	(void)state;
+	put64(tv, 0, 1700000000);
+	put32(la, 0, 2048);
+	put64(la, 16, 2048);
+	put32(sw, 0, 2);
+	put16(d, 6, 152);
+	put32(t4, 0, 3000);
+	kp64_put(kp, 0, 1, "init", 1, 1, 1700000000, 0);
+	kp64_put(kp, 1, 2, "sh", 1, 1, 1700000000, 0);
+	for (size_t len = 0; len < 2 * SF; len++) {
+		unsigned char *t;
+		if (len < 40) {
+			t = exact(cp, len);
+			assert_int_equal(bsd_cp_time_decode(t, len, &bsd_abi_amd64, &c), PORT_EPARSE);
+			free(t);
+		}
+		if (len < sizeof(cpt16) && len % 40) {
+			t = exact(cpt16, len);
+			assert_int_equal(bsd_cp_times_decode(t, len, &bsd_abi_amd64, NULL, &c), PORT_EPARSE);
+			free(t);
+		}
+		if (len < 24) {
+			t = exact(la, len);
+			assert_int_equal(bsd_loadavg_decode(t, len, &bsd_abi_amd64, x), PORT_EPARSE);
+			free(t);
+		}
+		if (len < 16) {
+			t = exact(tv, len);
+			assert_int_equal(bsd_uptime_decode(t, len, &bsd_abi_amd64, 1700000001000, x), PORT_EPARSE);
+			free(t);
+		}
+		if (len < 32) {
+			t = exact(sw, len);
+			a = b = 0;
+			assert_int_equal(bsd_xswdev_add(t, len, &bsd_abi_amd64, 4096, &a, &b), PORT_EPARSE);
+			free(t);
+		}
+		if (len < 80) {
+			t = exact(d, len);
+			assert_int_equal(bsd_ifdata_decode("em0", t, len, 0, &pi), PORT_EPARSE);
+			free(t);
+		}
+		if (len < 4) {
+			t = exact(t4, len);
+			assert_int_equal(bsd_temp_decode(t, len, 0, x), PORT_EPARSE);
+			assert_int_equal(bsd_uint_decode(t, len, 0, &a), PORT_EPARSE);
+			free(t);
+		}
+		if (len < sizeof(kp) && len % KP64) {
+			t = exact(kp, len);
+			g.n = 0;
+			assert_int_equal(bsd_kp_decode(t, len, &bsd_abi_amd64, 4096, 127, got_cb, &g), PORT_EPARSE);
+			assert_int_equal(g.n, 0);
+			free(t);
+		}
+		if (len < (size_t)count * SF && len % SF) {
+			t = exact(mnt, len);
+			assert_int_equal(bsd_fs_decode(t, len, 0, fs, 20, &n), PORT_EPARSE);
+			free(t);
+		}
+	}
+}
+
 /* A big-endian LP64 reader (powerpc64 has no table in abi.c yet; this is
  * the byte order switch every decoder goes through). */
 static void big_endian(void **state)
@@ -1028,7 +1114,7 @@ int main(void)
 	    cmocka_unit_test(statfs_bad),      cmocka_unit_test(ifdata),
 	    cmocka_unit_test(kinfo_proc_amd64), cmocka_unit_test(kinfo_proc_i386),
 	    cmocka_unit_test(args_fullname),   cmocka_unit_test(host),
-	    cmocka_unit_test(big_endian),
+	    cmocka_unit_test(big_endian),      cmocka_unit_test(truncations),
 	    cmocka_unit_test(port_layer),      cmocka_unit_test(port_layer_agent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

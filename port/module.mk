@@ -13,6 +13,7 @@ PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
 PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/posix/file.o,$(O)/obj/port/$(PORT)/$(PORT).o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
+PORT_LIBS_bsd := -lm
 PORT_LIBS := $(PORT_LIBS_$(PORT))
 
 ifeq ($(PORT),linux)

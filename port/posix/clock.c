@@ -1,4 +1,4 @@
-/* clock.c — the Linux port's clocks (clock_gettime, nanosleep). */
+/* clock.c — the POSIX ports' clocks (clock_gettime, nanosleep), Linux and FreeBSD alike. */
 #include "port/port.h"
 
 #include <errno.h>

@@ -269,37 +269,6 @@ static void refuse(struct bot *b, int64_t chat)
 	         NULL, TG_REPLY, NULL, NULL);
 }
 
-void bot_user_note(struct bot *b, int64_t id, const char *first_name, const char *username)
-{
-	unsigned i;
-	for (i = 0; i < BOT_NAMES && b->names[i].id != id; i++)
-		;
-	if (i == BOT_NAMES) {
-		i = b->names_next;
-		b->names_next = (b->names_next + 1) % BOT_NAMES;
-	}
-	b->names[i].id = id;
-	if (username && *username)
-		snprintf(b->names[i].name, sizeof(b->names[i].name), "@%s", username);
-	else if (first_name && *first_name)
-		snprintf(b->names[i].name, sizeof(b->names[i].name), "%s", first_name);
-	else
-		snprintf(b->names[i].name, sizeof(b->names[i].name), "user %lld", (long long)id);
-}
-
-void bot_user_name(const struct bot *b, int64_t id, char *out, size_t cap)
-{
-	for (unsigned i = 0; id && i < BOT_NAMES; i++)
-		if (b->names[i].id == id) {
-			snprintf(out, cap, "%s", b->names[i].name);
-			return;
-		}
-	if (id)
-		snprintf(out, cap, "user %lld", (long long)id);
-	else
-		snprintf(out, cap, "%s", "the command line");
-}
-
 static void handle_message(struct bot *b, const struct jsonr *r, int upd, int msg)
 {
 	struct bot_msg *m = calloc(1, sizeof(*m));

@@ -1,6 +1,7 @@
 /* hosts.c — the bottom of the bot: its clocks, the hosts' table, the
- * queue other threads post to, and the way to the loop. Every other file
- * of server/bot/ may call these; they call none of them. */
+ * queue other threads post to, the way to the loop and users' display
+ * names. Every other file of server/bot/ may call these; they call none
+ * of them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,3 +186,35 @@ int bot_agent_command(struct bot *b, const char *secret, const char *command, in
 	return 0;
 }
 
+/* ---- users' display names ---- */
+
+void bot_user_note(struct bot *b, int64_t id, const char *first_name, const char *username)
+{
+	unsigned i;
+	for (i = 0; i < BOT_NAMES && b->names[i].id != id; i++)
+		;
+	if (i == BOT_NAMES) {
+		i = b->names_next;
+		b->names_next = (b->names_next + 1) % BOT_NAMES;
+	}
+	b->names[i].id = id;
+	if (username && *username)
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "@%s", username);
+	else if (first_name && *first_name)
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "%s", first_name);
+	else
+		snprintf(b->names[i].name, sizeof(b->names[i].name), "user %lld", (long long)id);
+}
+
+void bot_user_name(const struct bot *b, int64_t id, char *out, size_t cap)
+{
+	for (unsigned i = 0; id && i < BOT_NAMES; i++)
+		if (b->names[i].id == id) {
+			snprintf(out, cap, "%s", b->names[i].name);
+			return;
+		}
+	if (id)
+		snprintf(out, cap, "user %lld", (long long)id);
+	else
+		snprintf(out, cap, "%s", "the command line");
+}

@@ -107,15 +107,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint64_t rnd(struct tg *t)
-{
-	t->rng ^= t->rng << 13;
-	t->rng ^= t->rng >> 7;
-	t->rng ^= t->rng << 17;
-	return t->rng;
-}
-
-/* min doubling per failure up to max, then jittered to 75..125 %. */
+/* min doubling per failure up to max, then jittered to 75..125 % (an
+ * xorshift draw). */
 static uint64_t backoff_ms(struct tg *t, int fails, uint64_t min, uint64_t max)
 {
 	uint64_t d = min;
@@ -123,7 +116,10 @@ static uint64_t backoff_ms(struct tg *t, int fails, uint64_t min, uint64_t max)
 		d *= 2;
 	if (d > max)
 		d = max;
-	return d * 3 / 4 + rnd(t) % (d / 2 + 1);
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return d * 3 / 4 + t->rng % (d / 2 + 1);
 }
 
 /* ---- the queue ---------------------------------------------------------- */
@@ -397,11 +393,8 @@ static void complete(struct tg *t, struct tg_req *q, const struct tg_reply *rp)
 	req_free(t, q);
 }
 
-/* An answer from the API after failures: it is reachable again, so what
- * waits in a backoff for network errors or 5xx goes now rather than when
- * its doubled delay (up to 30 s) runs out: a user's message after an
- * outage is fetched at once. A poll backing off from 409 (another
- * instance) keeps its delay; rate limits (pause_until) are not touched. */
+/* The API answered: what backs off from network errors or 5xx goes now (not
+ * up to 30 s later); 409 backoff and rate limits stay as they are. */
 static void reachable_again(struct tg *t, uint64_t now)
 {
 	if (t->poll_fails && !t->conflict_logged && t->poll_at > now)
@@ -556,10 +549,7 @@ static void fail_now(struct tg *t, struct tg_req *q, const char *why)
 	free(rp.desc);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
+#define MIN_U64(a, b) ((a) < (b) ? (a) : (b))
 
 static uint64_t start_poll(struct tg *t, uint64_t now)
 {
@@ -592,7 +582,7 @@ fail:
  * (TG_NONE: nothing waits on a clock). */
 static uint64_t start_calls(struct tg *t, uint64_t now)
 {
-	uint64_t next = TG_NONE;
+	uint64_t next = TG_NONE, poll_at;
 	struct tg_req *q, *nx;
 	if (t->pause_until > now)
 		return t->npending || t->polling ? t->pause_until : TG_NONE;
@@ -614,7 +604,7 @@ static uint64_t start_calls(struct tg *t, uint64_t now)
 		if (t->next_global > at)
 			at = t->next_global;
 		if (at > now) {
-			next = min_u64(next, at);
+			next = MIN_U64(next, at);
 			continue;
 		}
 		if (t->inflight >= TG_MAX_INFLIGHT)
@@ -626,7 +616,8 @@ static uint64_t start_calls(struct tg *t, uint64_t now)
 		t->next_global = now + TG_GLOBAL_GAP_MS;
 	}
 	chat_prune(t, now);
-	return min_u64(next, start_poll(t, now));
+	poll_at = start_poll(t, now);
+	return MIN_U64(next, poll_at);
 }
 
 /* ---- the interface ------------------------------------------------------ */

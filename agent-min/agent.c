@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent-min/action.h"
 #include "agent-min/collect.h"
 #include "agent-min/spool.h"
 #include "port/port.h"
@@ -41,7 +42,7 @@
 #define STOP_DRAIN_MS 3000u    /* on a signal: acks of what is in flight */    /* our server replies at once after the 101 */
 #define REC_MAX 16384          /* largest sample JSON */
 #define RX_MAX 65536           /* largest server message we accept */
-#define TX_CAP (REC_MAX + 4096)
+#define TX_CAP (REC_MAX + 4096 + ACT_MSG_MAX + WS_HDR_MAX) /* room for an action's largest result */
 #define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
 #define MSG_DEPTH 16
 #define TLS_ARENA_SIZE (AGENT_TLS_ARENA_KB * 1024u)
@@ -88,6 +89,7 @@ struct agent {
 	uint64_t open_tail; /* the spool's tail when the link opened: older is backlog */
 	size_t arena_fails;  /* TLS arena refusals seen when this link began */
 	struct sample_host host; /* sent in the first record after connecting */
+	struct act_link al;      /* what the remote actions see of the link */
 };
 
 static struct agent A;
@@ -278,6 +280,20 @@ static void send_text(struct agent *a, const char *fmt, ...)
 		inflight_push(a, 0); /* the old server answers it too */
 }
 
+/* Moves the actions' results into frames, whole messages, oldest first. */
+static void pump_actions(struct agent *a)
+{
+	const char *m;
+	size_t n;
+	while ((m = act_outbox(&n)) != NULL) {
+		if (tx_frame(a, WS_OP_TEXT, m, n) < 0)
+			return; /* no room now: after the next flush */
+		act_outbox_pop();
+		if (a->server_acks != 1)
+			inflight_push(a, 0);
+	}
+}
+
 /* Moves spooled records into frames while the window allows. The first
  * record after connecting carries "host" (SPEC §3). */
 static void pump_spool(struct agent *a)
@@ -328,6 +344,13 @@ static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 			collect_baseline(&a->coll, now, 1);
 			a->status_at = now + STATUS_DELAY_MS;
 		}
+		return;
+	}
+	if ((n == 6 && memcmp(cmd, "reboot", 6) == 0) || (n == 8 && memcmp(cmd, "shutdown", 8) == 0) ||
+	    (n == 4 && memcmp(cmd, "diag", 4) == 0) || (n == 9 && memcmp(cmd, "speedtest", 9) == 0) ||
+	    (n >= 9 && memcmp(cmd, "stability", 9) == 0 && (n == 9 || cmd[9] == ' '))) {
+		LOG_INFO("command '%.*s'", (int)(n > 64 ? 64 : n), cmd);
+		act_command(cmd, n, now);
 		return;
 	}
 	LOG_INFO("command '%.*s' is not supported by this agent", (int)(n > 64 ? 64 : n), cmd);
@@ -469,6 +492,10 @@ static int link_established(struct agent *a)
 			return -1;
 		}
 		rc = tls_pin_check(a->cfg->fp_file, CONN_VERIFY_PIN, fp, spki, err, sizeof(err));
+		/* The speed test's own connection must meet the same key. */
+		memcpy(a->al.fp, fp, 32);
+		memcpy(a->al.spki, spki, 32);
+		a->al.pinned = rc >= 0;
 		if (rc == TLS_PIN_EMISMATCH || rc == TLS_PIN_EPARSE) {
 			LOG_ERR("%s", err);
 			fprintf(stderr, "monbot-agent: %s\n", err);
@@ -597,6 +624,7 @@ static int link_step(struct agent *a, uint64_t now)
 			original_server(a);
 		if (a->unsure > 0 && now - a->unsure_at >= UNSURE_WAIT_MS)
 			settle_unsure(a);
+		pump_actions(a);
 		pump_spool(a);
 	}
 	if (a->st == L_UPGRADING && now - a->connect_start > CONNECT_TIMEOUT_MS)
@@ -687,6 +715,11 @@ int agent_run(const struct agent_config *cfg)
 	snprintf(a->host.arch, sizeof(a->host.arch), "%s", ph.arch);
 	snprintf(a->host.agent, sizeof(a->host.agent), "monbot-agent %s", AGENT_VERSION);
 	collect_init(&a->coll, cfg->net_ignore);
+	a->al.cfg = cfg;
+	a->al.hostname = a->host.hostname;
+	a->al.tls = a->tls;
+	a->al.addr = &a->addr;
+	act_init(&a->al);
 	LOG_INFO("monbot-agent %s: server %s:%u, %s, every %u s, spool %u samples", AGENT_VERSION,
 	         cfg->server, cfg->port, cfg->tls ? "TLS" : "plain ws://", cfg->interval, cfg->spool);
 
@@ -697,10 +730,12 @@ int agent_run(const struct agent_config *cfg)
 	a->next_sample = now + cfg->interval * 1000u;
 	a->next_connect = now;
 
+	struct port_pollfd pf[1 + ACT_POLLFDS];
+	unsigned nact = 0;
 	while (!port_stop_requested()) {
 		int fd = -1, os_err;
-		unsigned events = 0, ready;
-		uint64_t wake;
+		unsigned events = 0;
+		uint64_t wake, w;
 		now = port_mono_ms();
 		if (now >= a->next_sample) {
 			take_sample(a, now, 0);
@@ -719,7 +754,12 @@ int agent_run(const struct agent_config *cfg)
 			if (rc < 0)
 				link_close(a, "connection lost");
 		}
+		a->al.open = a->st == L_OPEN;
+		a->al.tx_empty = a->tx_off == a->tx_len;
+		act_step(now, pf + 1, nact);
 		wake = a->next_sample;
+		if ((w = act_next_wake(now)) < wake)
+			wake = w;
 		if (a->status_at && a->status_at < wake)
 			wake = a->status_at;
 		if (a->st == L_IDLE) {
@@ -743,11 +783,17 @@ int agent_run(const struct agent_config *cfg)
 				wake = now;
 			if (conn_pending(&a->c))
 				wake = now;
+			/* An action's result waiting and the link open: send it. */
+			if (a->st == L_OPEN && act_outbox(&(size_t){0}))
+				wake = now;
 		}
+		pf[0] = (struct port_pollfd){ fd, events, 0 };
+		nact = act_pollfds(pf + 1);
 		now = port_mono_ms();
-		if (port_wait(fd, events, wake > now ? (unsigned)(wake - now) : 0, &ready, &os_err) != PORT_OK)
+		if (port_waitv(pf, 1 + nact, wake > now ? (unsigned)(wake - now) : 0, &os_err) != PORT_OK)
 			port_sleep_ms(10);
 	}
+	act_stop();
 	/* A clean stop waits a moment for the acks of what is in flight. */
 	for (uint64_t until = port_mono_ms() + STOP_DRAIN_MS;
 	     a->st == L_OPEN && a->server_acks == 1 && a->inflight > 0 && port_mono_ms() < until;) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-min/alog.h"
 #include "agent-min/st_builtin.h"
 #include "agent-min/st_parse.h"
 #include "agent-min/stab.h"
@@ -65,17 +66,6 @@ static char stab_out[STAB_MSG_MAX];
 static struct port_fs fs[64];
 static struct port_if ifs[64];
 
-static void logw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logw(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("monbot-agent: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 /* ---- outbox -------------------------------------------------------------- */
 
 static char *ob_tail(size_t *room)
@@ -132,7 +122,7 @@ static void text(const char *fmt, ...)
 	if (json_finish(&w, &n) == JSON_OK)
 		ob_commit(n);
 	else
-		logw("outbox full, text dropped: %s", t);
+		LOG_WARN("outbox full, text dropped: %s", t);
 }
 
 /* {"diag": "...", "diag_ok": ok} */
@@ -151,7 +141,7 @@ static void diag_msg(const char *s, size_t len, int ok)
 	if (json_finish(&w, &n) == JSON_OK)
 		ob_commit(n);
 	else
-		logw("outbox full, diagnostics report of %zu bytes dropped", len);
+		LOG_WARN("outbox full, diagnostics report of %zu bytes dropped", len);
 }
 
 /* ---- child runs ---------------------------------------------------------- */
@@ -327,7 +317,7 @@ static void diag_done(struct run *r)
 	}
 	nl = strlen(note);
 	if (nl)
-		logw("diag: %.*s", (int)nl - 1, note);
+		LOG_WARN("diag: %.*s", (int)nl - 1, note);
 	memcpy(r->buf - nl, note, nl); /* r->buf is diag_buf + NOTE_MAX */
 	diag_msg(r->buf - nl, r->len + nl, ok);
 }
@@ -454,7 +444,7 @@ void act_init(const struct act_link *l)
 		unsigned long v = strtoul(t, &end, 10);
 		if (*end == '\0' && v >= 1 && v <= ACT_TIMEOUT_MS) {
 			A.timeout_ms = v;
-			logw("MONBOT_TEST_ACTION_TIMEOUT_MS=%lu: actions time out early (a test setting)", v);
+			LOG_WARN("MONBOT_TEST_ACTION_TIMEOUT_MS=%lu: actions time out early (a test setting)", v);
 		}
 	}
 }
@@ -476,6 +466,8 @@ void act_command(const char *cmd, size_t n, uint64_t now)
 		speedtest_cmd(now);
 	else if (strncmp(c, "stability", 9) == 0 && (c[9] == ' ' || c[9] == '\0'))
 		stability_cmd(c + 9 + (c[9] == ' '), now);
+	else
+		text("Command '%.64s' is not supported by this agent (monbot-agent %s).", c, AGENT_VERSION);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -533,7 +525,7 @@ void act_step(uint64_t now, const struct port_pollfd *p, unsigned n)
 			if ((k = stab_step(now, stab_readable, dst, STAB_MSG_MAX)) > 0)
 				ob_commit(k);
 		} else if (stab_step(now, stab_readable, stab_out, sizeof(stab_out)) > 0) {
-			logw("outbox full: a stability chunk was dropped");
+			LOG_WARN("outbox full: a stability chunk was dropped");
 		}
 	}
 	if (A.power >= 0 && ((A.ob_len == 0 && A.l->tx_empty) || now >= A.power_at)) {

@@ -43,7 +43,8 @@ struct act_link {
 
 /* l stays the caller's and is read on every call. */
 void act_init(const struct act_link *l);
-/* A command from the server other than status. */
+/* A command from the server other than status (an unknown one is answered
+ * with a text saying so). */
 void act_command(const char *cmd, size_t n, uint64_t now);
 /* Adds up to ACT_POLLFDS descriptors to wait on at p; returns how many. */
 unsigned act_pollfds(struct port_pollfd *p);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "agent-min/action.h"
+#include "agent-min/alog.h"
 #include "agent-min/collect.h"
 #include "agent-min/spool.h"
 #include "port/port.h"
@@ -94,31 +95,6 @@ struct agent {
 
 static struct agent A;
 static uint8_t tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(16)));
-
-/* ---- logging ----------------------------------------------------------- */
-
-static void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(const char *lvl, const char *fmt, ...)
-{
-	char tbuf[32], msg[1024], line[2048];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-	int n;
-	gmtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	/* Lines carry server-sent text (commands, errors): one line each. */
-	logesc(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, line, sizeof(line), NULL);
-	fprintf(stderr, "%s [%s] %s\n", tbuf, lvl, line);
-}
-#define LOG_INFO(...) logf_("INFO", __VA_ARGS__)
-#define LOG_WARN(...) logf_("WARN", __VA_ARGS__)
-#define LOG_ERR(...) logf_("ERROR", __VA_ARGS__)
 
 /* ---- sampling ---------------------------------------------------------- */
 
@@ -235,11 +211,6 @@ static int tx_frame(struct agent *a, unsigned op, const void *p, size_t n)
 	return 0;
 }
 
-static int tx_text(struct agent *a, const char *json)
-{
-	return tx_frame(a, WS_OP_TEXT, json, strlen(json));
-}
-
 /* A message went out that the server will answer. */
 static void inflight_push(struct agent *a, int is_sample)
 {
@@ -259,25 +230,6 @@ static int inflight_pop(struct agent *a)
 	a->k_head = (a->k_head + 1) % (int)sizeof(a->kinds);
 	a->inflight--;
 	return k;
-}
-
-/* {"text": "..."} */
-static void send_text(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void send_text(struct agent *a, const char *fmt, ...)
-{
-	char t[512], out[700];
-	struct json_w w;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	json_init(&w, out, sizeof(out));
-	json_obj_open(&w);
-	json_key(&w, "text");
-	json_str(&w, t);
-	json_obj_close(&w);
-	if (json_finish(&w, NULL) == JSON_OK && tx_text(a, out) == 0 && a->server_acks != 1)
-		inflight_push(a, 0); /* the old server answers it too */
 }
 
 /* Moves the actions' results into frames, whole messages, oldest first. */
@@ -346,16 +298,8 @@ static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 		}
 		return;
 	}
-	if ((n == 6 && memcmp(cmd, "reboot", 6) == 0) || (n == 8 && memcmp(cmd, "shutdown", 8) == 0) ||
-	    (n == 4 && memcmp(cmd, "diag", 4) == 0) || (n == 9 && memcmp(cmd, "speedtest", 9) == 0) ||
-	    (n >= 9 && memcmp(cmd, "stability", 9) == 0 && (n == 9 || cmd[9] == ' '))) {
-		LOG_INFO("command '%.*s'", (int)(n > 64 ? 64 : n), cmd);
-		act_command(cmd, n, now);
-		return;
-	}
-	LOG_INFO("command '%.*s' is not supported by this agent", (int)(n > 64 ? 64 : n), cmd);
-	send_text(a, "Command '%.*s' is not supported by this agent (monbot-agent %s).",
-	          (int)(n > 64 ? 64 : n), cmd, AGENT_VERSION);
+	LOG_INFO("command '%.*s'", (int)(n > 64 ? 64 : n), cmd);
+	act_command(cmd, n, now);
 }
 
 static void on_message(struct agent *a, uint64_t now)
@@ -646,6 +590,46 @@ static uint64_t open_timers(const struct agent *a, uint64_t wake)
 	return wake;
 }
 
+/* When the loop must run again, and what to wait for on the link. */
+static uint64_t loop_wake(struct agent *a, uint64_t now, struct port_pollfd *link)
+{
+	uint64_t wake, w;
+	int fd = -1;
+	unsigned events = 0;
+	wake = a->next_sample;
+	if ((w = act_next_wake(now)) < wake)
+		wake = w;
+	if (a->status_at && a->status_at < wake)
+		wake = a->status_at;
+	if (a->st == L_IDLE) {
+		if (a->next_connect < wake)
+			wake = a->next_connect;
+	} else {
+		if (a->st == L_OPEN)
+			wake = open_timers(a, wake);
+		if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
+			wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
+		fd = conn_fd(&a->c);
+		events = PORT_WAIT_READ;
+		if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
+			events |= PORT_WAIT_WRITE;
+		if (a->st == L_CONNECTING && conn_want(&a->c))
+			events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
+			         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
+		/* Records waiting and room to send: go round again at once. */
+		if (a->st == L_OPEN && spool_unsent(&a->spool) &&
+		    a->inflight < (a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0))
+			wake = now;
+		if (conn_pending(&a->c))
+			wake = now;
+		/* An action's result waiting and the link open: send it. */
+		if (a->st == L_OPEN && a->tx_off == a->tx_len && act_outbox(&(size_t){0}))
+			wake = now;
+	}
+	*link = (struct port_pollfd){ fd, events, 0 };
+	return wake;
+}
+
 /* Bytes in path, 0 when it cannot be read (ISO C: no stat). */
 static size_t file_size(const char *path)
 {
@@ -733,9 +717,8 @@ int agent_run(const struct agent_config *cfg)
 	struct port_pollfd pf[1 + ACT_POLLFDS];
 	unsigned nact = 0;
 	while (!port_stop_requested()) {
-		int fd = -1, os_err;
-		unsigned events = 0;
-		uint64_t wake, w;
+		int os_err;
+		uint64_t wake;
 		now = port_mono_ms();
 		if (now >= a->next_sample) {
 			take_sample(a, now, 0);
@@ -757,37 +740,7 @@ int agent_run(const struct agent_config *cfg)
 		a->al.open = a->st == L_OPEN;
 		a->al.tx_empty = a->tx_off == a->tx_len;
 		act_step(now, pf + 1, nact);
-		wake = a->next_sample;
-		if ((w = act_next_wake(now)) < wake)
-			wake = w;
-		if (a->status_at && a->status_at < wake)
-			wake = a->status_at;
-		if (a->st == L_IDLE) {
-			if (a->next_connect < wake)
-				wake = a->next_connect;
-		} else {
-			if (a->st == L_OPEN)
-				wake = open_timers(a, wake);
-			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
-				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
-			fd = conn_fd(&a->c);
-			events = PORT_WAIT_READ;
-			if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
-				events |= PORT_WAIT_WRITE;
-			if (a->st == L_CONNECTING && conn_want(&a->c))
-				events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
-				         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
-			/* Records waiting and room to send: go round again at once. */
-			if (a->st == L_OPEN && spool_unsent(&a->spool) &&
-			    a->inflight < (a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0))
-				wake = now;
-			if (conn_pending(&a->c))
-				wake = now;
-			/* An action's result waiting and the link open: send it. */
-			if (a->st == L_OPEN && act_outbox(&(size_t){0}))
-				wake = now;
-		}
-		pf[0] = (struct port_pollfd){ fd, events, 0 };
+		wake = loop_wake(a, now, &pf[0]);
 		nact = act_pollfds(pf + 1);
 		now = port_mono_ms();
 		if (port_waitv(pf, 1 + nact, wake > now ? (unsigned)(wake - now) : 0, &os_err) != PORT_OK)

@@ -57,3 +57,13 @@ agent-unsupported:
 	$(Q)$(MAKE) --no-print-directory PORT=unsupported SAN=0 agent
 TEST_HELPERS += agent-unsupported
 INTEG_TESTS += tests/integration/agent_unsupported.sh
+
+# The speed test tools' JSON reader: unit test and fuzz target (corpus in
+# tests/fuzz/fuzz_st_parse/).
+UNIT_TESTS += test_st_parse
+$(O)/tests/test_st_parse: $(O)/obj/tests/unit/test_st_parse.o $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+FUZZ_NAMES += fuzz_st_parse
+FUZZ_SRCS_fuzz_st_parse := agent-min/st_parse.c wire/jsonr.c
+FUZZ_OBJS_fuzz_st_parse = $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o

@@ -383,10 +383,10 @@ static void speedtest_cmd(uint64_t now)
 		struct stb_target t = {
 			.tls = l->tls, .addr = l->addr, .host = l->cfg->server, .port = l->cfg->port,
 			.secret = l->cfg->secret,
-			.fp = l->pinned && l->cfg->verify == VERIFY_PIN ? l->fp : NULL,
-			.spki = l->pinned && l->cfg->verify == VERIFY_PIN ? l->spki : NULL,
+			.fp = l->cfg->verify == VERIFY_PIN ? l->fp : NULL,
+			.spki = l->cfg->verify == VERIFY_PIN ? l->spki : NULL,
 		};
-		if (!l->open)
+		if (!l->open || (t.tls && t.fp && !l->pinned))
 			text("Speedtest failed: not connected to the monitoring server");
 		else if (stb_start(&t, now, err, sizeof(err)) < 0)
 			text("Speedtest failed: %s", err);

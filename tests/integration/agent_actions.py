@@ -14,7 +14,7 @@ AGENT_ALLOW_POWER=0 refuses with a text and runs nothing; diag with no inxi
 or lshw gives the built-in report; the built-in speed test against the
 server; a fake Ookla `speedtest` (exact figures) and one printing garbage;
 a fake inxi printing 100 MB (cut off) and one never exiting (killed at
-MONBOT_TEST_ACTION_TIMEOUT_MS); a second diag while one runs."""
+MONBOT_TEST_ACTION_TIMEOUT_MS); a second diag while one runs; a stability test with absurd arguments."""
 import json
 import os
 import re
@@ -181,6 +181,10 @@ def scenario_power_off(srv, base, root):
              "AGENT_ALLOW_POWER=0: shutdown refused with a text")
         time.sleep(2.5)  # past the agent's flush wait before a power call
         t.eq(len(power_log(base)), before, "the stub shutdown never ran")
+        # stability goes to stab.c (stab.h), which checks its arguments
+        rec = answered(srv, command(srv, key, "stability 0 5"))
+        t.ok((rec or {}).get("answer", "").startswith("Stability test refused: bad interval"),
+             "stability with a 0 ms interval is refused with a text", rec)
     finally:
         stop_agent(p)
 

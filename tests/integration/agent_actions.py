@@ -42,6 +42,16 @@ def make_root(base):
     return root
 
 
+def make_live_root(base):
+    """A root prefix onto the real /proc, /sys and /etc: real samples (the
+    server stores them), and still a MONBOT_ROOT, so no reboot(2)."""
+    root = os.path.join(base, "live")
+    os.makedirs(root, exist_ok=True)
+    for d in ("proc", "sys", "etc"):
+        os.symlink("/" + d, os.path.join(root, d))
+    return root
+
+
 def make_bin(base, name, tools):
     d = os.path.join(base, name)
     os.makedirs(d, exist_ok=True)
@@ -189,7 +199,8 @@ def scenario_power_off(srv, base, root):
         stop_agent(p)
 
 
-def scenario_fakes(srv, base, root):
+def scenario_fakes(srv, base, _root):
+    root = make_live_root(base)
     key = srv.new_key("fakes")
     bindir = make_bin(base, "bin-fakes", ["inxi", "speedtest"])
     p = agent(srv, key, base, "a-fakes", bindir, root, {"MONBOT_TEST_ACTION_TIMEOUT_MS": "3000"})
@@ -217,6 +228,13 @@ def scenario_fakes(srv, base, root):
         c1 = command(srv, key, "diag")
         c2 = command(srv, key, "diag")
         r1, r2 = answered(srv, c1), answered(srv, c2)
+        # The agent went on sampling while inxi hung: from its start (the
+        # pid file) to the 3 s limit.
+        t0 = os.stat(os.path.join(base, "fake.pid")).st_mtime
+        t1 = t0 + 3.0
+        during = srv.rows("SELECT COUNT(*) FROM metrics WHERE secret=? AND ts > ? AND ts < ?", (key, t0, t1))
+        t.ok(during and during[0][0] >= 1, "samples were stored while the hanging inxi ran",
+             f"{during} between {t0} and {t1}")
         answers = sorted([(r1 or {}).get("answer"), (r2 or {}).get("answer")], key=str)
         # The server gives a text to the oldest unanswered diag: the
         # "already running" text lands on the first, the report on the second.

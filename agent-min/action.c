@@ -456,6 +456,14 @@ void act_command(const char *cmd, size_t n, uint64_t now)
 		n = sizeof(c) - 1;
 	memcpy(c, cmd, n);
 	c[n] = '\0';
+	if (strcmp(c, "reboot") != 0 && strcmp(c, "shutdown") != 0 && strcmp(c, "diag") != 0 &&
+	    strcmp(c, "speedtest") != 0 && !(strncmp(c, "stability", 9) == 0 && (c[9] == ' ' || c[9] == '\0'))) {
+		LOG_INFO("command '%.*s' is not supported by this agent", (int)(n > 64 ? 64 : n), c);
+		text("Command '%.*s' is not supported by this agent (monbot-agent %s).", (int)(n > 64 ? 64 : n), c,
+		     AGENT_VERSION);
+		return;
+	}
+	LOG_INFO("command '%s'", c);
 	if (strcmp(c, "reboot") == 0)
 		power_cmd(PORT_POWER_REBOOT, now);
 	else if (strcmp(c, "shutdown") == 0)
@@ -466,8 +474,6 @@ void act_command(const char *cmd, size_t n, uint64_t now)
 		speedtest_cmd(now);
 	else if (strncmp(c, "stability", 9) == 0 && (c[9] == ' ' || c[9] == '\0'))
 		stability_cmd(c + 9 + (c[9] == ' '), now);
-	else
-		text("Command '%.64s' is not supported by this agent (monbot-agent %s).", c, AGENT_VERSION);
 }
 
 /* ---- the loop ------------------------------------------------------------ */

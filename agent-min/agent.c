@@ -298,7 +298,6 @@ static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 		}
 		return;
 	}
-	LOG_INFO("command '%.*s'", (int)(n > 64 ? 64 : n), cmd);
 	act_command(cmd, n, now);
 }
 

@@ -35,3 +35,4 @@ size_t stab_step(uint64_t now_ms, int readable, char *out, size_t cap)
 	return 0;
 }
 int stab_running(void) { return 0; }
+void stab_stop(void) {}

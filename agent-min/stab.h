@@ -21,6 +21,7 @@ uint64_t stab_next_wake(uint64_t now_ms); /* UINT64_MAX when idle */
  * (SPEC §3) into out and returns its length, 0 when nothing to send now. */
 size_t stab_step(uint64_t now_ms, int readable, char *out, size_t cap);
 int stab_running(void);
+void stab_stop(void); /* abandon (agent stopping): no message */
 #define STAB_MSG_MAX (160u << 10)
 
 #endif

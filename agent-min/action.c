@@ -553,4 +553,5 @@ void act_stop(void)
 	run_kill(&A.diag);
 	run_kill(&A.st);
 	stb_abort();
+	stab_stop();
 }

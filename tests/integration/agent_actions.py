@@ -14,7 +14,8 @@ AGENT_ALLOW_POWER=0 refuses with a text and runs nothing; diag with no inxi
 or lshw gives the built-in report; the built-in speed test against the
 server; a fake Ookla `speedtest` (exact figures) and one printing garbage;
 a fake inxi printing 100 MB (cut off) and one never exiting (killed at
-MONBOT_TEST_ACTION_TIMEOUT_MS); a second diag while one runs; a stability test with absurd arguments."""
+MONBOT_TEST_ACTION_TIMEOUT_MS); a second diag while one runs; a stability test with absurd arguments, one
+on loopback and a second one while it runs (skipped with the stub stab.c)."""
 import json
 import os
 import re
@@ -195,6 +196,18 @@ def scenario_power_off(srv, base, root):
         rec = answered(srv, command(srv, key, "stability 0 5"))
         t.ok((rec or {}).get("answer", "").startswith("Stability test refused: bad interval"),
              "stability with a 0 ms interval is refused with a text", rec)
+        c1 = command(srv, key, "stability 20 2")
+        c2 = command(srv, key, "stability 20 2")
+        r1, r2 = answered(srv, c1), answered(srv, c2)
+        answers = sorted([(r1 or {}).get("answer") or "", (r2 or {}).get("answer") or ""])
+        if any("not available in this build" in x for x in answers):
+            t.skip("stability 20 ms x 2 s on loopback", "agent-min/stab.c is the stub")
+        else:
+            m = re.match(r"stability: (\d+) packets, (\d+) lost", answers[1])
+            t.ok(answers[0] == "Stability test already running on this host." and m is not None and
+                 int(m.group(1)) == 100 and int(m.group(2)) == 0,
+                 "stability 20 ms x 2 s: 100 packets, none lost; a second one meanwhile: already running",
+                 answers)
     finally:
         stop_agent(p)
 

@@ -45,7 +45,7 @@ struct run {
 	struct port_child ch;
 	char *buf;
 	size_t cap, len;
-	int cut, timed_out, code;
+	int cut, timed_out, killed, code;
 	uint64_t deadline;
 };
 
@@ -164,7 +164,7 @@ static int run_start(struct run *r, const struct cand *c, size_t nc, char *buf, 
 		r->buf = buf;
 		r->cap = cap;
 		r->len = 0;
-		r->cut = r->timed_out = 0;
+		r->cut = r->timed_out = r->killed = 0;
 		r->code = 0;
 		r->deadline = now + A.timeout_ms;
 		return 1;
@@ -172,39 +172,44 @@ static int run_start(struct run *r, const struct cand *c, size_t nc, char *buf, 
 	return 0;
 }
 
-/* 1 when the run is over (r->code, cut, timed_out set). */
+/* 1 when the run's result is ready (r->code, cut, timed_out set). A run
+ * stopped for its output or its time is reported at once and collected
+ * afterwards without blocking (a child in uninterruptible sleep dies late);
+ * it counts as running until then. */
 static int run_step(struct run *r, uint64_t now)
 {
-	int os_err = 0, rc;
+	int os_err = 0, rc, code;
 	size_t n;
-	while (r->ch.fd >= 0 && !r->cut) {
+	while (r->ch.fd >= 0 && !r->cut && !r->killed) {
 		char scratch[512];
 		if (r->len < r->cap)
 			rc = port_child_read(&r->ch, r->buf + r->len, r->cap - r->len, &n, &os_err);
 		else
 			rc = port_child_read(&r->ch, scratch, sizeof(scratch), &n, &os_err);
-		if (rc == PORT_EAGAIN)
+		if (rc == PORT_EAGAIN || (rc == PORT_OK && n == 0))
 			break;
-		if (rc != PORT_OK) /* the pipe failed: the exit status tells the rest */
-			break;
-		if (n == 0)
-			break;
-		if (r->len < r->cap)
-			r->len += n;
+		if (rc != PORT_OK || r->len == r->cap)
+			r->cut = 1; /* a pipe that fails is stopped like one that overflows */
 		else
-			r->cut = 1;
+			r->len += n;
 	}
-	if (r->cut || (r->ch.fd >= 0 && now >= r->deadline) || (r->ch.fd < 0 && now >= r->deadline)) {
-		if (!r->cut)
-			r->timed_out = 1;
-		port_child_kill(&r->ch);
-		if (port_child_reap(&r->ch, 1, &r->code, &os_err) != PORT_OK)
+	if (r->killed) {
+		if (port_child_reap(&r->ch, 0, &code, &os_err) != PORT_EAGAIN)
+			r->active = 0;
+		return 0;
+	}
+	if (!r->cut && r->ch.fd < 0 && (rc = port_child_reap(&r->ch, 0, &r->code, &os_err)) != PORT_EAGAIN) {
+		if (rc != PORT_OK)
 			r->code = -1;
 		r->active = 0;
 		return 1;
 	}
-	if (r->ch.fd < 0 && port_child_reap(&r->ch, 0, &r->code, &os_err) != PORT_EAGAIN) {
-		r->active = 0;
+	if (r->cut || now >= r->deadline) {
+		r->timed_out = !r->cut;
+		r->killed = 1;
+		port_child_kill(&r->ch);
+		if (port_child_reap(&r->ch, 0, &code, &os_err) != PORT_EAGAIN)
+			r->active = 0;
 		return 1;
 	}
 	return 0;
@@ -214,6 +219,8 @@ static uint64_t run_wake(const struct run *r, uint64_t now)
 {
 	if (!r->active)
 		return UINT64_MAX;
+	if (r->killed)
+		return now + REAP_POLL_MS;
 	if (r->ch.fd < 0)
 		return now + REAP_POLL_MS < r->deadline ? now + REAP_POLL_MS : r->deadline;
 	return r->deadline;
@@ -481,9 +488,9 @@ void act_command(const char *cmd, size_t n, uint64_t now)
 unsigned act_pollfds(struct port_pollfd *p)
 {
 	unsigned k = 0;
-	if (A.diag.active && A.diag.ch.fd >= 0)
+	if (A.diag.active && !A.diag.killed && A.diag.ch.fd >= 0)
 		p[k++] = (struct port_pollfd){ A.diag.ch.fd, PORT_WAIT_READ, 0 };
-	if (A.st.active && A.st.ch.fd >= 0)
+	if (A.st.active && !A.st.killed && A.st.ch.fd >= 0)
 		p[k++] = (struct port_pollfd){ A.st.ch.fd, PORT_WAIT_READ, 0 };
 	if (stb_running()) {
 		stb_pollfd(&p[k]);

@@ -114,14 +114,20 @@ def fake_pid(base):
         return None
 
 
-def gone(pid):
+def gone(pid, limit=10):
+    """The process ended (or is a zombie) within limit s (an upper bound)."""
     if pid is None:
         return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1][0] in "ZX"
-    except FileNotFoundError:
-        return True
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(") ")[1][0] in "ZX":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def meminfo_gib(root, key):

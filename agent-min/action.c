@@ -390,8 +390,8 @@ static void speedtest_cmd(uint64_t now)
 		struct stb_target t = {
 			.tls = l->tls, .addr = l->addr, .host = l->cfg->server, .port = l->cfg->port,
 			.secret = l->cfg->secret,
-			.fp = l->cfg->verify == VERIFY_PIN ? l->fp : NULL,
-			.spki = l->cfg->verify == VERIFY_PIN ? l->spki : NULL,
+			.fp = l->tls && l->cfg->verify == VERIFY_PIN ? l->fp : NULL,
+			.spki = l->tls && l->cfg->verify == VERIFY_PIN ? l->spki : NULL,
 		};
 		if (!l->open || (t.tls && t.fp && !l->pinned))
 			text("Speedtest failed: not connected to the monitoring server");

@@ -267,6 +267,26 @@ def scenario_fakes(srv, base, _root):
     t.eq(rc, 0, "agent exits 0")
 
 
+def scenario_plain_speedtest(base, root):
+    """AGENT_TLS=0: the built-in speed test over plain TCP."""
+    srv = Server(os.path.join(base, "plain-srv"), tls=False, env={"COMMAND_POLL": "1"})
+    os.makedirs(srv.dir, exist_ok=True)
+    srv.start()
+    try:
+        key = srv.new_key("plainws")
+        p = agent(srv, key, base, "a-plainws", make_bin(base, "bin-plainws", []), root)
+        try:
+            rec = answered(srv, command(srv, key, "speedtest"), 90)
+            a = (rec or {}).get("answer") or ""
+            m = re.match(r"Speedtest \(monitoring server\): download ([0-9.]+) Mbit/s, upload ([0-9.]+) Mbit/s", a)
+            t.ok(m is not None and float(m.group(1)) > 1 and float(m.group(2)) > 1,
+                 "built-in speed test over plain ws:// (AGENT_TLS=0)", a)
+        finally:
+            stop_agent(p)
+    finally:
+        srv.stop()
+
+
 def main():
     base = tmpdir("mb-agent-actions.")
     root = make_root(base)
@@ -276,6 +296,7 @@ def main():
         scenario_power_and_builtin(srv, base, root)
         scenario_power_off(srv, base, root)
         scenario_fakes(srv, base, root)
+        scenario_plain_speedtest(base, root)
     finally:
         rc = srv.stop()
         t.eq(rc, 0, "server exits 0")

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent-min/action.h"
+#include "agent-min/alog.h"
 #include "agent-min/collect.h"
 #include "agent-min/spool.h"
 #include "port/port.h"
@@ -41,7 +43,7 @@
 #define STOP_DRAIN_MS 3000u    /* on a signal: acks of what is in flight */    /* our server replies at once after the 101 */
 #define REC_MAX 16384          /* largest sample JSON */
 #define RX_MAX 65536           /* largest server message we accept */
-#define TX_CAP (REC_MAX + 4096)
+#define TX_CAP (REC_MAX + 4096 + ACT_MSG_MAX + WS_HDR_MAX) /* room for an action's largest result */
 #define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
 #define MSG_DEPTH 16
 #define TLS_ARENA_SIZE (AGENT_TLS_ARENA_KB * 1024u)
@@ -88,35 +90,11 @@ struct agent {
 	uint64_t open_tail; /* the spool's tail when the link opened: older is backlog */
 	size_t arena_fails;  /* TLS arena refusals seen when this link began */
 	struct sample_host host; /* sent in the first record after connecting */
+	struct act_link al;      /* what the remote actions see of the link */
 };
 
 static struct agent A;
 static uint8_t tls_arena[TLS_ARENA_SIZE] __attribute__((aligned(16)));
-
-/* ---- logging ----------------------------------------------------------- */
-
-static void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(const char *lvl, const char *fmt, ...)
-{
-	char tbuf[32], msg[1024], line[2048];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-	int n;
-	gmtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	/* Lines carry server-sent text (commands, errors): one line each. */
-	logesc(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, line, sizeof(line), NULL);
-	fprintf(stderr, "%s [%s] %s\n", tbuf, lvl, line);
-}
-#define LOG_INFO(...) logf_("INFO", __VA_ARGS__)
-#define LOG_WARN(...) logf_("WARN", __VA_ARGS__)
-#define LOG_ERR(...) logf_("ERROR", __VA_ARGS__)
 
 /* ---- sampling ---------------------------------------------------------- */
 
@@ -233,11 +211,6 @@ static int tx_frame(struct agent *a, unsigned op, const void *p, size_t n)
 	return 0;
 }
 
-static int tx_text(struct agent *a, const char *json)
-{
-	return tx_frame(a, WS_OP_TEXT, json, strlen(json));
-}
-
 /* A message went out that the server will answer. */
 static void inflight_push(struct agent *a, int is_sample)
 {
@@ -259,23 +232,18 @@ static int inflight_pop(struct agent *a)
 	return k;
 }
 
-/* {"text": "..."} */
-static void send_text(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void send_text(struct agent *a, const char *fmt, ...)
+/* Moves the actions' results into frames, whole messages, oldest first. */
+static void pump_actions(struct agent *a)
 {
-	char t[512], out[700];
-	struct json_w w;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	json_init(&w, out, sizeof(out));
-	json_obj_open(&w);
-	json_key(&w, "text");
-	json_str(&w, t);
-	json_obj_close(&w);
-	if (json_finish(&w, NULL) == JSON_OK && tx_text(a, out) == 0 && a->server_acks != 1)
-		inflight_push(a, 0); /* the old server answers it too */
+	const char *m;
+	size_t n;
+	while ((m = act_outbox(&n)) != NULL) {
+		if (tx_frame(a, WS_OP_TEXT, m, n) < 0)
+			return; /* no room now: after the next flush */
+		act_outbox_pop();
+		if (a->server_acks != 1)
+			inflight_push(a, 0);
+	}
 }
 
 /* Moves spooled records into frames while the window allows. The first
@@ -330,9 +298,7 @@ static void do_command(struct agent *a, const char *cmd, size_t n, uint64_t now)
 		}
 		return;
 	}
-	LOG_INFO("command '%.*s' is not supported by this agent", (int)(n > 64 ? 64 : n), cmd);
-	send_text(a, "Command '%.*s' is not supported by this agent (monbot-agent %s).",
-	          (int)(n > 64 ? 64 : n), cmd, AGENT_VERSION);
+	act_command(cmd, n, now);
 }
 
 static void on_message(struct agent *a, uint64_t now)
@@ -469,6 +435,10 @@ static int link_established(struct agent *a)
 			return -1;
 		}
 		rc = tls_pin_check(a->cfg->fp_file, CONN_VERIFY_PIN, fp, spki, err, sizeof(err));
+		/* The speed test's own connection must meet what the link met. */
+		memcpy(a->al.fp, fp, 32);
+		memcpy(a->al.spki, spki, 32);
+		a->al.pinned = 1;
 		if (rc == TLS_PIN_EMISMATCH || rc == TLS_PIN_EPARSE) {
 			LOG_ERR("%s", err);
 			fprintf(stderr, "monbot-agent: %s\n", err);
@@ -597,6 +567,7 @@ static int link_step(struct agent *a, uint64_t now)
 			original_server(a);
 		if (a->unsure > 0 && now - a->unsure_at >= UNSURE_WAIT_MS)
 			settle_unsure(a);
+		pump_actions(a);
 		pump_spool(a);
 	}
 	if (a->st == L_UPGRADING && now - a->connect_start > CONNECT_TIMEOUT_MS)
@@ -615,6 +586,46 @@ static uint64_t open_timers(const struct agent *a, uint64_t wake)
 		wake = a->open_at + GREET_WAIT_MS;
 	if (a->unsure > 0 && a->unsure_at + UNSURE_WAIT_MS < wake)
 		wake = a->unsure_at + UNSURE_WAIT_MS;
+	return wake;
+}
+
+/* When the loop must run again, and what to wait for on the link. */
+static uint64_t loop_wake(struct agent *a, uint64_t now, struct port_pollfd *link)
+{
+	uint64_t wake, w;
+	int fd = -1;
+	unsigned events = 0;
+	wake = a->next_sample;
+	if ((w = act_next_wake(now)) < wake)
+		wake = w;
+	if (a->status_at && a->status_at < wake)
+		wake = a->status_at;
+	if (a->st == L_IDLE) {
+		if (a->next_connect < wake)
+			wake = a->next_connect;
+	} else {
+		if (a->st == L_OPEN)
+			wake = open_timers(a, wake);
+		if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
+			wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
+		fd = conn_fd(&a->c);
+		events = PORT_WAIT_READ;
+		if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
+			events |= PORT_WAIT_WRITE;
+		if (a->st == L_CONNECTING && conn_want(&a->c))
+			events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
+			         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
+		/* Records waiting and room to send: go round again at once. */
+		if (a->st == L_OPEN && spool_unsent(&a->spool) &&
+		    a->inflight < (a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0))
+			wake = now;
+		if (conn_pending(&a->c))
+			wake = now;
+		/* An action's result waiting and the link open: send it. */
+		if (a->st == L_OPEN && a->tx_off == a->tx_len && act_outbox(&(size_t){0}))
+			wake = now;
+	}
+	*link = (struct port_pollfd){ fd, events, 0 };
 	return wake;
 }
 
@@ -687,6 +698,11 @@ int agent_run(const struct agent_config *cfg)
 	snprintf(a->host.arch, sizeof(a->host.arch), "%s", ph.arch);
 	snprintf(a->host.agent, sizeof(a->host.agent), "monbot-agent %s", AGENT_VERSION);
 	collect_init(&a->coll, cfg->net_ignore);
+	a->al.cfg = cfg;
+	a->al.hostname = a->host.hostname;
+	a->al.tls = a->tls;
+	a->al.addr = &a->addr;
+	act_init(&a->al);
 	LOG_INFO("monbot-agent %s: server %s:%u, %s, every %u s, spool %u samples", AGENT_VERSION,
 	         cfg->server, cfg->port, cfg->tls ? "TLS" : "plain ws://", cfg->interval, cfg->spool);
 
@@ -697,9 +713,10 @@ int agent_run(const struct agent_config *cfg)
 	a->next_sample = now + cfg->interval * 1000u;
 	a->next_connect = now;
 
+	struct port_pollfd pf[1 + ACT_POLLFDS];
+	unsigned nact = 0;
 	while (!port_stop_requested()) {
-		int fd = -1, os_err;
-		unsigned events = 0, ready;
+		int os_err;
 		uint64_t wake;
 		now = port_mono_ms();
 		if (now >= a->next_sample) {
@@ -719,35 +736,16 @@ int agent_run(const struct agent_config *cfg)
 			if (rc < 0)
 				link_close(a, "connection lost");
 		}
-		wake = a->next_sample;
-		if (a->status_at && a->status_at < wake)
-			wake = a->status_at;
-		if (a->st == L_IDLE) {
-			if (a->next_connect < wake)
-				wake = a->next_connect;
-		} else {
-			if (a->st == L_OPEN)
-				wake = open_timers(a, wake);
-			if (a->st != L_OPEN && a->connect_start + CONNECT_TIMEOUT_MS < wake)
-				wake = a->connect_start + CONNECT_TIMEOUT_MS + 1;
-			fd = conn_fd(&a->c);
-			events = PORT_WAIT_READ;
-			if (a->tx_off < a->tx_len || a->st == L_CONNECTING)
-				events |= PORT_WAIT_WRITE;
-			if (a->st == L_CONNECTING && conn_want(&a->c))
-				events = (conn_want(&a->c) & CONN_WANT_READ ? PORT_WAIT_READ : 0) |
-				         (conn_want(&a->c) & CONN_WANT_WRITE ? PORT_WAIT_WRITE : 0);
-			/* Records waiting and room to send: go round again at once. */
-			if (a->st == L_OPEN && spool_unsent(&a->spool) &&
-			    a->inflight < (a->server_acks == 1 ? INFLIGHT_MAX : a->server_acks == 0 ? 1 : 0))
-				wake = now;
-			if (conn_pending(&a->c))
-				wake = now;
-		}
+		a->al.open = a->st == L_OPEN;
+		a->al.tx_empty = a->tx_off == a->tx_len;
+		act_step(now, pf + 1, nact);
+		wake = loop_wake(a, now, &pf[0]);
+		nact = act_pollfds(pf + 1);
 		now = port_mono_ms();
-		if (port_wait(fd, events, wake > now ? (unsigned)(wake - now) : 0, &ready, &os_err) != PORT_OK)
+		if (port_waitv(pf, 1 + nact, wake > now ? (unsigned)(wake - now) : 0, &os_err) != PORT_OK)
 			port_sleep_ms(10);
 	}
+	act_stop();
 	/* A clean stop waits a moment for the acks of what is in flight. */
 	for (uint64_t until = port_mono_ms() + STOP_DRAIN_MS;
 	     a->st == L_OPEN && a->server_acks == 1 && a->inflight > 0 && port_mono_ms() < until;) {

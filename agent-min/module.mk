@@ -1,6 +1,7 @@
 # agent-min/: monbot-agent. The native build links only the C library
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
-AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/spool.c agent-min/stab.c
+AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/alog.c agent-min/spool.c agent-min/stab.c \
+              agent-min/action.c agent-min/st_builtin.c agent-min/st_parse.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
 AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(O)/obj/wire/logesc.o \
@@ -43,6 +44,7 @@ endif
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
 INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_tls_orig.sh tests/integration/agent_board_x86_64.sh \
+               tests/integration/agent_actions.py \
                tests/integration/agent_logesc.py
 
 # LD_PRELOAD allocation counter for the agent's steady-state check.
@@ -65,3 +67,13 @@ agent-unsupported:
 	$(Q)$(MAKE) --no-print-directory PORT=unsupported SAN=0 agent
 TEST_HELPERS += agent-unsupported
 INTEG_TESTS += tests/integration/agent_unsupported.sh
+
+# The speed test tools' JSON reader: unit test and fuzz target (corpus in
+# tests/fuzz/fuzz_st_parse/).
+UNIT_TESTS += test_st_parse
+$(O)/tests/test_st_parse: $(O)/obj/tests/unit/test_st_parse.o $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+FUZZ_NAMES += fuzz_st_parse
+FUZZ_SRCS_fuzz_st_parse := agent-min/st_parse.c wire/jsonr.c
+FUZZ_OBJS_fuzz_st_parse = $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o

@@ -22,3 +22,11 @@ $(O)/tests/test_port_linux: $(O)/obj/tests/unit/test_port_linux.o $$(PORT_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lcmocka
 endif
+
+# Child processes and port_waitv on the POSIX ports.
+ifneq ($(PORT_POSIX),)
+UNIT_TESTS += test_port_child
+$(O)/tests/test_port_child: $(O)/obj/tests/unit/test_port_child.o $(O)/obj/port/posix/child.o $(O)/obj/port/posix/posix.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+endif

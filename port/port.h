@@ -101,6 +101,7 @@ struct port_host {
 	char os[128];     /* "Debian GNU/Linux 12 (bookworm)" */
 	char kernel[128]; /* "6.1.0-18-amd64" */
 	char arch[32];    /* "x86_64" */
+	char cpu_model[128]; /* "AMD Ryzen 7 5800X 8-Core Processor"; "" if unknown */
 };
 int port_host_read(struct port_host *h);
 
@@ -122,6 +123,32 @@ const char *port_gpu_backend(void);
 enum port_power { PORT_POWER_REBOOT, PORT_POWER_SHUTDOWN };
 int port_power(enum port_power what, char *err, size_t errlen);
 
+/* ---- Child processes (remote actions: diag, speedtest) ----------------
+ * A fixed program found on PATH, started with argv as given (no shell; the
+ * caller's argv never holds text from the network), stdin /dev/null, stdout
+ * and stderr merged into one non-blocking pipe the caller reads, in a
+ * process group of its own so that a kill reaches what it started. The
+ * environment is inherited less the names in drop_env (NULL-terminated,
+ * may be NULL): the agent's secret stays out of the child. */
+struct port_child {
+	long pid; /* 0: none */
+	int fd;   /* the output pipe, -1: closed */
+};
+void port_child_init(struct port_child *c);
+/* PORT_OK, PORT_ENOTAVAIL (argv[0] is not on PATH or not executable), or
+ * PORT_EIO (*os_err). On failure nothing is left running. */
+int port_child_start(struct port_child *c, const char *const argv[], const char *const drop_env[],
+                     int *os_err);
+/* *n bytes of output (0: end of output, the pipe is then closed), or
+ * PORT_EAGAIN (wait on c->fd readable) or PORT_EIO. */
+int port_child_read(struct port_child *c, void *buf, size_t cap, size_t *n, int *os_err);
+/* SIGKILL to the child's process group (Windows: terminate). */
+void port_child_kill(struct port_child *c);
+/* Collects the exit: PORT_OK with *code its exit status (a signal N: -N),
+ * PORT_EAGAIN while it runs (block 0), PORT_EIO. Closes the pipe and makes
+ * c none once the child is collected. block 1 waits (after a kill). */
+int port_child_reap(struct port_child *c, int block, int *code, int *os_err);
+
 /* ---- The link loop's OS calls: stop signal, waiting, sockets ----------
  * Used by the agent's loop and wire/conn.c (the server links these too).
  * A socket is an int >= 0; -1 is none. Calls that fail with PORT_EIO put the
@@ -141,6 +168,16 @@ int port_stop_requested(void);
 #define PORT_WAIT_READ  1u
 #define PORT_WAIT_WRITE 2u
 int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int *os_err);
+/* The same over n descriptors at once (the link, child pipes, the stability
+ * socket). An entry with fd < 0 is skipped; each entry's ready gets its
+ * bits. At most PORT_WAITV_MAX entries (more: PORT_ENOSPC). */
+#define PORT_WAITV_MAX 8
+struct port_pollfd {
+	int fd;
+	unsigned events; /* PORT_WAIT_* asked */
+	unsigned ready;  /* PORT_WAIT_* found */
+};
+int port_waitv(struct port_pollfd *p, unsigned n, unsigned timeout_ms, int *os_err);
 
 /* A socket address with its port (IPv4 or IPv6), opaque to portable code. */
 #define PORT_ADDR_MAX 128

@@ -31,6 +31,37 @@ static void read_line(const char *rel, char *out, size_t cap)
 	}
 }
 
+/* proc(5) cpuinfo: "model name" on x86, "Model"/"Hardware" or "cpu model"
+ * elsewhere (ARM boards, MIPS routers); the first one found wins. */
+static void cpu_model(char *out, size_t cap)
+{
+	static char buf[16384];
+	static const char *const keys[] = { "model name", "cpu model", "Model", "Hardware", "Processor" };
+	if (lx_read("/proc/cpuinfo", buf, sizeof(buf), NULL) != PORT_OK)
+		return;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t kl = strlen(keys[k]);
+		for (const char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			const char *v;
+			size_t n;
+			if (strncmp(p, keys[k], kl) != 0 || (p[kl] != '\t' && p[kl] != ' ' && p[kl] != ':'))
+				continue;
+			v = p + kl + strspn(p + kl, " \t");
+			if (*v != ':')
+				continue;
+			v += 1 + strspn(v + 1, " \t");
+			n = strcspn(v, "\n");
+			if (n == 0)
+				continue;
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+}
+
 int port_host_read(struct port_host *h)
 {
 	static char buf[4096];
@@ -46,6 +77,7 @@ int port_host_read(struct port_host *h)
 		read_line("/proc/sys/kernel/osrelease", h->kernel, sizeof(h->kernel));
 		read_line("/proc/sys/kernel/arch", h->arch, sizeof(h->arch));
 	}
+	cpu_model(h->cpu_model, sizeof(h->cpu_model));
 	snprintf(h->os, sizeof(h->os), "Linux");
 	/* os-release(5): PRETTY_NAME="..." */
 	if (lx_read("/etc/os-release", buf, sizeof(buf), NULL) == PORT_OK ||

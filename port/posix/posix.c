@@ -72,6 +72,41 @@ int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int
 	return PORT_OK;
 }
 
+int port_waitv(struct port_pollfd *p, unsigned n, unsigned timeout_ms, int *os_err)
+{
+	struct pollfd q[PORT_WAITV_MAX];
+	nfds_t m = 0;
+	unsigned map[PORT_WAITV_MAX];
+	int rc;
+	if (n > PORT_WAITV_MAX)
+		return PORT_ENOSPC;
+	for (unsigned i = 0; i < n; i++) {
+		p[i].ready = 0;
+		if (p[i].fd < 0 || !p[i].events)
+			continue;
+		q[m].fd = p[i].fd;
+		q[m].events = (short)((p[i].events & PORT_WAIT_READ ? POLLIN : 0) |
+		                      (p[i].events & PORT_WAIT_WRITE ? POLLOUT : 0));
+		q[m].revents = 0;
+		map[m++] = i;
+	}
+	rc = poll(q, m, timeout_ms > 0x7fffffffu ? 0x7fffffff : (int)timeout_ms);
+	if (rc < 0) {
+		if (errno == EINTR)
+			return PORT_OK;
+		*os_err = errno;
+		return PORT_EIO;
+	}
+	for (nfds_t k = 0; k < m; k++) {
+		struct port_pollfd *e = &p[map[k]];
+		if (q[k].revents & (POLLIN | POLLERR | POLLHUP))
+			e->ready |= e->events & PORT_WAIT_READ;
+		if (q[k].revents & (POLLOUT | POLLERR | POLLHUP))
+			e->ready |= e->events & PORT_WAIT_WRITE;
+	}
+	return PORT_OK;
+}
+
 /* ---- addresses ---------------------------------------------------------- */
 
 int port_addr_parse(const char *host, unsigned port, struct port_addr *a)

@@ -103,6 +103,30 @@ int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int
 	return PORT_OK;
 }
 
+int port_waitv(struct port_pollfd *p, unsigned n, unsigned timeout_ms, int *os_err)
+{
+	(void)os_err;
+	for (unsigned i = 0; i < n; i++) {
+		p[i].ready = 0;
+		if (p[i].fd >= 0 && p[i].events)
+			return PORT_ENOTAVAIL;
+	}
+	port_sleep_ms(timeout_ms);
+	return PORT_OK;
+}
+
+/* No processes to start on this port. */
+void port_child_init(struct port_child *c) { c->pid = 0; c->fd = -1; }
+int port_child_start(struct port_child *c, const char *const argv[], const char *const drop_env[], int *os_err)
+{
+	(void)argv; (void)drop_env; *os_err = 0;
+	port_child_init(c);
+	return PORT_ENOTAVAIL;
+}
+int port_child_read(struct port_child *c, void *b, size_t cap, size_t *n, int *os_err) { (void)c; (void)b; (void)cap; *n = 0; *os_err = 0; return PORT_ENOTAVAIL; }
+void port_child_kill(struct port_child *c) { (void)c; }
+int port_child_reap(struct port_child *c, int block, int *code, int *os_err) { (void)c; (void)block; *code = -1; *os_err = 0; return PORT_ENOTAVAIL; }
+
 int port_addr_parse(const char *host, unsigned port, struct port_addr *a)
 {
 	(void)host;

@@ -77,3 +77,7 @@ $(O)/tests/test_st_parse: $(O)/obj/tests/unit/test_st_parse.o $(O)/obj/agent-min
 FUZZ_NAMES += fuzz_st_parse
 FUZZ_SRCS_fuzz_st_parse := agent-min/st_parse.c wire/jsonr.c
 FUZZ_OBJS_fuzz_st_parse = $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o
+
+# Agent CPU and RSS idle and while a 1 ms stability test runs (issue 11)
+BENCHES += tests/bench/agent_actions_bench.py
+BENCH_DEPS += $(SERVER) $(AGENT)

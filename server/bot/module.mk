@@ -9,8 +9,9 @@ BOT_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 include $(filter-out server/bot/module.mk,$(sort $(wildcard server/bot/*.mk)))
 
-# Remote actions through the bot against an agent that speaks as the original's
-INTEG_TESTS += tests/integration/bot_actions_peer.py
+# Remote actions through the bot: against an agent that speaks as the
+# original's, and against real agents
+INTEG_TESTS += tests/integration/bot_actions_peer.py tests/integration/bot_actions.py
 
 # /status round trip and chart button -> photo with 1000 other agents
 BENCHES += tests/bench/bot_bench.py

@@ -44,7 +44,7 @@ endif
 # The agent binary against an independent WebSocket server behaving like the
 # original one (python3-websockets): plain, TLS pinning, outage replay.
 INTEG_TESTS += tests/integration/agent_link.py tests/integration/agent_tls_orig.sh tests/integration/agent_board_x86_64.sh \
-               tests/integration/agent_actions.py \
+               tests/integration/agent_actions.py tests/integration/agent_stability.py \
                tests/integration/agent_logesc.py
 
 # LD_PRELOAD allocation counter for the agent's steady-state check.

@@ -235,6 +235,7 @@ static int stab_summary(const struct agent_stability *t, const char *err, char *
 	struct chart_rtt_stats x;
 	struct chart_rtt rt = { .interval_ms = t->interval_ms ? (int32_t)t->interval_ms : 1, .n = t->n };
 	double *ms = t->n ? malloc(t->n * sizeof(*ms)) : NULL;
+	int l;
 	if (err[0] || (t->n && !ms)) {
 		free(ms);
 		return snprintf(out, cap, "stability: %zu values%s%s", t->n, err[0] ? ", error: " : "", err);
@@ -245,11 +246,19 @@ static int stab_summary(const struct agent_stability *t, const char *err, char *
 	chart_rtt_stats(&rt, &x);
 	free(ms);
 	if (x.sent == x.lost)
-		return snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), %zu outages of 3 s or more",
-		                x.sent, x.lost, x.loss_pct, x.outages);
-	return snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), ping %.2f ms average, "
-	                "jitter %.2f ms, %zu outages of 3 s or more", x.sent, x.lost, x.loss_pct, x.avg_ms,
-	                x.jitter_ms, x.outages);
+		l = snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), %zu outages of 3 s or more",
+		             x.sent, x.lost, x.loss_pct, x.outages);
+	else
+		l = snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), ping %.2f ms average, "
+		             "jitter %.2f ms, %zu outages of 3 s or more", x.sent, x.lost, x.loss_pct, x.avg_ms,
+		             x.jitter_ms, x.outages);
+	/* each outage: seconds from the start, its length */
+	for (size_t i = 0; i < x.outages && i < CHART_RTT_OUTAGES_LISTED && l > 0 && (size_t)l < cap; i++)
+		l += snprintf(out + l, cap - (size_t)l, "%s+%.1f s for %.1f s%s", i ? ", " : " (",
+		              (double)x.outage[i].first * rt.interval_ms / 1000.0,
+		              (double)x.outage[i].n * rt.interval_ms / 1000.0,
+		              i + 1 == x.outages || i + 1 == CHART_RTT_OUTAGES_LISTED ? ")" : "");
+	return l;
 }
 
 void results_stability(struct client *c, const struct jsonr *r, int obj)
@@ -287,7 +296,7 @@ void results_stability(struct client *c, const struct jsonr *r, int obj)
 	mx.stability_chunks++;
 	agents_stab_add(&s->agents, a, start, (unsigned)iv, vals, n, done, err, server_wall_now());
 	if (done) {
-		char ans[320];
+		char ans[512];
 		int l = stab_summary(&a->stab, err, ans, sizeof(ans));
 		results_answer(c, "stability", ans, l > 0 && (size_t)l < sizeof(ans) ? (size_t)l : strlen(ans));
 	}

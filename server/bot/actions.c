@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/bot/status_int.h"
 #include "server/chart/chart.h"
@@ -318,6 +319,18 @@ static void on_stability(struct bot *b, const struct bot_ev *ev)
 		                       "Пинг: в среднем %.1f мс, джиттер %.1f мс\n"),
 		             stx.avg_ms, stx.jitter_ms);
 	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), stx.outages);
+	for (size_t i = 0; i < stx.outages && i < CHART_RTT_OUTAGES_LISTED; i++) {
+		double at = ev->stab_start + (double)stx.outage[i].first * rt.interval_ms / 1000.0;
+		time_t tt = (time_t)at;
+		struct tm tm;
+		char hm[16];
+		localtime_r(&tt, &tm);
+		strftime(hm, sizeof(hm), "%H:%M:%S", &tm);
+		bot_buf_addf(&o, BOT_T(b, "\n• %s, %.1f s", "\n• %s, %.1f с"), hm,
+		             (double)stx.outage[i].n * rt.interval_ms / 1000.0);
+	}
+	if (stx.outages > CHART_RTT_OUTAGES_LISTED)
+		bot_buf_addf(&o, BOT_T(b, "\n… and %zu more", "\n… и ещё %zu"), stx.outages - CHART_RTT_OUTAGES_LISTED);
 say:
 	if (!o.oom && o.s)
 		job_say(b, pp, o.s);

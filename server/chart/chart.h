@@ -173,10 +173,13 @@ struct chart_req {
 };
 
 /* Summary of a stability test (what the report message needs). */
+#define CHART_RTT_OUTAGES_LISTED 8
 struct chart_rtt_stats {
 	size_t sent, lost;
 	double loss_pct, avg_ms, jitter_ms; /* jitter: mean |difference| of consecutive replies */
 	size_t outages;                     /* runs of loss lasting 3 s or more */
+	/* the first CHART_RTT_OUTAGES_LISTED of them: packet index, packets lost */
+	struct { size_t first, n; } outage[CHART_RTT_OUTAGES_LISTED];
 };
 void chart_rtt_stats(const struct chart_rtt *rtt, struct chart_rtt_stats *st);
 

@@ -19,7 +19,23 @@ struct rtt_acc {
 	double sum, jsum, prev;
 	size_t sent, got, jn, run, lost, outages;
 	int32_t interval_ms;
+	struct chart_rtt_stats *list; /* NULL, or where the first outages go */
 };
+
+/* A run of loss ending before packet `end` (exclusive), counted when long enough. */
+static void rtt_run_end(struct rtt_acc *a, size_t end)
+{
+	if (!a->run || (double)a->run * a->interval_ms < OUTAGE_REPORT_MS) {
+		a->run = 0;
+		return;
+	}
+	if (a->list && a->outages < CHART_RTT_OUTAGES_LISTED) {
+		a->list->outage[a->outages].first = end - a->run;
+		a->list->outage[a->outages].n = a->run;
+	}
+	a->outages++;
+	a->run = 0;
+}
 
 static void rtt_begin(struct rtt_acc *a, int32_t interval_ms)
 {
@@ -36,9 +52,7 @@ static inline void rtt_add(struct rtt_acc *a, double v)
 		a->run++;
 		return;
 	}
-	if (a->run && (double)a->run * a->interval_ms >= OUTAGE_REPORT_MS)
-		a->outages++;
-	a->run = 0;
+	rtt_run_end(a, a->sent - 1);
 	a->sum += v;
 	a->got++;
 	if (isfinite(a->prev)) {
@@ -50,9 +64,7 @@ static inline void rtt_add(struct rtt_acc *a, double v)
 
 static void rtt_end(struct rtt_acc *a, struct chart_rtt_stats *st)
 {
-	if (a->run && (double)a->run * a->interval_ms >= OUTAGE_REPORT_MS)
-		a->outages++;
-	a->run = 0;
+	rtt_run_end(a, a->sent);
 	st->sent = a->sent;
 	st->lost = a->lost;
 	st->outages = a->outages;
@@ -68,6 +80,7 @@ void chart_rtt_stats(const struct chart_rtt *t, struct chart_rtt_stats *st)
 		return;
 	struct rtt_acc a;
 	rtt_begin(&a, t->interval_ms);
+	a.list = st;
 	for (size_t i = 0; i < t->n; i++)
 		rtt_add(&a, t->rtt_ms[i]);
 	rtt_end(&a, st);

@@ -92,9 +92,11 @@ def scenario_power_off(srv, base, root):
         time.sleep(2.5)  # past the agent's flush wait before a power call
         t.eq(len(power_log(base)), before, "the stub shutdown never ran")
         # stability goes to stab.c (stab.h), which checks its arguments
-        rec = answered(srv, command(srv, key, "stability 0 5"))
-        t.ok((rec or {}).get("answer", "").startswith("Stability test refused: bad interval"),
-             "stability with a 0 ms interval is refused with a text", rec)
+        for args, why in (("0 5", "bad interval"), ("5 864000", "bad duration"), ("-1 5", "bad interval"),
+                          ("abc 5", "bad interval"), ("20 x", "bad duration"), ("1e3 5", "bad interval")):
+            rec = answered(srv, command(srv, key, "stability " + args))
+            t.ok((rec or {}).get("answer", "").startswith("Stability test refused: " + why),
+                 f"stability {args} is refused with a text ({why})", rec)
         c1 = command(srv, key, "stability 20 2")
         c2 = command(srv, key, "stability 20 2")
         r1, r2 = answered(srv, c1), answered(srv, c2)

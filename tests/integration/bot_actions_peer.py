@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -138,7 +139,8 @@ def main():
         body = text_of(rep)
         t.ok("Packets: 600, lost: 11 (1.8%)" in body, "report: packets and loss exact", body)
         t.ok("Ping: 11.0 ms average, jitter 2.0 ms" in body, "report: average ping and jitter exact", body)
-        t.ok("Outages of 3 s or more: 1" in body, "report: the one outage of 5 s", body)
+        t.ok(re.search(r"Outages of 3 s or more: 1\n• \d\d:\d\d:\d\d, 5\.0 s$", body) is not None,
+             "report: the one outage of 5 s, listed with its time", body)
         ph = d.wait_call("sendPhoto", lambda c: str(c["params"].get("chat_id")) == str(ALICE["id"]),
                          timeout=WAIT, after=calls0)
         ph = d.calls("sendPhoto", since=ph["i"], data=True)[0] if ph else None
@@ -150,7 +152,7 @@ def main():
              "the command record: who asked, answered")
         t.eq(rows[0][4] if rows else None,
              "stability: 600 packets, 11 lost (1.8%), ping 11.00 ms average, jitter 2.00 ms, "
-             "1 outages of 3 s or more", "the record's answer has the same figures")
+             "1 outages of 3 s or more (+50.0 s for 5.0 s)", "the record's answer has the same figures")
 
         # ---- reboot: cancel, refused, carried out ------------------------------------
         q = ask_reboot(r, secret)

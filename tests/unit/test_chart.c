@@ -481,6 +481,22 @@ static void test_all_kind_drops_absent(void **state)
 	fx_free(&f);
 }
 
+/* An outage still running when the test ends is listed too. */
+static void test_stability_outage_at_end(void **state)
+{
+	(void)state;
+	double rtt[100];
+	for (size_t i = 0; i < 100; i++)
+		rtt[i] = i >= 60 ? NAN : 5.0;
+	struct chart_rtt rt = {T0 * 1000, 100, rtt, 100};
+	struct chart_rtt_stats st;
+	chart_rtt_stats(&rt, &st);
+	assert_int_equal(st.lost, 40);
+	assert_int_equal(st.outages, 1);
+	assert_int_equal(st.outage[0].first, 60);
+	assert_int_equal(st.outage[0].n, 40);
+}
+
 static void test_stability_outage_hatched_red(void **state)
 {
 	size_t n = 6000; /* 10 min at 100 ms */
@@ -498,6 +514,10 @@ static void test_stability_outage_hatched_red(void **state)
 	assert_int_equal(st.sent, n);
 	assert_int_equal(st.lost, 141);
 	assert_int_equal(st.outages, 2);
+	assert_int_equal(st.outage[0].first, 1000); /* listed: first packet, packets lost */
+	assert_int_equal(st.outage[0].n, 100);
+	assert_int_equal(st.outage[1].first, 3000);
+	assert_int_equal(st.outage[1].n, 40);
 	assert_true(fabs(st.loss_pct - 141.0 * 100 / 6000) < 1e-9);
 	assert_true(st.avg_ms > 20 && st.avg_ms < 26);
 	struct chart_req q = {.kind = CHART_K_STABILITY, .rtt = &rt};
@@ -886,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_cyrillic_host),
 		cmocka_unit_test(test_all_kind_drops_absent),
 		cmocka_unit_test(test_stability_outage_hatched_red),
+		cmocka_unit_test(test_stability_outage_at_end),
 		cmocka_unit_test(test_no_data),
 		cmocka_unit_test(test_all_null),
 		cmocka_unit_test(test_one_point),

@@ -33,6 +33,8 @@ struct write_job {
 	int64_t now;
 	char *text;
 	int power;                     /* a reboot/shutdown answer saying it goes down */
+	int busy;                      /* "already running": answers the newest request, not the
+	                                  one still running */
 	struct store_cmd cmd;          /* power: the command answered (cmd.id 0: none) */
 };
 
@@ -98,7 +100,7 @@ static int answer_fn(struct store *st, void *arg)
 {
 	struct write_job *j = arg;
 	int64_t id = 0;
-	int rc = store_cmd_answer_pending(st, j->secret, j->prefix, j->now, j->text, &id);
+	int rc = store_cmd_answer_pending(st, j->secret, j->prefix, j->busy, j->now, j->text, &id);
 	if (rc == 0 && j->power && store_cmd_get(st, id, &j->cmd, NULL) != 0)
 		j->cmd.id = 0;
 	return rc;
@@ -128,6 +130,7 @@ void results_answer(struct client *c, const char *prefix, const char *text, size
 		return;
 	snprintf(j->prefix, sizeof(j->prefix), "%s", prefix);
 	j->power = (!strcmp(prefix, "reboot") || !strcmp(prefix, "shutdown")) && says_going_down(j->text);
+	j->busy = strcasestr(j->text, "already running") != NULL;
 	write_submit(c, j, answer_fn);
 }
 
@@ -217,10 +220,16 @@ void results_diag(struct client *c, const struct jsonr *r, int kok, int kd)
 	}
 	mx.diags++;
 	agents_set_diag(a, t ? t : "", n, ok, server_wall_now());
-	if (ok)
+	if (ok) {
 		results_answer(c, "diag", a->diag, strlen(a->diag));
-	else
-		results_answer(c, "diag", "diagnostics failed", 18);
+	} else {
+		char why[512];
+		size_t dn = agents_utf8_cut(a->diag, strlen(a->diag), 480);
+		while (dn && (a->diag[dn - 1] == '\n' || a->diag[dn - 1] == ' ' || a->diag[dn - 1] == '\r'))
+			dn--;
+		int l = snprintf(why, sizeof(why), "diagnostics failed%s%.*s", dn ? ": " : "", (int)dn, a->diag);
+		results_answer(c, "diag", why, l > 0 && (size_t)l < sizeof(why) ? (size_t)l : strlen(why));
+	}
 	free(t);
 	{
 		struct agent_event ev = { .kind = AGENT_EV_DIAG, .agent = a };

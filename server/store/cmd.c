@@ -184,8 +184,8 @@ int store_cmd_answer(struct store *st, int64_t id, int64_t now, const char *answ
 	return st->ops->changes(s) ? 0 : STORE_ENOTFOUND;
 }
 
-int store_cmd_answer_pending(struct store *st, const char *secret, const char *prefix, int64_t now,
-                             const char *answer, int64_t *id_out)
+int store_cmd_answer_pending(struct store *st, const char *secret, const char *prefix, int newest,
+                             int64_t now, const char *answer, int64_t *id_out)
 {
 	struct db_stmt *s;
 	int64_t id = 0;
@@ -198,7 +198,7 @@ int store_cmd_answer_pending(struct store *st, const char *secret, const char *p
 	store_bind_text(st, s, 0, secret);
 	while ((rc = store_next(st, s, "waiting commands")) == 1) {
 		const char *c = st->ops->col_text(s, 1, NULL);
-		if (!id && c && !strncmp(c, prefix ? prefix : "", pl) && (c[pl] == 0 || c[pl] == ' '))
+		if ((!id || newest) && c && !strncmp(c, prefix ? prefix : "", pl) && (c[pl] == 0 || c[pl] == ' '))
 			id = st->ops->col_int(s, 0);
 	}
 	if (rc < 0)

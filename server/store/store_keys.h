@@ -153,10 +153,10 @@ int store_cmd_requeue(struct store *st, int64_t id);
 int store_cmd_expire(struct store *st, int64_t now, struct store_cmd *out, size_t cap);
 /* The agent's answer to a command. */
 int store_cmd_answer(struct store *st, int64_t id, int64_t now, const char *answer);
-/* Answer to the oldest delivered, unanswered command of secret whose text
- * starts with prefix ("speedtest", "diag", "status"...); id_out optional.
- * STORE_ENOTFOUND when none waits. */
-int store_cmd_answer_pending(struct store *st, const char *secret, const char *prefix,
+/* Answer to the oldest (newest: the newest) delivered, unanswered command
+ * of secret whose text starts with prefix ("speedtest", "diag",
+ * "status"...); id_out optional. STORE_ENOTFOUND when none waits. */
+int store_cmd_answer_pending(struct store *st, const char *secret, const char *prefix, int newest,
                              int64_t now, const char *answer, int64_t *id_out);
 /* The newest commands of secret but `status` requests, newest first, at most cap; answers[i]
  * gets the first STORE_HIST_ANSWER-1 bytes of each answer ("" none, cut

@@ -100,14 +100,15 @@ def scenario_power_off(srv, base, root):
         c1 = command(srv, key, "stability 20 2")
         c2 = command(srv, key, "stability 20 2")
         r1, r2 = answered(srv, c1), answered(srv, c2)
-        answers = sorted([(r1 or {}).get("answer") or "", (r2 or {}).get("answer") or ""])
+        answers = [(r2 or {}).get("answer") or "", (r1 or {}).get("answer") or ""]
         if any("not available in this build" in x for x in answers):
             t.skip("stability 20 ms x 2 s on loopback", "agent-min/stab.c is the stub")
         else:
             m = re.match(r"stability: (\d+) packets, (\d+) lost", answers[1])
             t.ok(answers[0] == "Stability test already running on this host." and m is not None and
                  int(m.group(1)) == 100 and int(m.group(2)) == 0,
-                 "stability 20 ms x 2 s: 100 packets, none lost; a second one meanwhile: already running",
+                 "stability 20 ms x 2 s: 100 packets, none lost; a second one meanwhile: already running, "
+                 "recorded on the second request",
                  answers)
     finally:
         stop_agent(p)
@@ -149,11 +150,11 @@ def scenario_fakes(srv, base, _root):
         during = srv.rows("SELECT COUNT(*) FROM metrics WHERE secret=? AND ts > ? AND ts < ?", (key, t0, t1))
         t.ok(during and during[0][0] >= 1, "samples were stored while the hanging inxi ran",
              f"{during} between {t0} and {t1}")
-        answers = sorted([(r1 or {}).get("answer"), (r2 or {}).get("answer")], key=str)
-        # The server gives a text to the oldest unanswered diag: the
-        # "already running" text lands on the first, the report on the second.
-        t.eq(answers, ["Diagnostics already running on this host.", "diagnostics failed"],
-             "a diag while one runs: already running; the one never exiting fails")
+        answers = [(r1 or {}).get("answer"), (r2 or {}).get("answer")]
+        # "already running" answers the newest request, the result the one that ran
+        t.eq(answers, ["diagnostics failed: inxi -F did not finish within 3 s and was stopped.",
+                       "Diagnostics already running on this host."],
+             "a diag while one runs: already running on its own record; the one never exiting fails")
         t.ok("inxi -F did not finish within 3 s and was stopped" in agent_log(p),
              "it was killed at the time limit and the reason reported", agent_log(p)[-1500:])
         t.ok(gone(fake_pid(base)), "the hanging inxi is gone", fake_pid(base))

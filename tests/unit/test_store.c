@@ -798,8 +798,8 @@ static void test_cmd_queue(void **state)
 	assert_int_equal(c[0].id, id_diag);
 
 	/* Answers: by id and to the oldest waiting command of a kind. */
-	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 1510, "report", NULL), 0);
-	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 1510, "again", NULL), STORE_ENOTFOUND);
+	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 0, 1510, "report", NULL), 0);
+	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 0, 1510, "again", NULL), STORE_ENOTFOUND);
 	assert_int_equal(store_cmd_answer(t->st, id_status, 1511, "{\"cpu\":1}"), 0);
 	assert_int_equal(store_cmd_get(t->st, id_diag, &c[0], &answer), 0);
 	assert_int_equal(c[0].state, STORE_CMD_ANSWERED);
@@ -835,6 +835,27 @@ static void test_cmd_queue(void **state)
 
 /* Two handles on one database (two servers, or a retry after a lost
  * reply): each queued command is handed to one of them. */
+/* "already running" answers the newest request; the result the oldest. */
+static void test_cmd_answer_newest(void **state)
+{
+	struct t *t = *state;
+	char k[STORE_SECRET_MAX + 1];
+	int64_t first, second;
+	struct store_cmd c;
+	char *answer = NULL;
+	new_key(t, 7, NULL, k);
+	assert_int_equal(store_cmd_enqueue(t->st, k, "diag", 7, 7, 1000, 0, 1, &first), 0);
+	assert_int_equal(store_cmd_enqueue(t->st, k, "diag", 7, 7, 1001, 0, 1, &second), 0);
+	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 1, 1002, "already running", NULL), 0);
+	assert_int_equal(store_cmd_answer_pending(t->st, k, "diag", 0, 1003, "the report", NULL), 0);
+	assert_int_equal(store_cmd_get(t->st, first, &c, &answer), 0);
+	assert_string_equal(answer, "the report");
+	free(answer);
+	assert_int_equal(store_cmd_get(t->st, second, &c, &answer), 0);
+	assert_string_equal(answer, "already running");
+	free(answer);
+}
+
 static void test_cmd_take_two_handles(void **state)
 {
 	struct t *t = *state;
@@ -1395,6 +1416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_active_meta_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_answer_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_take_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_original, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_import_old_tables, setup_empty, teardown),

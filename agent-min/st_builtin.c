@@ -32,6 +32,7 @@ static struct {
 	char body[256];            /* the upload's JSON answer */
 	size_t body_len;
 	uint64_t t_req, t_first, deadline;
+	uint64_t t_req_us;  /* the ping: request out to first answer byte, on the µs clock */
 	int cut_down, cut_up;
 	int again;                 /* the last turn stopped at its budget: go on at once */
 	double ping_ms, down_bps, up_bps;
@@ -235,8 +236,10 @@ static int turn(uint64_t now)
 				goto io_err;
 			S.req_off += (size_t)w;
 		}
-		if (S.t_req == 0 || S.moved == 0)
+		if (S.t_req == 0 || S.moved == 0) {
 			S.t_req = S.t_first = now;
+			S.t_req_us = port_mono_us();
+		}
 		while (S.up && S.moved < S.total && budget > 0) {
 			uint64_t left = S.total - S.moved;
 			ssize_t w = conn_write(&S.c, zeros, left < sizeof(zeros) ? (size_t)left : sizeof(zeros));
@@ -267,7 +270,7 @@ static int turn(uint64_t now)
 				goto io_err;
 			}
 			if (!S.up && S.head_len == 0)
-				S.ping_ms = (double)(now - S.t_req);
+				S.ping_ms = (double)(port_mono_us() - S.t_req_us) / 1000.0;
 			S.head_len += (size_t)r;
 			S.head[S.head_len] = '\0';
 			if ((end = strstr(S.head, "\r\n\r\n")) == NULL) {

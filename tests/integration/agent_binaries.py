@@ -2,7 +2,8 @@
 """The real agent of other builds (each path given: BOARD=x86_64 static
 musl, STATIC=1 glibc) against the real server over TLS with pinning:
 samples stored and acknowledged, a clean stop with 0 unacknowledged, rows
-== the agent's "N samples taken".
+== the agent's "N samples taken", and the TLS arena's peak (printed) within
+its size.
 Usage: agent_binaries.py <label>=<path> ..."""
 import os
 import re
@@ -18,7 +19,7 @@ t = Tap()
 
 def main():
     base = tmpdir("mb-agent-binaries.")
-    srv = Server(base).start()
+    srv = Server(base, tls=True).start()
     try:
         for arg in sys.argv[1:]:
             label, path = arg.split("=", 1)
@@ -38,6 +39,11 @@ def main():
                 t.eq((unacked, dropped), (0, 0), f"{label}: 0 unacknowledged, 0 dropped")
                 t.eq(len(rows), taken, f"{label}: every sample taken stored once ({taken})")
             t.ok(len(rows) >= 3, f"{label}: samples stored through the server ({len(rows)})")
+            a = re.search(r"TLS arena peak (\d+) of (\d+) bytes", agent_log(p))
+            t.ok(a is not None and 0 < int(a.group(1)) <= int(a.group(2)),
+                 f"{label}: TLS arena peak within the arena", agent_log(p)[-800:])
+            if a:
+                t.diag(f"{label}: agent TLS arena peak {a.group(1)} of {a.group(2)} bytes")
     finally:
         srv.stop()
         if not os.environ.get("KEEP"):

@@ -72,14 +72,18 @@ endif
 
 # A board that needs mbedTLS built for its C library (BOARD_MBEDTLS=1) gets
 # it before anything is compiled, so no object sees the system's headers.
+# It is built with the project's configuration (BOARD_MBEDTLS_CONFIG, a path
+# from the top of the tree; boards/mbedtls_agent_config.h says what is in it
+# and why), and every object of the build sees the same one.
 ifeq ($(BOARD_MBEDTLS),1)
+BOARD_MBEDTLS_CONFIG ?= boards/mbedtls_agent_config.h
 MBEDTLS_BUILD := $(O)/mbedtls
 MBEDTLS_LIBDIR := $(MBEDTLS_BUILD)/library
-MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include $(MB_CPPFLAGS)
+MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include -DMBEDTLS_CONFIG_FILE='"$(BOARD_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
 BOARD_PREREQ := $(MBEDTLS_LIBDIR)/libmbedtls.a
 $(MBEDTLS_LIBDIR)/libmbedcrypto.a $(MBEDTLS_LIBDIR)/libmbedx509.a: $(MBEDTLS_LIBDIR)/libmbedtls.a
-$(MBEDTLS_LIBDIR)/libmbedtls.a:
-	$(call say,MBEDTLS,$(MBEDTLS_BUILD))tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
+$(MBEDTLS_LIBDIR)/libmbedtls.a: $(BOARD_MBEDTLS_CONFIG) tools/build-mbedtls.sh
+	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
 endif
 
 # Fragments append to these.
@@ -101,7 +105,9 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 # Agent tests that span modules (GPU fakes, live machine, allocation count).
 -include tests/agent-tests.mk
 
-$(O)/obj/%.o: %.c | $(BOARD_PREREQ)
+# An object of a board build is compiled again when the board's mbedTLS
+# configuration changes (its structures change with it).
+$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 

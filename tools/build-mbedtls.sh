@@ -4,7 +4,10 @@
 # own .a files are built for glibc and their structures differ
 # (TOOLCHAINS.md). The source comes through a private apt configuration (the
 # system's is not touched) into build/src/ and is never committed.
-#   tools/build-mbedtls.sh <out-dir> <cc> [<ar>] [extra make args...]
+#   [MBEDTLS_CONFIG=<header>] tools/build-mbedtls.sh <out-dir> <cc> [<ar>] [extra make args...]
+# MBEDTLS_CONFIG: a configuration header replacing mbedTLS's default (a path
+# from the top of the tree, the same MBEDTLS_CONFIG_FILE that the Makefile
+# gives the objects that include mbedTLS's headers).
 # Leaves <out-dir>/include and <out-dir>/library/libmbed{crypto,x509,tls}.a.
 set -euo pipefail
 out=$1 cc=$2 ar=${3:-ar}
@@ -28,5 +31,12 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 tar xzf "$tarball" -C "$out" --strip-components=1
-make -s -C "$out/library" -j"$(nproc)" CC="$cc" AR="$ar" "$@" libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
-echo "mbedTLS $(basename "$tarball" .orig.tar.gz) built with $cc in $out"
+cflags="-O2"
+if [ -n "${MBEDTLS_CONFIG:-}" ]; then
+	[ -f "$top/$MBEDTLS_CONFIG" ] || { echo "build-mbedtls: no $top/$MBEDTLS_CONFIG" >&2; exit 1; }
+	# the library's make passes CFLAGS to the shell unquoted: \" keeps the
+	# quotes of the file name for the compiler
+	cflags="$cflags -idirafter $top -DMBEDTLS_CONFIG_FILE=\\\"$MBEDTLS_CONFIG\\\""
+fi
+make -s -C "$out/library" -j"$(nproc)" CC="$cc" AR="$ar" CFLAGS="$cflags" "$@" libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
+echo "mbedTLS $(basename "$tarball" .orig.tar.gz) built with $cc in $out${MBEDTLS_CONFIG:+ ($MBEDTLS_CONFIG)}"

@@ -192,6 +192,11 @@ out:
 
 /* ---- self-signed certificate (SPEC §2) ---- */
 
+/* A client-only mbedTLS (boards/mbedtls_agent_config.h: no TLS server, no
+ * certificate or key writing) leaves the server half out; the agent never
+ * calls it. */
+#if defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_X509_CRT_WRITE_C) && defined(MBEDTLS_PK_WRITE_C)
+
 static void x509_time(char out[32], time_t t)
 {
 	struct tm tm;
@@ -330,6 +335,21 @@ out:
 		*out = t;
 	return rc;
 }
+
+#else
+
+int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
+                        const char *key_path, const char *hostname,
+                        int *generated, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (generated)
+		*generated = 0;
+	conn_errf(err, errlen, "TLS: this build's mbedTLS is client-only (no TLS server)");
+	return CONN_ECONFIG;
+}
+
+#endif
 
 /* ---- sessions ---- */
 

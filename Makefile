@@ -74,16 +74,21 @@ endif
 # it before anything is compiled, so no object sees the system's headers.
 # It is built with the project's configuration (BOARD_MBEDTLS_CONFIG, a path
 # from the top of the tree; boards/mbedtls_agent_config.h says what is in it
-# and why), and every object of the build sees the same one.
+# and why) and BOARD_MBEDTLS_CFLAGS, and every object of the build sees the
+# same configuration.
 ifeq ($(BOARD_MBEDTLS),1)
 BOARD_MBEDTLS_CONFIG ?= boards/mbedtls_agent_config.h
+# Optimised for size, one section per function and object, so that the link
+# keeps only what the agent calls (the TLS code runs a handshake an hour).
+BOARD_MBEDTLS_CFLAGS ?= -Os -ffunction-sections -fdata-sections
+MB_LDFLAGS += -Wl,--gc-sections
 MBEDTLS_BUILD := $(O)/mbedtls
 MBEDTLS_LIBDIR := $(MBEDTLS_BUILD)/library
 MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include -DMBEDTLS_CONFIG_FILE='"$(BOARD_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
 BOARD_PREREQ := $(MBEDTLS_LIBDIR)/libmbedtls.a
 $(MBEDTLS_LIBDIR)/libmbedcrypto.a $(MBEDTLS_LIBDIR)/libmbedx509.a: $(MBEDTLS_LIBDIR)/libmbedtls.a
 $(MBEDTLS_LIBDIR)/libmbedtls.a: $(BOARD_MBEDTLS_CONFIG) tools/build-mbedtls.sh
-	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
+	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" MBEDTLS_CFLAGS="$(BOARD_MBEDTLS_CFLAGS)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
 endif
 
 # Fragments append to these.

@@ -6,3 +6,6 @@ STATIC := 1
 BOARD_MBEDTLS := 1
 # jsmn.h (header-only) comes from the system's include folder, after musl's.
 BOARD_CPPFLAGS := -idirafter /usr/include
+# One section per function and object: the link drops what nothing calls
+# (--gc-sections, with mbedTLS built the same way: Makefile, BOARD_MBEDTLS).
+BOARD_CFLAGS := -ffunction-sections -fdata-sections

@@ -4,10 +4,11 @@
 # own .a files are built for glibc and their structures differ
 # (TOOLCHAINS.md). The source comes through a private apt configuration (the
 # system's is not touched) into build/src/ and is never committed.
-#   [MBEDTLS_CONFIG=<header>] tools/build-mbedtls.sh <out-dir> <cc> [<ar>] [extra make args...]
+#   [MBEDTLS_CONFIG=<header>] [MBEDTLS_CFLAGS=<flags>] tools/build-mbedtls.sh <out-dir> <cc> [<ar>] [extra make args...]
 # MBEDTLS_CONFIG: a configuration header replacing mbedTLS's default (a path
 # from the top of the tree, the same MBEDTLS_CONFIG_FILE that the Makefile
-# gives the objects that include mbedTLS's headers).
+# gives the objects that include mbedTLS's headers). MBEDTLS_CFLAGS: the
+# compiler flags (default -O2, the library's own).
 # Leaves <out-dir>/include and <out-dir>/library/libmbed{crypto,x509,tls}.a.
 set -euo pipefail
 out=$1 cc=$2 ar=${3:-ar}
@@ -31,7 +32,7 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 tar xzf "$tarball" -C "$out" --strip-components=1
-cflags="-O2"
+cflags=${MBEDTLS_CFLAGS:--O2}
 if [ -n "${MBEDTLS_CONFIG:-}" ]; then
 	[ -f "$top/$MBEDTLS_CONFIG" ] || { echo "build-mbedtls: no $top/$MBEDTLS_CONFIG" >&2; exit 1; }
 	# the library's make passes CFLAGS to the shell unquoted: \" keeps the

@@ -43,9 +43,15 @@ static struct {
 	mbedtls_ctr_drbg_context drbg;
 } G;
 
+/* Without MBEDTLS_ERROR_C (the board agent's mbedTLS: its texts are 13 KiB)
+ * the code alone, which mbedTLS's error.h and `programs/util/strerror` name. */
 static const char *mbed_err(int code, char *buf, size_t len)
 {
+#if defined(MBEDTLS_ERROR_C)
 	mbedtls_strerror(code, buf, len);
+#else
+	snprintf(buf, len, "mbedTLS error -0x%04x", (unsigned)-code);
+#endif
 	return buf;
 }
 
@@ -476,8 +482,12 @@ static const char *m_strerror(const struct conn *c, int rc, char *buf, size_t le
 		eb[strcspn(eb, "\n")] = '\0';
 		snprintf(buf, len, "TLS: certificate not trusted: %s", eb);
 	} else {
+#if defined(MBEDTLS_ERROR_C)
 		snprintf(buf, len, "TLS: %s (-0x%04x)", mbed_err(c->tls_code, eb, sizeof eb),
 		         (unsigned)-c->tls_code);
+#else
+		snprintf(buf, len, "TLS: %s", mbed_err(c->tls_code, eb, sizeof eb));
+#endif
 	}
 	return buf;
 }

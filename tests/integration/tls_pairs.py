@@ -9,6 +9,8 @@ nothing dropped), the arena's peak fits its size; a second run connects on the p
 a pin of the other server is refused (exit 3) and stores nothing. Each
 server's /metrics counts exactly the rows in its database. Then
 AGENT_VERIFY_SSL=force through an ECDSA CA, each agent against each server.
+Each NAME=PATH argument adds one more mbedTLS agent build (the BOARD=x86_64
+agent, on the project's own mbedTLS configuration) against both servers.
 
 tests/integration/tls_pairs.sh builds the wolfSSL programs and runs this."""
 import hashlib
@@ -24,6 +26,9 @@ import server as S  # noqa: E402
 
 BUILDS = {"mbedtls": S.O, "wolfssl": S.O + "-wolfssl"}
 ARENA_KB = {"mbedtls": 160, "wolfssl": 2048}  # WIRE_TLS_ARENA_KB in wire/ws.mk
+# agent name -> binary: each back-end's, then the extra mbedTLS agents of argv
+AGENTS = {name: os.path.join(d, "monbot-agent") for name, d in BUILDS.items()}
+AGENTS.update((n, os.path.abspath(p)) for n, p in (a.split("=", 1) for a in sys.argv[1:]))
 EXIT_RE = re.compile(r"stopping \(signal 15\), (\d+) samples taken, (\d+) unacknowledged, (\d+) dropped; "
                      r"TLS arena peak (\d+) of (\d+) bytes")
 WAIT_S = 60  # a deadline for a stuck pair, never a measured time
@@ -63,7 +68,7 @@ def run_agent(srv, key, workdir, agent_bin, want_rows):
 
 
 def pair(tag, srv, srv_fp, other_pins, agent_tls, base):
-    agent_bin = os.path.join(BUILDS[agent_tls], "monbot-agent")
+    agent_bin = AGENTS[agent_tls]
     key = srv.new_key()
     work = os.path.join(base, tag.replace("/", "-"))
     pin_file = os.path.join(work, "fp.json")
@@ -87,7 +92,7 @@ def pair(tag, srv, srv_fp, other_pins, agent_tls, base):
     t.eq((rows, unacked), (taken, 0), f"{tag}: rows stored == samples taken, 0 unacknowledged")
     t.eq(distinct, rows, f"{tag}: one row per sample ts")
     t.eq(dropped, 0, f"{tag}: nothing dropped")
-    t.eq(size, ARENA_KB[agent_tls] * 1024, f"{tag}: agent's TLS arena size")
+    t.eq(size, ARENA_KB.get(agent_tls, ARENA_KB["mbedtls"]) * 1024, f"{tag}: agent's TLS arena size")
     t.ok(0 < peak <= size, f"{tag}: arena peak {peak} within {size}")
     t.diag(f"{tag}: agent TLS arena peak {peak} of {size} bytes")
 
@@ -146,11 +151,11 @@ def force_chain(srv_tls, base):
     srv = S.Server(wd, tls=True, binary=os.path.join(BUILDS[srv_tls], "monbot-server"),
                    env={"SSL_CERT": "leaf.pem", "SSL_KEY": "leaf.key"}).start()
     try:
-        for agent_tls in BUILDS:
+        for agent_tls in AGENTS:
             tag = f"{agent_tls} agent/{srv_tls} server, force with a CA"
             key = srv.new_key()
             work = os.path.join(wd, "agent-" + agent_tls)
-            p = S.start_agent(srv, key, work, binary=os.path.join(BUILDS[agent_tls], "monbot-agent"),
+            p = S.start_agent(srv, key, work, binary=AGENTS[agent_tls],
                               extra={"AGENT_SERVER_IP": "localhost", "AGENT_VERIFY_SSL": "force",
                                      "AGENT_CA_FILE": os.path.join(wd, "ca.pem")})
             deadline = time.time() + WAIT_S
@@ -178,6 +183,10 @@ def main():
             if not os.access(os.path.join(d, prog), os.X_OK):
                 t.ok(False, f"{name} {prog} built in {d}")
                 t.done()
+    for name, path in AGENTS.items():
+        if not os.access(path, os.X_OK):
+            t.ok(False, f"{name} agent built as {path}")
+            t.done()
     base = S.tmpdir("tls_pairs.")
     servers = {}
     try:
@@ -188,7 +197,7 @@ def main():
         pins = {n: cert_hashes(os.path.join(s.dir, "cert.pem")) for n, s in servers.items()}
         for srv_tls, srv in servers.items():
             other = pins["wolfssl" if srv_tls == "mbedtls" else "mbedtls"]
-            for agent_tls in BUILDS:
+            for agent_tls in AGENTS:
                 pair(f"{agent_tls} agent/{srv_tls} server", srv, pins[srv_tls], other, agent_tls, base)
         for srv_tls in BUILDS:
             force_chain(srv_tls, base)

@@ -40,7 +40,9 @@ static struct {
 } S;
 
 static uint8_t buf[64u << 10];
-static const uint8_t zeros[16u << 10];
+/* never written; not const, which would put 16 KiB of zeros in the binary
+ * (.rodata) instead of .bss */
+static uint8_t zeros[16u << 10];
 
 int stb_running(void)
 {

@@ -41,9 +41,14 @@ static struct {
 	uint64_t end_ms;       /* t0_ms + the duration */
 	uint64_t settle_ms[2]; /* by chunk number & 1: when its last datagram's window ends */
 	double start_ts;       /* unix seconds at the start: one test on the server (agents_stab_add) */
+} st = { .fd = -1 };
+
+/* The ring apart from st: zero-initialised, so in .bss and not 192 KiB of
+ * the binary's .data (st's initialiser would put all of it there). */
+static struct {
 	uint64_t sent_us[STAB_RING]; /* port_mono_us at sending; 0 = never sent (skipped, refused) */
 	float rtt[STAB_RING];  /* ms; NAN = no reply (yet) */
-} st = { .fd = -1 };
+} ring;
 
 /* ---- arguments -------------------------------------------------------- */
 
@@ -197,8 +202,8 @@ static void send_due(uint64_t now_ms)
 		int skip = now_ms - due_ms(i) > STAB_WINDOW_MS;
 		if (!skip && burst == STAB_BURST)
 			break;
-		st.rtt[slot] = NAN;
-		st.sent_us[slot] = 0;
+		ring.rtt[slot] = NAN;
+		ring.sent_us[slot] = 0;
 		if (!skip) {
 			int64_t w = port_wall_ms();
 			int os_err = 0, len;
@@ -211,7 +216,7 @@ static void send_due(uint64_t now_ms)
 			/* a refused send (buffer full, no route) is a lost datagram */
 			if (len > 0 && (size_t)len < sizeof pkt &&
 			    port_udp_send(st.fd, &st.to, pkt, (size_t)len, &os_err) == PORT_OK)
-				st.sent_us[slot] = t ? t : 1;
+				ring.sent_us[slot] = t ? t : 1;
 		}
 		if (i + 1 == chunk_end(i - i % STAB_CHUNK)) {
 			uint64_t from = now_ms;
@@ -269,12 +274,12 @@ static void read_replies(void)
 		if (idx < st.chunk || idx >= st.next)
 			continue;
 		slot = (uint32_t)idx & (STAB_RING - 1);
-		if (st.sent_us[slot] == 0 || !isnan(st.rtt[slot]))
+		if (ring.sent_us[slot] == 0 || !isnan(ring.rtt[slot]))
 			continue;
-		d = port_mono_us() - st.sent_us[slot];
+		d = port_mono_us() - ring.sent_us[slot];
 		if (d > STAB_WINDOW_MS * 1000u)
 			continue; /* late: lost */
-		st.rtt[slot] = (float)((double)d / 1000.0);
+		ring.rtt[slot] = (float)((double)d / 1000.0);
 	}
 	st.more = 1;
 }
@@ -296,7 +301,7 @@ static size_t write_chunk(char *out, size_t cap, uint32_t from, uint32_t end, in
 	json_key(&w, "rtts");
 	json_arr_open(&w);
 	for (uint32_t i = from; i < end; i++)
-		json_num(&w, st.rtt[i & (STAB_RING - 1)], 3); /* NAN: null = lost */
+		json_num(&w, ring.rtt[i & (STAB_RING - 1)], 3); /* NAN: null = lost */
 	json_arr_close(&w);
 	json_key(&w, "done");
 	json_bool(&w, done);

@@ -8,4 +8,6 @@ BOARD_MBEDTLS := 1
 BOARD_CPPFLAGS := -idirafter /usr/include
 # One section per function and object: the link drops what nothing calls
 # (--gc-sections, with mbedTLS built the same way: Makefile, BOARD_MBEDTLS).
-BOARD_CFLAGS := -ffunction-sections -fdata-sections
+# No unwind tables: nothing in the agent unwinds (C, no backtrace()), and a
+# stripped binary would still carry them (.eh_frame).
+BOARD_CFLAGS := -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables

@@ -88,8 +88,16 @@ MBEDTLS_BUILD := $(O)/mbedtls
 MBEDTLS_LIBDIR := $(MBEDTLS_BUILD)/library
 MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include -DMBEDTLS_CONFIG_FILE='"$(BOARD_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
 BOARD_PREREQ := $(MBEDTLS_LIBDIR)/libmbedtls.a
+# A stamp holding the configuration's name and the flags: another header or
+# other flags (from the command line) rebuild mbedTLS and every object, as
+# an edit of the header does.
+BOARD_MBEDTLS_STAMP := $(O)/gen/board_mbedtls
+$(BOARD_MBEDTLS_STAMP): board-mbedtls-force
+	@mkdir -p $(dir $@)
+	@echo '$(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_CFLAGS)' | cmp -s - $@ || echo '$(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_CFLAGS)' >$@
+.PHONY: board-mbedtls-force
 $(MBEDTLS_LIBDIR)/libmbedcrypto.a $(MBEDTLS_LIBDIR)/libmbedx509.a: $(MBEDTLS_LIBDIR)/libmbedtls.a
-$(MBEDTLS_LIBDIR)/libmbedtls.a: $(BOARD_MBEDTLS_CONFIG) tools/build-mbedtls.sh
+$(MBEDTLS_LIBDIR)/libmbedtls.a: $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) tools/build-mbedtls.sh
 	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" MBEDTLS_CFLAGS="$(BOARD_MBEDTLS_CFLAGS)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
 endif
 
@@ -114,7 +122,7 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 
 # An object of a board build is compiled again when the board's mbedTLS
 # configuration changes (its structures change with it).
-$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) | $(BOARD_PREREQ)
+$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 

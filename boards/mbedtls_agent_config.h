@@ -66,8 +66,8 @@
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
 /* Off, each on purpose:
  *   SSL_RENEGOTIATION   neither server renegotiates; the client still sends
- *                       the empty renegotiation_info SCSV (RFC 5746) and so
- *                       refuses an insecure renegotiation.
+ *                       the empty renegotiation_info SCSV (RFC 5746), and a
+ *                       server's HelloRequest gets a no_renegotiation alert.
  *   SSL_SESSION_TICKETS the agent keeps one connection open for hours and
  *                       does not save sessions (no mbedtls_ssl_set_session),
  *                       so resumption would buy nothing yet.
@@ -113,8 +113,9 @@
  * GENPRIME (no key generation), no PK_RSA_ALT_SUPPORT. */
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
-/* ECDSA verification (ECDSA_C also carries signing; there is no verify-only
- * switch in 2.28). No ECDSA_DETERMINISTIC: the client never signs. */
+/* ECDSA verification (ECDSA_C also carries signing, which 2.28 cannot
+ * leave out; the link's --gc-sections drops it). No ECDSA_DETERMINISTIC:
+ * the client never signs. */
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECP_C

@@ -242,18 +242,11 @@ void results_diag(struct client *c, const struct jsonr *r, int kok, int kd)
 static int stab_summary(const struct agent_stability *t, const char *err, char *out, size_t cap)
 {
 	struct chart_rtt_stats x;
-	struct chart_rtt rt = { .interval_ms = t->interval_ms ? (int32_t)t->interval_ms : 1, .n = t->n };
-	double *ms = t->n ? malloc(t->n * sizeof(*ms)) : NULL;
+	int32_t iv = t->interval_ms ? (int32_t)t->interval_ms : 1;
 	int l;
-	if (err[0] || (t->n && !ms)) {
-		free(ms);
-		return snprintf(out, cap, "stability: %zu values%s%s", t->n, err[0] ? ", error: " : "", err);
-	}
-	for (size_t i = 0; i < t->n; i++)
-		ms[i] = t->rtts[i];
-	rt.rtt_ms = ms;
-	chart_rtt_stats(&rt, &x);
-	free(ms);
+	if (err[0])
+		return snprintf(out, cap, "stability: %zu values, error: %s", t->n, err);
+	chart_rtt_stats_f(t->rtts, t->n, iv, &x);
 	if (x.sent == x.lost)
 		l = snprintf(out, cap, "stability: %zu packets, %zu lost (%.1f%%), %zu outages of 3 s or more",
 		             x.sent, x.lost, x.loss_pct, x.outages);
@@ -264,8 +257,7 @@ static int stab_summary(const struct agent_stability *t, const char *err, char *
 	/* each outage: seconds from the start, its length */
 	for (size_t i = 0; i < x.outages && i < CHART_RTT_OUTAGES_LISTED && l > 0 && (size_t)l < cap; i++)
 		l += snprintf(out + l, cap - (size_t)l, "%s+%.1f s for %.1f s%s", i ? ", " : " (",
-		              (double)x.outage[i].first * rt.interval_ms / 1000.0,
-		              (double)x.outage[i].n * rt.interval_ms / 1000.0,
+		              (double)x.outage[i].first * iv / 1000.0, (double)x.outage[i].n * iv / 1000.0,
 		              i + 1 == x.outages || i + 1 == CHART_RTT_OUTAGES_LISTED ? ")" : "");
 	return l;
 }

@@ -285,8 +285,7 @@ static void on_stability(struct bot *b, const struct bot_ev *ev)
 	struct st_job **pp;
 	struct bot_buf o = { 0 };
 	struct chart_rtt_stats stx;
-	struct chart_rtt rt = { 0 };
-	double *ms = NULL;
+	int32_t iv = ev->stab_interval_ms ? (int32_t)ev->stab_interval_ms : 1;
 	int64_t chat;
 
 	if (!ev->stab_done || !(pp = job_find(b, ev->secret, ST_JOB_STABILITY)))
@@ -297,19 +296,7 @@ static void on_stability(struct bot *b, const struct bot_ev *ev)
 		st_add_clean(&o, ev->stab_error, 200);
 		goto say;
 	}
-	if (ev->nrtts && !(ms = malloc(ev->nrtts * sizeof(*ms)))) {
-		bot_buf_add(&o, BOT_T(b, "⚠️ Out of memory for the stability report.",
-		                      "⚠️ Не хватает памяти для отчёта о стабильности."));
-		goto say;
-	}
-	for (size_t i = 0; i < ev->nrtts; i++)
-		ms[i] = isnan(ev->rtts[i]) || ev->rtts[i] < 0 ? NAN : (double)ev->rtts[i];
-	rt.start_ms = (int64_t)llround(ev->stab_start * 1000.0);
-	rt.interval_ms = ev->stab_interval_ms ? (int32_t)ev->stab_interval_ms : 1;
-	rt.rtt_ms = ms;
-	rt.n = ev->nrtts;
-	chart_rtt_stats(&rt, &stx);
-	free(ms);
+	chart_rtt_stats_f(ev->rtts, ev->nrtts, iv, &stx);
 	bot_buf_add(&o, BOT_T(b, "📶 <b>Stability test done</b>\n", "📶 <b>Тест стабильности завершён</b>\n"));
 	bot_buf_addf(&o, BOT_T(b, "Packets: %zu, lost: %zu (%.1f%%)\n",
 	                       "Пакетов: %zu, потеряно: %zu (%.1f%%)\n"),
@@ -320,14 +307,14 @@ static void on_stability(struct bot *b, const struct bot_ev *ev)
 		             stx.avg_ms, stx.jitter_ms);
 	bot_buf_addf(&o, BOT_T(b, "Outages of 3 s or more: %zu", "Обрывов от 3 с: %zu"), stx.outages);
 	for (size_t i = 0; i < stx.outages && i < CHART_RTT_OUTAGES_LISTED; i++) {
-		double at = ev->stab_start + (double)stx.outage[i].first * rt.interval_ms / 1000.0;
+		double at = ev->stab_start + (double)stx.outage[i].first * iv / 1000.0;
 		time_t tt = (time_t)at;
 		struct tm tm;
 		char hm[16];
 		localtime_r(&tt, &tm);
 		strftime(hm, sizeof(hm), "%H:%M:%S", &tm);
 		bot_buf_addf(&o, BOT_T(b, "\n• %s, %.1f s", "\n• %s, %.1f с"), hm,
-		             (double)stx.outage[i].n * rt.interval_ms / 1000.0);
+		             (double)stx.outage[i].n * iv / 1000.0);
 	}
 	if (stx.outages > CHART_RTT_OUTAGES_LISTED)
 		bot_buf_addf(&o, BOT_T(b, "\n… and %zu more", "\n… и ещё %zu"), stx.outages - CHART_RTT_OUTAGES_LISTED);

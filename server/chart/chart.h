@@ -182,6 +182,9 @@ struct chart_rtt_stats {
 	struct { size_t first, n; } outage[CHART_RTT_OUTAGES_LISTED];
 };
 void chart_rtt_stats(const struct chart_rtt *rtt, struct chart_rtt_stats *st);
+/* The same from the float RTTs an agent's chunks are kept in (NaN or < 0 =
+ * lost), without a copy. */
+void chart_rtt_stats_f(const float *rtt_ms, size_t n, int32_t interval_ms, struct chart_rtt_stats *st);
 
 /* The outcome of a render. Owned by the caller: init with chart_result_init,
  * release the PNG with chart_result_free (safe on any inited result). */

@@ -86,6 +86,17 @@ void chart_rtt_stats(const struct chart_rtt *t, struct chart_rtt_stats *st)
 	rtt_end(&a, st);
 }
 
+void chart_rtt_stats_f(const float *rtt_ms, size_t n, int32_t interval_ms, struct chart_rtt_stats *st)
+{
+	struct rtt_acc a;
+	memset(st, 0, sizeof(*st));
+	rtt_begin(&a, interval_ms);
+	a.list = st;
+	for (size_t i = 0; i < n; i++)
+		rtt_add(&a, rtt_ms[i] < 0 ? NAN : (double)rtt_ms[i]);
+	rtt_end(&a, st);
+}
+
 /* ---- data passes ------------------------------------------------------ */
 
 /* The gap rule needs the median interval; it is taken from at most this

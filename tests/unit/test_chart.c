@@ -495,6 +495,18 @@ static void test_stability_outage_at_end(void **state)
 	assert_int_equal(st.outages, 1);
 	assert_int_equal(st.outage[0].first, 60);
 	assert_int_equal(st.outage[0].n, 40);
+	/* the same from floats, -1 counting as lost too */
+	float f[100];
+	for (size_t i = 0; i < 100; i++)
+		f[i] = i >= 60 ? (i % 2 ? NAN : -1.0f) : 5.0f;
+	struct chart_rtt_stats sf;
+	chart_rtt_stats_f(f, 100, 100, &sf);
+	assert_int_equal(sf.sent, 100);
+	assert_int_equal(sf.lost, 40);
+	assert_int_equal(sf.outages, 1);
+	assert_int_equal(sf.outage[0].first, 60);
+	assert_int_equal(sf.outage[0].n, 40);
+	assert_true(sf.avg_ms == 5.0);
 }
 
 static void test_stability_outage_hatched_red(void **state)

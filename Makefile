@@ -1,8 +1,9 @@
 # MonitoringBot top-level build.  Each directory owns a module.mk fragment that
 # adds its sources, programs and tests; this file holds the shared rules.
 #
-#   make [all|agent|server|tools|test|bench|fuzz|clean|run]
-#   BOARD=<name>     include boards/<name>.mk (cross targets)
+#   make [all|agent|server|tools|test|bench|fuzz|clean|run|boards]
+#   BOARD=<name>     include boards/<name>.mk (cross targets; 'make boards'
+#                    builds the agent of every Linux board)
 #   TLS=mbedtls|wolfssl   TLS back-end (default mbedtls)
 #   PORT=linux|bsd|windows|unsupported   OS port (command line only: the
 #                    environment's PORT is the server's TCP port, SPEC §2)
@@ -41,7 +42,8 @@ PYTHON ?= /usr/bin/python3
 # A port other than the target's own gets its own folder (build/native-unsupported).
 O := build/$(or $(BOARD),native)$(if $(filter-out $(or $(BOARD_PORT),linux),$(PORT)),-$(PORT))$(if $(BOARD),,$(if $(filter 1,$(STATIC)),-static))$(if $(filter 1,$(SAN)),-san)$(if $(filter wolfssl,$(TLS)),-wolfssl)
 
-CFLAGS ?= -O2 -g
+# A board may optimise for size instead (BOARD_OPT, boards/*.mk).
+CFLAGS ?= $(or $(BOARD_OPT),-O2) -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
 ifeq ($(CI),true)
@@ -76,6 +78,15 @@ endif
 # from the top of the tree; boards/mbedtls_agent_config.h says what is in it
 # and why) and BOARD_MBEDTLS_CFLAGS, and every object of the build sees the
 # same configuration.
+# A cross board on musl (boards/musl-cross.mk) builds its C library first,
+# from Debian's source (tools/build-musl.sh); its compiler is musl's wrapper.
+ifeq ($(BOARD_MUSL),1)
+BOARD_MUSL_LIB := $(BOARD_MUSL_DIR)/lib/libc.a
+$(BOARD_MUSL_LIB): tools/build-musl.sh boards/$(BOARD).mk boards/musl-cross.mk
+	$(call say,MUSL,$(BOARD_MUSL_DIR))tools/build-musl.sh $(abspath $(BOARD_MUSL_DIR)) $(BOARD_TRIPLET) "-Os $(BOARD_ARCH_CFLAGS) $(BOARD_NOPIE)"
+BOARD_PREREQ := $(BOARD_MUSL_LIB)
+endif
+
 ifeq ($(BOARD_MBEDTLS),1)
 BOARD_MBEDTLS_CONFIG ?= boards/mbedtls_agent_config.h
 # Optimised for size, one section per function and object, so that the link
@@ -87,7 +98,7 @@ MB_LDFLAGS += -Wl,--gc-sections
 MBEDTLS_BUILD := $(O)/mbedtls
 MBEDTLS_LIBDIR := $(MBEDTLS_BUILD)/library
 MB_CPPFLAGS := -I$(MBEDTLS_BUILD)/include -DMBEDTLS_CONFIG_FILE='"$(BOARD_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
-BOARD_PREREQ := $(MBEDTLS_LIBDIR)/libmbedtls.a
+BOARD_PREREQ += $(MBEDTLS_LIBDIR)/libmbedtls.a
 # A stamp holding the configuration's name and the flags: another header or
 # other flags (from the command line) rebuild mbedTLS and every object, as
 # an edit of the header does.
@@ -96,9 +107,33 @@ $(BOARD_MBEDTLS_STAMP): board-mbedtls-force
 	@mkdir -p $(dir $@)
 	@echo '$(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_CFLAGS)' | cmp -s - $@ || echo '$(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_CFLAGS)' >$@
 .PHONY: board-mbedtls-force
-$(MBEDTLS_LIBDIR)/libmbedcrypto.a $(MBEDTLS_LIBDIR)/libmbedx509.a: $(MBEDTLS_LIBDIR)/libmbedtls.a
-$(MBEDTLS_LIBDIR)/libmbedtls.a: $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) tools/build-mbedtls.sh
+# One recipe makes the three (a grouped target: the copies made from each,
+# wire/ws.mk, see all three as remade).
+$(MBEDTLS_LIBDIR)/libmbedtls.a $(MBEDTLS_LIBDIR)/libmbedx509.a $(MBEDTLS_LIBDIR)/libmbedcrypto.a &: $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) tools/build-mbedtls.sh $(BOARD_MUSL_LIB)
 	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" MBEDTLS_CFLAGS="$(BOARD_MBEDTLS_CFLAGS)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
+endif
+
+# A board whose C library is not the system's sees none of the system's
+# headers but the header-only libraries it names (BOARD_SYS_HEADERS, jsmn),
+# copied into its own folder.
+ifneq ($(BOARD_SYS_HEADERS),)
+BOARD_INC := $(O)/gen/inc
+MB_CPPFLAGS += -idirafter $(BOARD_INC)
+BOARD_PREREQ += $(BOARD_SYS_HEADERS:%=$(BOARD_INC)/%)
+$(BOARD_SYS_HEADERS:%=$(BOARD_INC)/%): $(BOARD_INC)/%: /usr/include/%
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+endif
+
+# A board's objects are compiled again, and its programs linked again, when
+# its compiler or flags change (boards/*.mk edited, or given on the command
+# line).
+ifneq ($(BOARD),)
+BOARD_FLAGS_STAMP := $(O)/gen/board_cflags
+$(BOARD_FLAGS_STAMP): board-flags-force
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) $(MB_LDFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) $(MB_LDFLAGS) $(LDFLAGS)' >$@
+.PHONY: board-flags-force
 endif
 
 # Fragments append to these.
@@ -122,12 +157,18 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 
 # An object of a board build is compiled again when the board's mbedTLS
 # configuration changes (its structures change with it).
-$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) | $(BOARD_PREREQ)
+$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_STAMP) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-.PHONY: all agent server tools test test-build check bench fuzz clean run deps
+.PHONY: all agent server tools test test-build check bench fuzz clean run deps boards
 all: $(PROGRAMS)
+
+# The Linux boards (boards/<name>.mk), each one static musl agent with TLS:
+# 'make boards' builds them all, 'make agent BOARD=<name>' one.
+LINUX_BOARDS := x86_64 armhf arm64 mipsel mips
+boards:
+	$(Q)for b in $(LINUX_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b SAN=0 agent || exit 1; done
 
 SAN_O := $(O:%-san=%)-san
 # The Debian packages of .ci/packages, installed when missing (as root).

@@ -14,8 +14,12 @@ void alog(const char *lvl, const char *fmt, ...)
 	struct tm tm;
 	va_list ap;
 	int n;
+	/* Fields, not strftime: strftime brings the time-zone code (it reads
+	 * TZ and /etc/localtime), a tenth of the C library in a board's
+	 * binary, for a UTC stamp. */
 	gmtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

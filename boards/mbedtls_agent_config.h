@@ -29,8 +29,13 @@
 
 /* ---- system ---- */
 /* Bignum assembly (bn_mul.h has it for x86_64, ARM, MIPS; plain C elsewhere):
- * the ECDHE and RSA-verify arithmetic of each handshake, on slow routers. */
+ * the ECDHE and RSA-verify arithmetic of each handshake, on slow routers.
+ * Not in MIPS16 code (the MIPS boards, boards/musl-cross.mk): bn_mul.h's
+ * MIPS assembly is MIPS32 and the compressed ISA cannot hold it; the C
+ * multiply costs those boards some milliseconds a handshake. */
+#if !defined(__mips16)
 #define MBEDTLS_HAVE_ASM
+#endif
 /* time() and gmtime_r(): certificate validity dates in `force` mode. */
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_HAVE_TIME_DATE
@@ -167,6 +172,11 @@
  * MD4, RIPEMD-160 (TLS 1.2 needs none). */
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA1_C
+/* SHA-1's block function is the agent's own (wire/sha1.c, which the
+ * WebSocket handshake needs anyway; conn_mbedtls.c hands it over): a loop
+ * of 80 rounds instead of mbedTLS's unrolled one, 5 KiB less on MIPS, and
+ * the agent runs it on a few KiB a minute. */
+#define MBEDTLS_SHA1_PROCESS_ALT
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA512_C

@@ -7,6 +7,10 @@ PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/pos
 ifeq ($(PORT)$(STATIC),linux1)
 PORT_SRCS := $(filter-out port/linux/gpu_nvml.c,$(PORT_SRCS)) port/linux/static/gpu_nvml.c
 endif
+# A board without GPUs (BOARD_GPU=none, the routers) links no GPU reader.
+ifeq ($(PORT)$(BOARD_GPU),linuxnone)
+PORT_SRCS := $(filter-out port/linux/gpu_smi.c port/linux/gpu_amd.c,$(PORT_SRCS)) port/linux/static/gpu_none.c
+endif
 PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
 # What wire/ needs of the port (sockets, waiting, secret-safe files): every
 # program that links the connection layer or .env writing gets these.

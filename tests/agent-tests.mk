@@ -69,3 +69,15 @@ BENCHES += tests/bench/agent.sh
 
 test-build: $(FAKENVML_LIBS) $(AGENT_BENCH) $(O)/tests/test_gpu $(O)/tests/test_agent_alloc
 bench: $(AGENT_BENCH_DEPS)
+
+# board_check (tests/board/board_check.c): a board's own check of the
+# WebSocket frames, the sample JSON and the allocations per cycle, linked
+# the way the board's agent is (static on the boards: every malloc of the
+# link counted); 'make board-check BOARD=<name>', run under qemu by
+# tests/integration/agent_boards.sh.
+BOARD_CHECK := $(O)/tests/board_check
+$(BOARD_CHECK): $(O)/obj/tests/board/board_check.o $$(AGENT_TEST_OBJS) $$(WIRE_WS_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(ALLOC_WRAP) -o $@ $^ $(PORT_LIBS)
+.PHONY: board-check
+board-check: $(BOARD_CHECK)

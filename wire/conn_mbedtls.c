@@ -22,6 +22,21 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
+#if defined(MBEDTLS_SHA1_PROCESS_ALT)
+#include <mbedtls/sha1.h>
+
+#include "wire/sha1.h"
+#endif
+
+#if defined(MBEDTLS_SHA1_PROCESS_ALT)
+/* A board's mbedTLS takes SHA-1's block function from wire/sha1.c
+ * (boards/mbedtls_agent_config.h). */
+int mbedtls_internal_sha1_process(mbedtls_sha1_context *ctx, const unsigned char data[64])
+{
+	sha1_block(ctx->state, data);
+	return 0;
+}
+#endif
 
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 

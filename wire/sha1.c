@@ -9,7 +9,7 @@ static uint32_t rol(uint32_t x, unsigned n)
 	return (x << n) | (x >> (32 - n));
 }
 
-static void sha1_block(uint32_t h[5], const uint8_t *p)
+void sha1_block(uint32_t h[5], const uint8_t *p)
 {
 	uint32_t w[80], a, b, c, d, e, f, k, t;
 	int i;

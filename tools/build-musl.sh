@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds musl (static only) from Debian's source package for a cross target,
+# with a gcc wrapper that compiles and links against it: the boards whose
+# agent is one static musl binary (boards/*.mk with BOARD_MUSL=1). One recipe
+# for every cross board: Debian ships musl-dev for armhf, arm64 and mipsel
+# but not for big-endian mips, and its binary packages are built from this
+# same source (1.2.3-1 carries no Debian patches), so building it here gives
+# the same library without a per-architecture package index, and the same
+# steps for every board (about 20 s each on 2 cores). The source comes
+# through a private apt configuration (the system's is not touched) into
+# build/src/ and is never committed.
+#   tools/build-musl.sh <out-dir> <triplet> [<cflags>]
+# Leaves <out-dir>/include, <out-dir>/lib/libc.a and <out-dir>/bin/musl-gcc
+# (the wrapper: <triplet>-gcc with musl's specs file).
+set -euo pipefail
+out=$1 triplet=$2 cflags=${3:--Os}
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=$top/build/src
+mkdir -p "$src"
+command -v "$triplet-gcc" >/dev/null || { echo "build-musl: no $triplet-gcc (tools/deps.sh installs it)" >&2; exit 1; }
+tarball=$(ls "$src"/musl_*.orig.tar.gz 2>/dev/null | head -n 1 || true)
+if [ -z "$tarball" ]; then
+	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	[ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
+	apt=$src/apt
+	mkdir -p "$apt/lists/partial"
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" >"$apt/sources.list"
+	opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	      -o Dir::State::Lists="$apt/lists" -o Debug::NoDropPrivs=1)
+	[ -n "$(ls "$apt/lists" 2>/dev/null | grep -v partial)" ] || apt-get "${opts[@]}" -qq update
+	(cd "$src" && apt-get "${opts[@]}" -qq source --download-only musl >/dev/null 2>&1)
+	tarball=$(ls "$src"/musl_*.orig.tar.gz | head -n 1)
+fi
+work=$out.src
+rm -rf "$out" "$work"
+mkdir -p "$work"
+tar xzf "$tarball" -C "$work" --strip-components=1
+# Debian's patches, if the package carries any (debian/patches/series).
+deb=$(ls "${tarball%.orig.tar.gz}"-*.debian.tar.xz 2>/dev/null | head -n 1 || true)
+if [ -n "$deb" ]; then
+	tar xJf "$deb" -C "$work"
+	if [ -f "$work/debian/patches/series" ]; then
+		grep -v '^#' "$work/debian/patches/series" | while read -r p; do
+			[ -n "$p" ] && patch -d "$work" -p1 -s <"$work/debian/patches/$p"
+		done
+	fi
+fi
+(cd "$work" && ./configure --target="$triplet" CROSS_COMPILE="$triplet-" --prefix="$out" \
+	--disable-shared --enable-wrapper=gcc CFLAGS="$cflags" >/dev/null &&
+ make -s -j"$(nproc)" >/dev/null 2>&1 && make -s install >/dev/null 2>&1) ||
+	{ echo "build-musl: building musl for $triplet failed (in $work)" >&2; exit 1; }
+# The wrapper calls the cross gcc, not the system's.
+sed -i "s|^exec \"\${REALGCC:-[^}]*}\"|exec \"\${REALGCC:-$triplet-gcc}\"|" "$out/bin/musl-gcc"
+grep -q "$triplet-gcc" "$out/bin/musl-gcc" || { echo "build-musl: wrapper not set for $triplet" >&2; exit 1; }
+rm -rf "$work"
+echo "musl $(basename "$tarball" .orig.tar.gz) built for $triplet in $out"

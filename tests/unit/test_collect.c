@@ -1286,6 +1286,18 @@ static void test_hostile_hwmon_garbage_nozone(void **state)
 	check_json(s, H_BASE);
 }
 
+static void test_hostile_zone_order(void **state)
+{
+	const struct sample *s = load("hostile/zone_order");
+	(void)state;
+	/* No hwmon; thermal_zone0 "pa-therm0" 35000, thermal_zone2 "cpu-thermal0"
+	 * 47000, thermal_zone10 "cpu-thermal1" 49000: the two cpu zones rank
+	 * alike and the lower zone number wins, 2 before 10 (compared as text,
+	 * "thermal_zone10" sorted first and 49 was reported) -> 47 °C */
+	assert_near(s->v[SK_CPU_TEMP], 47.0);
+	check_json(s, "{" H_CPU H_MEM H_SWAP "\"cpu_temp\":47," H_NET H_UP H_CORES H_LOAD H_DISKS H_PROCS "}");
+}
+
 static void test_hostile_unreadable_pid(void **state)
 {
 	const struct sample *s = load("hostile/unreadable_pid");
@@ -1380,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_net_reset),
 		cmocka_unit_test(test_hostile_hwmon_garbage),
 		cmocka_unit_test(test_hostile_hwmon_garbage_nozone),
+		cmocka_unit_test(test_hostile_zone_order),
 		cmocka_unit_test(test_hostile_unreadable_pid),
 		cmocka_unit_test(test_hostile_pid_stat_negative),
 		cmocka_unit_test(test_hostile_fuse_network_fs),

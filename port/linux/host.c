@@ -1,5 +1,5 @@
-/* host.c — host identity (uname, /etc/os-release) and power actions
- * (reboot(2) as root, else the shutdown command). */
+/* host.c — host identity (uname, /etc/os-release, OpenWrt's openwrt_release)
+ * and power actions (reboot(2) as root, else the shutdown command). */
 #include "port/port.h"
 #include "port/linux/linux.h"
 
@@ -22,13 +22,45 @@ static void copy_cut(char *out, size_t cap, const char *src)
 	out[n] = '\0';
 }
 
-static void read_line(const char *rel, char *out, size_t cap)
+/* The first line of a file; 0 when it was there and not empty. */
+static int read_line(const char *rel, char *out, size_t cap)
 {
 	char buf[256];
-	if (lx_read(rel, buf, sizeof(buf), NULL) == PORT_OK) {
-		buf[strcspn(buf, "\n")] = '\0';
-		copy_cut(out, cap, buf);
+	if (lx_read(rel, buf, sizeof(buf), NULL) != PORT_OK)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		return -1;
+	copy_cut(out, cap, buf);
+	return 0;
+}
+
+/* KEY="value" or KEY='value' at the start of a line (os-release(5), and
+ * OpenWrt's openwrt_release, a shell file): 0 with the value in out. */
+static int release_value(const char *buf, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	for (const char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *v;
+		size_t n;
+		if (strncmp(p, key, kl) != 0 || p[kl] != '=')
+			continue;
+		v = p + kl + 1;
+		if (*v == '"' || *v == '\'') {
+			char q = *v++;
+			n = strcspn(v, q == '"' ? "\"\n" : "'\n");
+			if (v[n] != q)
+				return -1; /* no closing quote: cut or garbled */
+		} else {
+			n = strcspn(v, "\n");
+		}
+		if (n == 0 || n >= cap)
+			return -1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return 0;
 	}
+	return -1;
 }
 
 /* proc(5) cpuinfo: "model name" on x86, "Model"/"Hardware" or "cpu model"
@@ -67,34 +99,31 @@ int port_host_read(struct port_host *h)
 	static char buf[4096];
 	struct utsname u;
 	memset(h, 0, sizeof(*h));
-	if (uname(&u) == 0) {
+	if (lx.root[0]) {
+		/* A fixture tree: uname(2) would name the machine running the
+		 * test. The kernel's files stand in for it; the machine, which
+		 * /proc/sys/kernel/arch gives only from Linux 6.1, comes from the
+		 * tree's "uname" file (what `uname -m` printed there). */
+		read_line("/proc/sys/kernel/hostname", h->hostname, sizeof(h->hostname));
+		read_line("/proc/sys/kernel/osrelease", h->kernel, sizeof(h->kernel));
+		if (read_line("/proc/sys/kernel/arch", h->arch, sizeof(h->arch)) != 0)
+			read_line("/uname", h->arch, sizeof(h->arch));
+	} else if (uname(&u) == 0) {
 		copy_cut(h->hostname, sizeof(h->hostname), u.nodename);
 		copy_cut(h->kernel, sizeof(h->kernel), u.release);
 		copy_cut(h->arch, sizeof(h->arch), u.machine);
 	}
-	if (lx.root[0]) {
-		read_line("/proc/sys/kernel/hostname", h->hostname, sizeof(h->hostname));
-		read_line("/proc/sys/kernel/osrelease", h->kernel, sizeof(h->kernel));
-		read_line("/proc/sys/kernel/arch", h->arch, sizeof(h->arch));
-	}
 	cpu_model(h->cpu_model, sizeof(h->cpu_model));
 	snprintf(h->os, sizeof(h->os), "Linux");
-	/* os-release(5): PRETTY_NAME="..." */
-	if (lx_read("/etc/os-release", buf, sizeof(buf), NULL) == PORT_OK ||
-	    lx_read("/usr/lib/os-release", buf, sizeof(buf), NULL) == PORT_OK) {
-		const char *p = strstr(buf, "PRETTY_NAME=");
-		if (p && (p == buf || p[-1] == '\n')) {
-			size_t n;
-			p += 12;
-			if (*p == '"' || *p == '\'')
-				p++;
-			n = strcspn(p, "\"'\n");
-			if (n > 0 && n < sizeof(h->os)) {
-				memcpy(h->os, p, n);
-				h->os[n] = '\0';
-			}
-		}
-	}
+	/* os-release(5) PRETTY_NAME; OpenWrt before 17.01 (LEDE) has none,
+	 * only its own /etc/openwrt_release:
+	 * DISTRIB_DESCRIPTION='OpenWrt Chaos Calmer 15.05'. */
+	if ((lx_read("/etc/os-release", buf, sizeof(buf), NULL) == PORT_OK ||
+	     lx_read("/usr/lib/os-release", buf, sizeof(buf), NULL) == PORT_OK) &&
+	    release_value(buf, "PRETTY_NAME", h->os, sizeof(h->os)) == 0)
+		return PORT_OK;
+	if (lx_read("/etc/openwrt_release", buf, sizeof(buf), NULL) == PORT_OK)
+		release_value(buf, "DISTRIB_DESCRIPTION", h->os, sizeof(h->os));
 	return PORT_OK;
 }
 

@@ -48,6 +48,14 @@ static int hwmon_cb(const char *name, void *arg)
 	return 0;
 }
 
+/* "thermal_zone10" after "thermal_zone2": the number, not the text (a
+ * shorter name of the same prefix is the lower number). */
+static int zone_before(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
 /* Thermal zones after the named chips: the first zone whose type names the
  * CPU or package, else the first zone at all. */
 static int zone_cb(const char *name, void *arg)
@@ -62,7 +70,7 @@ static int zone_cb(const char *name, void *arg)
 		return 0;
 	rank = (strstr(type, "cpu") || strstr(type, "x86_pkg") || strstr(type, "soc")) ? 0 : 1;
 	/* Among equals, the lower zone number (directory order is not sorted). */
-	if (rank < *best || (rank == *best && strcmp(name, lx.zone_name) < 0)) {
+	if (rank < *best || (rank == *best && zone_before(name, lx.zone_name))) {
 		if (lx_path(path, sizeof(path), "/sys/class/thermal/%s/temp", name) < 0 ||
 		    strlen(path) >= sizeof(lx.temp_src[3]))
 			return 0;

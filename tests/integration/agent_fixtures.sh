@@ -24,7 +24,7 @@ if [ ! -x "$agent" ]; then
 	exit 1
 fi
 
-for h in thishost container armboard router desktop; do
+for h in thishost container armboard router desktop router-3.18 router-4.14 router-5.4; do
 	# A bare environment in an empty directory: no .env, no AGENT_* from the
 	# caller, no NVIDIA back-end (NVML and nvidia-smi read the real machine).
 	(cd "$work" && env -i MONBOT_ROOT="$top/tests/fixtures/$h/t0" MONBOT_NO_NVML=1 \
@@ -89,6 +89,29 @@ EXPECT = {
         host=dict(hostname="ryzen-desk", os="Ubuntu 24.04.1 LTS", kernel="6.8.0-45-generic", arch="x86_64"),
         procs=["firefox", "Isolated Web Co (3)", "code (3)", "gnome-shell", "Web Content"],
         cpu_temp=60.1),                                            # k10temp Tctl 60125
+    # OpenWrt 15.05 (kernel 3.18), 40 s after boot, clock at 1970: no disk
+    # (rootfs, squashfs, jffs2, overlay), the name from /etc/openwrt_release,
+    # the machine from the tree's uname file (no proc/sys/kernel/arch).
+    "router-3.18": dict(
+        ram_used=(61112 - 31900) * 1024, ram_total=61112 * 1024,           # 29212 kB
+        disks=[], uptime=40, cores=1,                                      # "40.12 ..."
+        host=dict(hostname="OpenWrt", os="OpenWrt Chaos Calmer 15.05", kernel="3.18.20", arch="mips"),
+        procs=["hostapd", "netifd", "procd", "uhttpd", "pppd"],             # rss 430 322 298 280 246
+        cpu_temp=None),
+    "router-4.14": dict(
+        ram_used=(483572 - 361208) * 1024, ram_total=483572 * 1024,        # 122364 kB
+        disks=[], uptime=1209613, cores=2,
+        host=dict(hostname="OpenWrt", os="OpenWrt 19.07.10", kernel="4.14.275", arch="armv7l"),
+        procs=["hostapd (2)", "nlbwmon", "rpcd", "dnsmasq", "netifd"],      # rss 2808 1004 640 610 520
+        cpu_temp=50),                                              # thermal_zone0 tsens_tz_sensor0 50000
+    "router-5.4": dict(
+        ram_used=(123896 - 64120) * 1024, ram_total=123896 * 1024,         # 59776 kB
+        # /mnt/sda1 4096 122063840 73214561: (122063840-73214561)*4096 = 48849279*4096
+        disks=[("/mnt/sda1", (122063840 - 73214561) * 4096, 122063840 * 4096)],
+        uptime=86412, cores=4,
+        host=dict(hostname="dir860l", os="OpenWrt 21.02.7", kernel="5.4.238", arch="mips"),
+        procs=["smbd (2)", "hostapd", "wpa_supplicant", "rpcd", "dnsmasq"], # rss 5230 1450 1210 610 590
+        cpu_temp=None),
 }
 
 n = 0

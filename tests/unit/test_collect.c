@@ -620,6 +620,311 @@ static void test_router_json(void **state)
 	              "{\"name\":\"netifd\",\"cpu\":0.6,\"ram\":1966080},{\"name\":\"dnsmasq\",\"cpu\":0.4,\"ram\":2097152}]}");
 }
 
+/* Identity from a fixture root: what port_host_read gives on <fixture>/t1. */
+static void host_at(const char *fixture, const char *hostname, const char *os, const char *kernel,
+                    const char *arch)
+{
+	char root[256];
+	struct port_host h;
+	snprintf(root, sizeof(root), FIXTURES "/%s/t1", fixture);
+	assert_int_equal(port_init(root), PORT_OK);
+	assert_int_equal(port_host_read(&h), PORT_OK);
+	port_fini();
+	assert_string_equal(h.hostname, hostname);
+	assert_string_equal(h.os, os);
+	assert_string_equal(h.kernel, kernel);
+	assert_string_equal(h.arch, arch);
+}
+
+/* ---- router-3.18: OpenWrt 15.05, AR9331, 64 MB, 45 s after boot at 1970 -- */
+
+static void test_router318_values(void **state)
+{
+	const struct sample *s = load("router-3.18");
+	(void)state;
+	/* cpu t0 412 0 1203 2155 18 0 187 0 = 3975, idle+iowait 2155+18 = 2173
+	 *    t1 508 0 1345 2358 21 0 243 0 = 4475, idle+iowait 2358+21 = 2379
+	 * total 500 (one CPU, 5 s), idle 206: cpu = (500-206)*100/500 = 58.8 %
+	 * (boot: netifd, pppd and jffs2's garbage collector at work) */
+	assert_near(s->v[SK_CPU], 58.8);
+	assert_near(s->v[SK_CORES], 1);
+	/* 3.18 meminfo has MemAvailable (3.14+). MemTotal 61112 kB, MemAvailable
+	 * 31644 kB: used 29468 kB = 30175232 B, total 62578688 B,
+	 * ram = 29468*100/61112 = 48.2196...%. No /proc/self/cgroup (no cgroups
+	 * in this kernel): no limit looked for. */
+	assert_near(s->v[SK_RAM_USED], 30175232.0);
+	assert_near(s->v[SK_RAM_TOTAL], 62578688.0);
+	assert_near(s->v[SK_RAM], 29468.0 * 100 / 61112);
+	assert_near(s->v[SK_SWAP_TOTAL], 0);
+	assert_near(s->v[SK_SWAP_USED], 0);
+	assert_near(s->v[SK_SWAP], 0);
+	/* No /sys/class/hwmon, no /sys/class/thermal at all. */
+	assert_absent(s->v[SK_CPU_TEMP]);
+	/* Counted (rx delta, tx delta): eth0 (WAN) 612340 105400, eth1 (LAN)
+	 * 98200 590300, br-lan 96800 585600, wlan0 2100 14300, pppoe-wan 598760
+	 * 99850; lo (+1560 both ways) ignored.
+	 * rx 612340+98200+96800+2100+598760 = 1408200 -> down 281640
+	 * tx 105400+590300+585600+14300+99850 = 1395450 -> up 279090 */
+	assert_near(s->v[SK_NET_DOWN], 281640);
+	assert_near(s->v[SK_NET_UP], 279090);
+	/* /proc/uptime "45.13": the clock at 1970 (btime 0, NTP not yet run)
+	 * changes nothing, uptime is read, never derived from the wall clock. */
+	assert_near(s->v[SK_UPTIME], 45);
+	assert_near(s->load[0], 0.94);
+	assert_near(s->load[1], 0.27);
+	assert_near(s->load[2], 0.09);
+	assert_int_equal(s->ngpus, 0);
+}
+
+static void test_router318_disks(void **state)
+{
+	const struct sample *s = load("router-3.18");
+	(void)state;
+	/* "rootfs / rootfs" (3.18 still lists the initial rootfs, "nodev" in
+	 * /proc/filesystems), /rom squashfs (type; 12*262144 B), /overlay jffs2
+	 * (nodev; 3072*4096 = 12 MiB), / overlay (nodev and type), /tmp and
+	 * /dev tmpfs, proc, sysfs, devpts, debugfs: no disk at all, and the two
+	 * "/" lines give none. */
+	assert_int_equal(s->ndisks, 0);
+	assert_false(has_disk(s, "/"));
+	assert_false(has_disk(s, "/overlay"));
+}
+
+static void test_router318_procs(void **state)
+{
+	const struct sample *s = load("router-3.18");
+	(void)state;
+	/* All-CPU ticks: 500. utime+stime t0 -> t1 and rss pages:
+	 * jffs2_gcd_mtd3 398 (kernel thread, empty cmdline): 612 -> 713 = 101, 0
+	 * netifd 601: 41+77 = 118 -> 50+96 = 146: 28, 322
+	 * ksoftirqd/0 3: 44 -> 71 = 27, 0
+	 * hotplug-call 1290 ("/bin/sh /sbin/hotplug-call iface": comm is the
+	 *   script's name): 2+3 = 5 -> 11+20 = 31: 26, 170; 1302 started after t0
+	 *   (starttime 4210 > 4012): 0, 165 -> "hotplug-call (2)" 26, 335
+	 * pppd 1105: 9+31 = 40 -> 14+44 = 58: 18, 246
+	 * hostapd 16, procd 8, kworker/0:1 8, dnsmasq 6... follow */
+	assert_int_equal(s->nprocs, 5);
+	assert_proc(s, 0, "jffs2_gcd_mtd3", 101.0 * 100 / 500, 0);          /* 20.2 % */
+	assert_proc(s, 1, "netifd", 28.0 * 100 / 500, 322 * pg);            /* 5.6 %, 1318912 B */
+	assert_proc(s, 2, "ksoftirqd/0", 27.0 * 100 / 500, 0);              /* 5.4 % */
+	assert_proc(s, 3, "hotplug-call (2)", 26.0 * 100 / 500, 335 * pg);  /* 5.2 %, 1372160 B */
+	assert_proc(s, 4, "pppd", 18.0 * 100 / 500, 246 * pg);              /* 3.6 %, 1007616 B */
+}
+
+static void test_router318_host(void **state)
+{
+	(void)state;
+	/* proc/sys/kernel/{hostname,osrelease}; 15.05 has no os-release, its
+	 * /etc/openwrt_release DISTRIB_DESCRIPTION='OpenWrt Chaos Calmer 15.05'
+	 * names it; no proc/sys/kernel/arch before 6.1: the tree's uname "mips". */
+	host_at("router-3.18", "OpenWrt", "OpenWrt Chaos Calmer 15.05", "3.18.20", "mips");
+}
+
+static void test_router318_json(void **state)
+{
+	const struct sample *s = load("router-3.18");
+	(void)state;
+	check_json(s, "{\"cpu\":58.8,\"ram\":48.2,\"swap\":0,\"ram_used\":30175232,\"ram_total\":62578688,"
+	              "\"swap_used\":0,\"swap_total\":0,\"net_up\":279090,\"net_down\":281640,\"uptime\":45,"
+	              "\"cores\":1,\"load\":[0.94,0.27,0.09],\"disks\":[],"
+	              "\"top_procs\":[{\"name\":\"jffs2_gcd_mtd3\",\"cpu\":20.2,\"ram\":0},"
+	              "{\"name\":\"netifd\",\"cpu\":5.6,\"ram\":1318912},{\"name\":\"ksoftirqd/0\",\"cpu\":5.4,\"ram\":0},"
+	              "{\"name\":\"hotplug-call (2)\",\"cpu\":5.2,\"ram\":1372160},"
+	              "{\"name\":\"pppd\",\"cpu\":3.6,\"ram\":1007616}]}");
+}
+
+/* ---- router-4.14: OpenWrt 19.07, ipq806x, 2 cores, tsens zones, VLANs --- */
+
+static void test_router414_values(void **state)
+{
+	const struct sample *s = load("router-4.14");
+	(void)state;
+	/* cpu t0 3999999 605 3641975 228743110 8457 0 2975419 0 = 239369565
+	 *    t1 4000095 606 3642052 228743809 8460 0 2975543 0 = 239370565
+	 * (each the sum of cpu0 and cpu1) total 1000; idle+iowait
+	 * (228743809+8460)-(228743110+8457) = 699+3 = 702
+	 * cpu = (1000-702)*100/1000 = 29.8 % */
+	assert_near(s->v[SK_CPU], 29.8);
+	assert_near(s->v[SK_CORES], 2);
+	/* 4.14 meminfo (HighTotal 0 .. LowFree, no KReclaimable): MemTotal
+	 * 483572 kB, MemAvailable 360944 kB: used 122628 kB = 125571072 B,
+	 * total 495177728 B, ram = 122628*100/483572 = 25.3588...%. cgroup
+	 * "0::/" with no memory.max: no limit. */
+	assert_near(s->v[SK_RAM_USED], 125571072.0);
+	assert_near(s->v[SK_RAM_TOTAL], 495177728.0);
+	assert_near(s->v[SK_RAM], 122628.0 * 100 / 483572);
+	assert_near(s->v[SK_SWAP_TOTAL], 0);
+	assert_near(s->v[SK_SWAP_USED], 0);
+	assert_near(s->v[SK_SWAP], 0);
+	/* No hwmon; thermal_zone0..10 typed tsens_tz_sensor0..10 (none names a
+	 * cpu or soc, so all rank alike and the lowest zone wins; the
+	 * cooling_deviceN entries are not zones): thermal_zone0 51000 -> 51 °C */
+	assert_near(s->v[SK_CPU_TEMP], 51.0);
+	/* Counted (rx delta, tx delta): eth0 2501300 160250, eth1 151100 2435600,
+	 * br-lan 148200 2420100, eth1.1 150300 2430500, eth0.2 2500100 160100,
+	 * wlan0 98700 1790400, wlan1 12400 96300; lo ignored.
+	 * rx 2501300+151100+148200+150300+2500100+98700+12400 = 5562100 -> 1112420
+	 * tx 160250+2435600+2420100+2430500+160100+1790400+96300 = 9493250 -> 1898650
+	 * (the switch's eth0/eth1 and their VLANs eth0.2/eth1.1 carry the same
+	 * bytes: the original's rule counts each interface left) */
+	assert_near(s->v[SK_NET_DOWN], 1112420);
+	assert_near(s->v[SK_NET_UP], 1898650);
+	assert_near(s->v[SK_UPTIME], 1209618); /* "1209618.28" */
+	assert_near(s->load[0], 0.19);
+	assert_near(s->load[1], 0.19);
+	assert_near(s->load[2], 0.16);
+	assert_int_equal(s->ngpus, 0);
+}
+
+static void test_router414_disks(void **state)
+{
+	const struct sample *s = load("router-4.14");
+	(void)state;
+	/* /rom squashfs, /overlay ubifs (nodev; 17887*4096 B), / overlay, tmpfs
+	 * /tmp and /dev, bpf, debugfs...: no disk. */
+	assert_int_equal(s->ndisks, 0);
+}
+
+static void test_router414_procs(void **state)
+{
+	const struct sample *s = load("router-4.14");
+	(void)state;
+	/* All-CPU ticks: 1000. Deltas and rss pages:
+	 * ksoftirqd/0 7: 210345 -> 210406 = 61, 0; ksoftirqd/1 15: 98765 -> 98787
+	 *   = 22, 0 (different names: not merged)
+	 * hostapd 2100: 6+8 = 14, 1420; 2101: 3+4 = 7, 1388 -> "hostapd (2)" 21, 2808
+	 * top 31402 (busybox, cmdline "top -d 1"): 4+8 = 12, 150
+	 * dnsmasq 1512: 4+5 = 9, 610
+	 * dropbear 1601 (0) + 31337 (3+3) -> "dropbear (2)" 6: 6th */
+	assert_int_equal(s->nprocs, 5);
+	assert_proc(s, 0, "ksoftirqd/0", 61.0 * 100 / 1000, 0);          /* 6.1 % */
+	assert_proc(s, 1, "ksoftirqd/1", 22.0 * 100 / 1000, 0);          /* 2.2 % */
+	assert_proc(s, 2, "hostapd (2)", 21.0 * 100 / 1000, 2808 * pg);  /* 2.1 %, 11501568 B */
+	assert_proc(s, 3, "top", 12.0 * 100 / 1000, 150 * pg);           /* 1.2 %, 614400 B */
+	assert_proc(s, 4, "dnsmasq", 9.0 * 100 / 1000, 610 * pg);        /* 0.9 %, 2498560 B */
+}
+
+static void test_router414_host(void **state)
+{
+	(void)state;
+	/* os-release PRETTY_NAME="OpenWrt 19.07.10"; uname "armv7l" (Krait). */
+	host_at("router-4.14", "OpenWrt", "OpenWrt 19.07.10", "4.14.275", "armv7l");
+}
+
+static void test_router414_json(void **state)
+{
+	const struct sample *s = load("router-4.14");
+	(void)state;
+	check_json(s, "{\"cpu\":29.8,\"ram\":25.4,\"swap\":0,\"ram_used\":125571072,\"ram_total\":495177728,"
+	              "\"swap_used\":0,\"swap_total\":0,\"cpu_temp\":51,\"net_up\":1898650,\"net_down\":1112420,"
+	              "\"uptime\":1209618,\"cores\":2,\"load\":[0.19,0.19,0.16],\"disks\":[],"
+	              "\"top_procs\":[{\"name\":\"ksoftirqd/0\",\"cpu\":6.1,\"ram\":0},"
+	              "{\"name\":\"ksoftirqd/1\",\"cpu\":2.2,\"ram\":0},"
+	              "{\"name\":\"hostapd (2)\",\"cpu\":2.1,\"ram\":11501568},"
+	              "{\"name\":\"top\",\"cpu\":1.2,\"ram\":614400},{\"name\":\"dnsmasq\",\"cpu\":0.9,\"ram\":2498560}]}");
+}
+
+/* ---- router-5.4: OpenWrt 21.02, mt7621, 4 threads, 128 MB, USB disk ---- */
+
+static void test_router54_values(void **state)
+{
+	const struct sample *s = load("router-5.4");
+	(void)state;
+	/* cpu t0 6611109 396 3475307 21824678 84553 0 1108641 0 = 33104684
+	 *    t1 6611344 397 3475553 21826011 84614 0 1108765 0 = 33106684
+	 * (cpu0..cpu3 summed) total 2000; idle+iowait
+	 * (21826011+84614)-(21824678+84553) = 1333+61 = 1394
+	 * cpu = (2000-1394)*100/2000 = 30.3 % */
+	assert_near(s->v[SK_CPU], 30.3);
+	assert_near(s->v[SK_CORES], 4); /* 2 cores, 4 threads: cpu0..cpu3 */
+	/* MemTotal 123896 kB, MemAvailable 63480 kB: used 60416 kB = 61865984 B,
+	 * total 126869504 B, ram = 60416*100/123896 = 48.763...% */
+	assert_near(s->v[SK_RAM_USED], 61865984.0);
+	assert_near(s->v[SK_RAM_TOTAL], 126869504.0);
+	assert_near(s->v[SK_RAM], 60416.0 * 100 / 123896);
+	/* Swap on the USB disk's sda2: SwapTotal 1048572 kB, SwapFree 1032188 kB:
+	 * used 16384 kB = 16777216 B, total 1073737728 B,
+	 * swap = 16384*100/1048572 = 1.5625...% */
+	assert_near(s->v[SK_SWAP_USED], 16777216.0);
+	assert_near(s->v[SK_SWAP_TOTAL], 1073737728.0);
+	assert_near(s->v[SK_SWAP], 16384.0 * 100 / 1048572);
+	assert_absent(s->v[SK_CPU_TEMP]); /* mt7621: no sensor */
+	/* Counted (rx delta, tx delta): eth0 (the DSA conduit) 20779260 4738960,
+	 * lan1 20103000 602000, lan2 1200 3400, lan3 0 0, lan4 400 2600,
+	 * wan 601000 4098000, br-lan 20380000 3120000, wlan0 250000 2500000,
+	 * wlan1 30000 12000, pppoe-wan 575000 4011000; lo ignored.
+	 * rx 20779260+20103000+1200+0+400+601000+20380000+250000+30000+575000
+	 *    = 62719860 -> down 12543972
+	 * tx 4738960+602000+3400+0+2600+4098000+3120000+2500000+12000+4011000
+	 *    = 19087960 -> up 3817592
+	 * (eth0 carries every port's bytes again, and br-lan and pppoe-wan the
+	 * ports': the original's rule sums them all) */
+	assert_near(s->v[SK_NET_DOWN], 12543972);
+	assert_near(s->v[SK_NET_UP], 3817592);
+	assert_near(s->v[SK_UPTIME], 86417); /* "86417.45" */
+	assert_near(s->load[0], 1.41);
+	assert_near(s->load[1], 1.10);
+	assert_near(s->load[2], 0.95);
+	assert_int_equal(s->ngpus, 0);
+}
+
+static void test_router54_disks(void **state)
+{
+	const struct sample *s = load("router-5.4");
+	(void)state;
+	/* /mnt/sda1 ext4 on the USB disk: 4096 122063840 73204561 66988249
+	 *   total = 122063840*4096 = 499973488640,
+	 *   used = (122063840-73204561)*4096 = 48859279*4096 = 200127606784,
+	 *   percent = 48859279*100/(48859279+66988249) = 4885927900/115847528 = 42.175...%
+	 * Left out: /rom squashfs, /overlay jffs2, / overlay, tmpfs, cgroup2,
+	 * bpf, pstore, debugfs. */
+	assert_int_equal(s->ndisks, 1);
+	assert_disk(s, 0, "/mnt/sda1", 200127606784.0, 499973488640.0, 4885927900.0 / 115847528);
+	assert_false(has_disk(s, "/"));
+	assert_false(has_disk(s, "/overlay"));
+}
+
+static void test_router54_procs(void **state)
+{
+	const struct sample *s = load("router-5.4");
+	(void)state;
+	/* All-CPU ticks: 2000 (four CPUs). Deltas and rss pages:
+	 * smbd 9650 (a client writing to the disk): 1234+4567 = 5801 -> 1290+4650
+	 *   = 5940: 139, 3020; 1930: 1, 2210 -> "smbd (2)" 140, 5230
+	 * kworker/u8:2+flush-8:0 8012: 20123 -> 20181 = 58, 0 (since 4.18 stat
+	 *   names a worker with its workqueue: 22 characters, not cut at 15)
+	 * usb-storage 2101: 45678 -> 45722 = 44, 0
+	 * ksoftirqd/0 9: 301234 -> 301272 = 38, 0
+	 * pppd 2011: 12345+23456 = 35801 -> 12350+23467 = 35817: 16, 280
+	 * ksoftirqd/1 12, hostapd 10, jbd2/sda1-8 9, ... follow */
+	assert_int_equal(s->nprocs, 5);
+	assert_proc(s, 0, "smbd (2)", 140.0 * 100 / 2000, 5230 * pg);           /* 7 %, 21422080 B */
+	assert_proc(s, 1, "kworker/u8:2+flush-8:0", 58.0 * 100 / 2000, 0);      /* 2.9 % */
+	assert_proc(s, 2, "usb-storage", 44.0 * 100 / 2000, 0);                 /* 2.2 % */
+	assert_proc(s, 3, "ksoftirqd/0", 38.0 * 100 / 2000, 0);                 /* 1.9 % */
+	assert_proc(s, 4, "pppd", 16.0 * 100 / 2000, 280 * pg);                 /* 0.8 %, 1146880 B */
+}
+
+static void test_router54_host(void **state)
+{
+	(void)state;
+	host_at("router-5.4", "dir860l", "OpenWrt 21.02.7", "5.4.238", "mips");
+}
+
+static void test_router54_json(void **state)
+{
+	const struct sample *s = load("router-5.4");
+	(void)state;
+	check_json(s, "{\"cpu\":30.3,\"ram\":48.8,\"swap\":1.6,\"ram_used\":61865984,\"ram_total\":126869504,"
+	              "\"swap_used\":16777216,\"swap_total\":1073737728,\"net_up\":3817592,\"net_down\":12543972,"
+	              "\"uptime\":86417,\"cores\":4,\"load\":[1.41,1.1,0.95],"
+	              "\"disks\":[{\"mount\":\"/mnt/sda1\",\"percent\":42.2,\"used\":200127606784,\"total\":499973488640}],"
+	              "\"top_procs\":[{\"name\":\"smbd (2)\",\"cpu\":7,\"ram\":21422080},"
+	              "{\"name\":\"kworker/u8:2+flush-8:0\",\"cpu\":2.9,\"ram\":0},"
+	              "{\"name\":\"usb-storage\",\"cpu\":2.2,\"ram\":0},{\"name\":\"ksoftirqd/0\",\"cpu\":1.9,\"ram\":0},"
+	              "{\"name\":\"pppd\",\"cpu\":0.8,\"ram\":1146880}]}");
+}
+
 /* ---- desktop: Ryzen (k10temp), several disks, an amdgpu card ------------ */
 
 static void test_desktop_values(void **state)
@@ -981,6 +1286,18 @@ static void test_hostile_hwmon_garbage_nozone(void **state)
 	check_json(s, H_BASE);
 }
 
+static void test_hostile_zone_order(void **state)
+{
+	const struct sample *s = load("hostile/zone_order");
+	(void)state;
+	/* No hwmon; thermal_zone0 "pa-therm0" 35000, thermal_zone2 "cpu-thermal0"
+	 * 47000, thermal_zone10 "cpu-thermal1" 49000: the two cpu zones rank
+	 * alike and the lower zone number wins, 2 before 10 (compared as text,
+	 * "thermal_zone10" sorted first and 49 was reported) -> 47 °C */
+	assert_near(s->v[SK_CPU_TEMP], 47.0);
+	check_json(s, "{" H_CPU H_MEM H_SWAP "\"cpu_temp\":47," H_NET H_UP H_CORES H_LOAD H_DISKS H_PROCS "}");
+}
+
 static void test_hostile_unreadable_pid(void **state)
 {
 	const struct sample *s = load("hostile/unreadable_pid");
@@ -1045,6 +1362,21 @@ int main(void)
 		cmocka_unit_test(test_router_disks),
 		cmocka_unit_test(test_router_procs),
 		cmocka_unit_test(test_router_json),
+		cmocka_unit_test(test_router318_values),
+		cmocka_unit_test(test_router318_disks),
+		cmocka_unit_test(test_router318_procs),
+		cmocka_unit_test(test_router318_host),
+		cmocka_unit_test(test_router318_json),
+		cmocka_unit_test(test_router414_values),
+		cmocka_unit_test(test_router414_disks),
+		cmocka_unit_test(test_router414_procs),
+		cmocka_unit_test(test_router414_host),
+		cmocka_unit_test(test_router414_json),
+		cmocka_unit_test(test_router54_values),
+		cmocka_unit_test(test_router54_disks),
+		cmocka_unit_test(test_router54_procs),
+		cmocka_unit_test(test_router54_host),
+		cmocka_unit_test(test_router54_json),
 		cmocka_unit_test(test_desktop_values),
 		cmocka_unit_test(test_desktop_disks),
 		cmocka_unit_test(test_desktop_procs),
@@ -1060,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_net_reset),
 		cmocka_unit_test(test_hostile_hwmon_garbage),
 		cmocka_unit_test(test_hostile_hwmon_garbage_nozone),
+		cmocka_unit_test(test_hostile_zone_order),
 		cmocka_unit_test(test_hostile_unreadable_pid),
 		cmocka_unit_test(test_hostile_pid_stat_negative),
 		cmocka_unit_test(test_hostile_fuse_network_fs),

@@ -690,6 +690,9 @@ int agent_run(const struct agent_config *cfg)
 		}
 		if (cfg->verify == VERIFY_NONE)
 			LOG_WARN("AGENT_VERIFY_SSL=0: the server's certificate is not checked");
+		if (cfg->verify == VERIFY_FORCE && conn_clock_unset((long long)time(NULL)))
+			LOG_WARN("the clock is before 2026 (not set yet?): certificates' start dates "
+			         "are not checked until it is");
 	}
 	port_host_read(&ph);
 	snprintf(a->host.hostname, sizeof(a->host.hostname), "%s", ph.hostname);

@@ -9,7 +9,7 @@
 
 void alog(const char *lvl, const char *fmt, ...)
 {
-	char tbuf[32], msg[1024], line[2048];
+	char tbuf[64], msg[1024], line[2048];
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;

@@ -81,3 +81,4 @@ $(BOARD_CHECK): $(O)/obj/tests/board/board_check.o $$(AGENT_TEST_OBJS) $$(WIRE_W
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(ALLOC_WRAP) -o $@ $^ $(PORT_LIBS)
 .PHONY: board-check
 board-check: $(BOARD_CHECK)
+INTEG_TESTS += tests/integration/agent_boards.sh

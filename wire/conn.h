@@ -100,6 +100,14 @@ void conn_tls_arena_stats(struct conn_arena_stats *st);
 int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
                         const char *ca_file, char *err, size_t errlen);
 
+/* A clock that has not been set: a router before NTP runs reads 1970, or
+ * the date its firmware was built (OpenWrt). Before CONN_CLOCK_FLOOR no
+ * certificate's start date can be told from the future, so `force` mode
+ * then accepts "not yet valid" (and only that; the chain, the signatures
+ * and the host name are checked as always). 1 if `now` is before it. */
+#define CONN_CLOCK_FLOOR 1767225600 /* 2026-01-01T00:00:00Z */
+int conn_clock_unset(long long now);
+
 /* Server context from cert_path/key_path (PEM). When both files are
  * missing, makes them first (SPEC §2): a new EC P-256 key (written mode
  * 0600) and a self-signed certificate with CN = hostname and SAN DNS names

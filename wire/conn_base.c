@@ -109,3 +109,8 @@ void conn_cert_name(const char *hostname, size_t max, char out[256])
 	if (n == 0 || n >= max || strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
 		snprintf(out, 256, "localhost");
 }
+
+int conn_clock_unset(long long now)
+{
+	return now < CONN_CLOCK_FLOOR;
+}

@@ -170,6 +170,19 @@ static int conf_common(struct conn_tls *t, int endpoint, char *err, size_t errle
 	return CONN_OK;
 }
 
+/* `force` mode on a clock not yet set (conn_clock_unset): "not yet valid"
+ * cannot be told; every other check stands. Called for each certificate of
+ * the chain. */
+static int clock_vrfy(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	(void)ctx;
+	(void)crt;
+	(void)depth;
+	if (conn_clock_unset((long long)time(NULL)))
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_FUTURE;
+	return 0;
+}
+
 int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
                         const char *ca_file, char *err, size_t errlen)
 {
@@ -199,6 +212,7 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 		}
 		mbedtls_ssl_conf_ca_chain(&t->conf, &t->chain, NULL);
 		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_verify(&t->conf, clock_vrfy, NULL);
 	} else {
 		/* pinning checks the certificate after the handshake */
 		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);

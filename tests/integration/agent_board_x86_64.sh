@@ -20,6 +20,15 @@ if readelf -l "$bin" | grep -q INTERP || readelf -d "$bin" 2>/dev/null | grep -q
 else
 	ok "the board binary is fully static"
 fi
+# The board's own checks (tests/board/board_check.c): frames, JSON, and no
+# allocation per cycle with every malloc of the static link counted.
+if make -s BOARD=x86_64 SAN=0 board-check >/tmp/board-x86_64-check.log 2>&1 &&
+	build/x86_64/tests/board_check >/tmp/board-x86_64-check.out 2>&1; then
+	ok "board_check passes on the musl build ($(grep -c '^ok' /tmp/board-x86_64-check.out) checks)"
+else
+	sed 's/^/# /' /tmp/board-x86_64-check.log /tmp/board-x86_64-check.out 2>/dev/null | grep -v '^# ok' | tail -20
+	nok "board_check passes on the musl build"
+fi
 out=$("$bin" --once 2>/dev/null)
 ref=$("$O/monbot-agent" --once 2>/dev/null)
 "$PYTHON" - "$out" "$ref" <<'PY' || fail=1

@@ -276,7 +276,19 @@ async def test_forbidden():
         await srv.stop()
 
 
-def make_cert(name, key=None):
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def faketime_env(when):
+    """The wall clock of a child at `when` (libfaketime); its monotonic
+    clock stays real."""
+    return {"LD_PRELOAD": FAKETIME, "FAKETIME": "@" + when, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_NO_CACHE": "1"}
+
+
+def make_cert(name, key=None, when=None):
+    """A self-signed P-256 certificate for localhost, valid 30 days from
+    now, or from `when` (openssl run at that clock)."""
     k = key or os.path.join(TMP, name + ".key")
     c = os.path.join(TMP, name + ".crt")
     args = ["openssl", "req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=localhost", "-out", c]
@@ -284,7 +296,8 @@ def make_cert(name, key=None):
         args += ["-key", key]
     else:
         args += ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", k]
-    subprocess.run(args, check=True, capture_output=True)
+    env = dict(os.environ, **faketime_env(when)) if when else None
+    subprocess.run(args, check=True, capture_output=True, env=env)
     return c, k
 
 
@@ -381,6 +394,50 @@ async def test_tls_force():
             await srv.stop()
 
 
+async def test_tls_force_clock():
+    """force mode and a wrong clock (SPEC §4; conn.h, conn_clock_unset): a
+    router before NTP reads 1970 or its firmware's date, so every
+    certificate looks not yet valid. Before 2026 that one verdict is set
+    aside (the agent says so); the chain and the name are still checked,
+    and a clock that is set still refuses a certificate of the future."""
+    if not os.path.exists(FAKETIME):
+        check(False, "force, clock: libfaketime installed (tools/deps.sh: faketime)")
+        return
+    cf, kf = make_cert("clock")
+    fut, kfut = make_cert("future", when="2027-06-01 00:00:00")
+    log = os.path.join(TMP, "agent.log")
+    for cert, key, host, clock, want, said, what in (
+            (cf, kf, "localhost", "1970-01-01 00:02:00", True, True,
+             "force, clock at 1970 (no NTP yet): the certificate is accepted and the agent warns"),
+            (cf, kf, "localhost", "2023-06-01 12:00:00", True, True,
+             "force, clock at a firmware's build date (2023): accepted, with the warning"),
+            (cf, kf, "127.0.0.1", "1970-01-01 00:02:00", False, True,
+             "force, clock at 1970: a certificate for another host name is still refused"),
+            (fut, kfut, "localhost", None, False, False,
+             "force, clock set (now): a certificate valid only from 2027-06 is refused")):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        port = free_port()
+        srv = Server()
+        await srv.start(port, ctx)
+        env = {"AGENT_VERIFY_SSL": "force", "AGENT_SERVER_IP": host, "AGENT_CA_FILE": cert}
+        if clock:
+            env.update(faketime_env(clock))
+        open(log, "w").close()
+        ag = start_agent(port, tls=True, extra=env)
+        try:
+            got = await wait_for(lambda: len(srv.msgs) >= 1, 4)
+            text = open(log, errors="replace").read()
+            warned = "certificates' start dates are not checked" in text
+            check(got == want and warned == said and ag.poll() is None,
+                  what + ("" if got == want and warned == said else " (connected %s, warned %s: %s)" %
+                          (got, warned, text[-300:])))
+        finally:
+            ag.kill()
+            ag.wait()
+            await srv.stop()
+
+
 async def test_no_alloc_steady_state():
     """The whole agent (sampling, spool, WebSocket, TLS, commands) makes no
     heap call once connected: counted by an LD_PRELOAD library that also sees
@@ -438,6 +495,7 @@ async def main():
     await test_forbidden()
     await test_tls_pinning()
     await test_tls_force()
+    await test_tls_force_clock()
     await test_no_alloc_steady_state()
     if failures:
         print("# agent log:\n" + open(os.path.join(TMP, "agent.log"), errors="replace").read()[-3000:])

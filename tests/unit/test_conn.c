@@ -695,6 +695,19 @@ static void test_pin_rules(void **st)
 	assert_non_null(strstr(err, "/nonexistent/dir/pin.json"));
 }
 
+/* The clock floor (conn.h): before 2026-01-01 the clock is taken as not
+ * set, from that second on as set. */
+static void test_clock_unset(void **st)
+{
+	(void)st;
+	assert_int_equal(conn_clock_unset(0), 1);          /* 1970: a router before NTP */
+	assert_int_equal(conn_clock_unset(1686000000), 1); /* 2023-06: a firmware's build date */
+	assert_int_equal(conn_clock_unset(1767225599), 1); /* 2025-12-31T23:59:59Z */
+	assert_int_equal(conn_clock_unset(1767225600), 0); /* 2026-01-01T00:00:00Z */
+	assert_int_equal(conn_clock_unset(1796347742), 0); /* 2026-12 */
+	assert_int_equal(conn_clock_unset(-1), 1);
+}
+
 static void test_pin_parse(void **st)
 {
 	static const char h64[] = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
@@ -748,6 +761,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pin_rules),
 		cmocka_unit_test(test_pin_parse),
+		cmocka_unit_test(test_clock_unset),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_plain),

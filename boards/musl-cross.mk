@@ -1,12 +1,20 @@
-# What the cross boards share (boards/armhf.mk, arm64.mk, mipsel.mk, mips.mk):
-# one fully static binary on musl, built here from Debian's source for the
-# board's triplet (tools/build-musl.sh says why one recipe serves them all),
-# and mbedTLS built from Debian's source against it with the project's
-# configuration (boards/mbedtls_agent_config.h). The board file sets
-# BOARD_TRIPLET (the Debian cross compiler's prefix), BOARD_ARCH_CFLAGS (the
-# target's ISA and float ABI, written out even where they are the compiler's
-# default, so the binary's needs are on the page) and BOARD_QEMU (the
-# qemu-user program the tests run it under).
+# What the Linux boards share (boards/x86_64.mk, armhf.mk, arm64.mk,
+# mipsel.mk, mips.mk): one fully static binary on musl, built here from
+# Debian's source for the board's triplet (tools/build-musl.sh says why one
+# recipe serves them all), and mbedTLS built from Debian's source against it
+# with the project's configuration (boards/mbedtls_agent_config.h). The
+# board file sets:
+#   BOARD_TRIPLET       the Debian compiler's prefix;
+#   BOARD_ARCH_CFLAGS   the target's ISA and float ABI, written out even
+#                       where they are the compiler's default, so that the
+#                       binary's needs are on the page;
+#   BOARD_ISA16_CFLAGS  the compressed instruction set for the agent's and
+#                       mbedTLS's code, where the board has one beside its
+#                       own (MIPS16e); musl is built without it (its
+#                       assembly is of the full ISA);
+#   BOARD_QEMU          the qemu-user command the tests run it under (empty
+#                       for a board this machine runs natively);
+#   BOARD_GPU           none: no GPU reader linked (routers).
 CROSS_COMPILE := $(BOARD_TRIPLET)-
 BOARD_MUSL := 1
 BOARD_MUSL_DIR := build/$(BOARD)/musl

@@ -82,3 +82,6 @@ $(BOARD_CHECK): $(O)/obj/tests/board/board_check.o $$(AGENT_TEST_OBJS) $$(WIRE_W
 .PHONY: board-check
 board-check: $(BOARD_CHECK)
 INTEG_TESTS += tests/integration/agent_boards.sh
+# make bench: each board's size and its RSS over ten minutes (boards_bench.py).
+BENCH_DEPS += boards
+BENCHES += tests/bench/boards_bench.py

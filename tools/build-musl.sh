@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds musl (static only) from Debian's source package for a cross target,
-# with a gcc wrapper that compiles and links against it: the boards whose
-# agent is one static musl binary (boards/*.mk with BOARD_MUSL=1). One recipe
-# for every cross board: Debian ships musl-dev for armhf, arm64 and mipsel
-# but not for big-endian mips, and its binary packages are built from this
-# same source (1.2.3-1 carries no Debian patches), so building it here gives
-# the same library without a per-architecture package index, and the same
-# steps for every board (about 20 s each on 2 cores). The source comes
-# through a private apt configuration (the system's is not touched) into
+# Builds musl (static only) from Debian's source package for a board's
+# triplet, with a gcc wrapper that compiles and links against it: the boards
+# whose agent is one static musl binary (boards/musl-cross.mk). One recipe
+# for every board: Debian ships musl-dev for amd64, armhf, arm64 and mipsel
+# but not for big-endian mips, its binary packages are built from this same
+# source (1.2.3-1 carries no Debian patches) and compiled for speed, while a
+# board wants it for size (-Os: 20 KiB less in the x86_64 agent). Building
+# it here gives the same library, without a per-architecture package index,
+# by the same steps for every board (about 20 s each on 2 cores). The source
+# comes through a private apt configuration (the system's is not touched) into
 # build/src/ and is never committed.
 #   tools/build-musl.sh <out-dir> <triplet> [<cflags>]
 # Leaves <out-dir>/include, <out-dir>/lib/libc.a and <out-dir>/bin/musl-gcc

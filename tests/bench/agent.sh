@@ -31,13 +31,8 @@ us() { awk -v n="$1" 'BEGIN { printf "%.1f µs", n / 1000 }'; }
 s_static=$(stat -c %s "$tmp/agent-static")
 s_dyn=$(stat -c %s "$tmp/agent-dynamic")
 echo "| agent, static glibc, stripped | $(kib "$s_static") ($s_static bytes) | make agent STATIC=1 (TLS included); the native dynamic build stripped: $(kib "$s_dyn") |"
-# The board build: static musl with mbedTLS built for it (make agent BOARD=x86_64).
+# The boards' sizes (BOARD=x86_64 and the cross boards): boards_bench.py.
 AGENT_MUSL=build/x86_64/monbot-agent
-if [ -x "$AGENT_MUSL" ]; then
-	strip -o "$tmp/agent-musl" "$AGENT_MUSL"
-	s_musl=$(stat -c %s "$tmp/agent-musl")
-	echo "| agent, BOARD=x86_64 (static musl), stripped | $(kib "$s_musl") ($s_musl bytes) | mbedTLS's default configuration included whole |"
-fi
 
 # ---- CPU per sample ------------------------------------------------------------
 cpu_row() { # label, mode, N, target_ns, note

@@ -1,5 +1,6 @@
 /* host.c — host identity (uname, /etc/os-release, OpenWrt's openwrt_release)
- * and power actions (reboot(2) as root, else the shutdown command). */
+ * and power actions (the shutdown command, busybox's reboot/poweroff, and
+ * reboot(2) as root only where neither exists). */
 #include "port/port.h"
 #include "port/linux/linux.h"
 
@@ -129,30 +130,59 @@ int port_host_read(struct port_host *h)
 
 /* ---- power ------------------------------------------------------------- */
 
-int port_power(enum port_power what, char *err, size_t errlen)
+/* Runs prog with up to two arguments, as the system's own command would be
+ * run; its exit status, 127 when it is not on PATH, -1 when it cannot run. */
+static int run_cmd(const char *prog, const char *a1, const char *a2, char *err, size_t errlen)
 {
 	pid_t pid;
 	int status;
-	sync();
-	if (geteuid() == 0 && !lx.root[0]) {
-		if (reboot(what == PORT_POWER_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF) == 0)
-			return PORT_OK;
-	}
-	/* Not root (or reboot(2) refused): the shutdown command. */
+
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
-		return PORT_EIO;
+		return -1;
 	}
 	if (pid == 0) {
-		execlp("shutdown", "shutdown", what == PORT_POWER_REBOOT ? "-r" : "-h", "now", (char *)NULL);
+		execlp(prog, prog, a1, a2, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The system's own way first, so that its init stops the services and
+ * unmounts the disks: shutdown(8) (systemd, sysvinit), else busybox's
+ * reboot/poweroff (OpenWrt, Alpine: they ask procd or init to do the same).
+ * reboot(2) only as root where neither exists; it skips all that. */
+int port_power(enum port_power what, char *err, size_t errlen)
+{
+	int reb = what == PORT_POWER_REBOOT, rc;
+
+	rc = run_cmd("shutdown", reb ? "-r" : "-h", "now", err, errlen);
+	if (rc == 0)
 		return PORT_OK;
-	snprintf(err, errlen, "shutdown %s failed (exit %d)", what == PORT_POWER_REBOOT ? "-r" : "-h",
-	         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (rc == 127) {
+		rc = run_cmd(reb ? "reboot" : "poweroff", NULL, NULL, err, errlen);
+		if (rc == 0)
+			return PORT_OK;
+		if (rc == 127 && geteuid() == 0 && !lx.root[0]) {
+			sync();
+			if (reboot(reb ? RB_AUTOBOOT : RB_POWER_OFF) == 0)
+				return PORT_OK;
+			snprintf(err, errlen, "no shutdown, %s command, and reboot(2): %s", reb ? "reboot" : "poweroff",
+			         strerror(errno));
+			return PORT_EIO;
+		}
+		if (rc == 127) {
+			snprintf(err, errlen, "no shutdown or %s command on PATH", reb ? "reboot" : "poweroff");
+			return PORT_EIO;
+		}
+		if (rc > 0)
+			snprintf(err, errlen, "%s failed (exit %d)", reb ? "reboot" : "poweroff", rc);
+		return PORT_EIO;
+	}
+	if (rc > 0)
+		snprintf(err, errlen, "shutdown %s failed (exit %d)", reb ? "-r" : "-h", rc);
 	return PORT_EIO;
 }

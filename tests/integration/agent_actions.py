@@ -75,6 +75,29 @@ def scenario_power_and_builtin(srv, base, root):
         t.diag(f"TLS arena peak {m.group(1)} of {m.group(2)} bytes")
 
 
+def scenario_power_busybox(srv, base, root):
+    """No shutdown(8) on PATH, as on OpenWrt and Alpine: busybox's reboot
+    and poweroff, which have init stop the system in order."""
+    key = srv.new_key("busybox")
+    bindir = make_bin(base, "bin-busybox", ["reboot", "poweroff"])
+    before = len(power_log(base))
+    p = agent(srv, key, base, "a-busybox", bindir, root)
+    try:
+        r1 = answered(srv, command(srv, key, "reboot"))
+        r2 = answered(srv, command(srv, key, "shutdown"))
+        t.ok((r1 or {}).get("answer", "").startswith("Rebooting ") and
+             (r2 or {}).get("answer", "").startswith("Shutting down "),
+             "busybox host: reboot and shutdown answered with their texts", (r1, r2))
+        end = time.time() + 10
+        while time.time() < end and len(power_log(base)) < before + 2:
+            time.sleep(0.1)
+        time.sleep(1)  # a second call would show now
+        t.eq(power_log(base)[before:], ["reboot", "poweroff"],
+             "busybox host: the stub reboot ran for reboot and poweroff for shutdown, once each")
+    finally:
+        stop_agent(p)
+
+
 def scenario_power_off(srv, base, root):
     key = srv.new_key("nopower")
     bindir = make_bin(base, "bin-nopower", ["shutdown"])
@@ -191,6 +214,7 @@ def main():
     try:
         scenario_power_and_builtin(srv, base, root)
         scenario_power_off(srv, base, root)
+        scenario_power_busybox(srv, base, root)
         scenario_fakes(srv, base, root)
         scenario_plain_speedtest(base, root)
     finally:

@@ -33,3 +33,13 @@ $(O)/tests/test_port_child: $(O)/obj/tests/unit/test_port_child.o $(O)/obj/port/
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 endif
+
+# port/windows' pure half (win_decode.c, no windows.h) on every other
+# build: tests/unit/test_win_decode.c under agent-min/collect.c on Linux.
+ifneq ($(PORT),windows)
+UNIT_TESTS += test_win_decode
+$(O)/tests/test_win_decode: $(O)/obj/tests/unit/test_win_decode.o $(O)/obj/port/windows/win_decode.o \
+                            $(O)/obj/agent-min/collect.o $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+endif

@@ -43,3 +43,9 @@ $(O)/tests/test_win_decode: $(O)/obj/tests/unit/test_win_decode.o $(O)/obj/port/
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
 endif
+
+# The Windows agent itself: built with mingw-w64 and run under wine against
+# the native monbot-server (tests/integration/agent_windows.py).
+ifneq ($(PORT),windows)
+INTEG_TESTS += tests/integration/agent_windows.py
+endif

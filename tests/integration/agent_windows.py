@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""The Windows agent (make agent BOARD=windows-x64: monbot-agent.exe from
+mingw-w64) run under wine, headless, against the real native monbot-server:
+  - the .exe imports only Windows' own DLLs (static: no libgcc or pthread DLL);
+  - --once: CPU, RAM, swap, disks, uptime with values checked against this
+    host's /proc and statvfs (wine passes the host's numbers through the
+    Win32 calls the port makes);
+  - over TLS with pinning: the pin file written, >= 3 samples stored in the
+    server's database with their cpu/ram/swap/uptime/disks columns in range;
+    a second run on the saved pin connects again;
+  - a pin file of another key: exit 3, the message on stderr, and the same
+    text in the message box's test hook (MONBOT_ALERT_FILE);
+  - --install-service / --remove-service through wine's service manager.
+Skips loudly (a SKIP line and a warning on stderr) only when wine64 is not
+installed; wineserver is stopped at the end in every case."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from server import ROOT, Server, Tap, tmpdir  # noqa: E402
+
+WINE = "/usr/lib/wine/wine64"  # Debian's wine64 has no /usr/bin/wine
+WINESERVER = "/usr/lib/wine/wineserver"
+BOARD_O = os.path.join(ROOT, "build", "windows-x64")
+EXE = os.path.join(BOARD_O, "monbot-agent.exe")
+PREFIX = os.path.join(BOARD_O, "wine")  # kept between runs: the first start builds it (~700 MB)
+SYSTEM_DLLS = {"kernel32.dll", "user32.dll", "shell32.dll", "advapi32.dll", "ws2_32.dll", "iphlpapi.dll",
+               "psapi.dll", "msvcrt.dll"}
+t = Tap()
+
+
+def wine_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "MONBOT_", "DISPLAY", "WAYLAND"))}
+    # no Mono or Gecko installer dialogs when the prefix is first made
+    env.update({"WINEPREFIX": PREFIX, "WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml="})
+    env.update(extra or {})
+    return env
+
+
+def wine(args, cwd, extra=None, timeout=120):
+    return subprocess.run([WINE, EXE, *args], cwd=cwd, env=wine_env(extra), capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def meminfo():
+    m = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            m[k] = int(v.split()[0]) * 1024
+    return m
+
+
+def check_once(base):
+    out = wine(["--once"], base, timeout=180)
+    t.eq(out.returncode, 0, "--once under wine exits 0")
+    try:
+        j = json.loads(out.stdout)
+    except ValueError:
+        t.ok(False, "--once prints one JSON sample", out.stdout[-1000:] + out.stderr[-1000:])
+        return
+    t.diag("once: " + json.dumps({k: j.get(k) for k in ("cpu", "ram", "swap", "uptime", "cores", "disks")}))
+    keys = {"cpu", "ram", "swap", "ram_used", "ram_total", "swap_used", "swap_total", "uptime", "disks", "cores",
+            "top_procs", "host"}
+    t.ok(keys <= set(j), "sample has cpu, ram, swap, disks, uptime (and their totals)", sorted(keys - set(j)))
+    if not keys <= set(j):
+        return
+    mi = meminfo()
+    with open("/proc/uptime") as f:
+        up = float(f.read().split()[0])
+    t.ok(0 <= j["cpu"] <= 100, f"cpu {j['cpu']} % within 0..100 (GetSystemTimes over 1 s)")
+    t.ok(abs(j["ram_total"] - mi["MemTotal"]) <= 1 << 20,
+         f"ram_total {j['ram_total']} is this host's MemTotal {mi['MemTotal']} (GlobalMemoryStatusEx)")
+    t.ok(0 < j["ram"] <= 100 and 0 < j["ram_used"] <= j["ram_total"], f"ram {j['ram']} %, used within total")
+    t.ok(abs(j["swap_total"] - mi["SwapTotal"]) <= 1 << 20 and 0 <= j["swap_used"] <= j["swap_total"]
+         and 0 <= j["swap"] <= 100,
+         f"swap_total {j['swap_total']} is the host's SwapTotal {mi['SwapTotal']} (page file beyond RAM), "
+         f"swap {j['swap']} %")
+    t.ok(abs(j["uptime"] - up) <= 60, f"uptime {j['uptime']} s is the host's {up:.0f} s (GetTickCount64)")
+    t.eq(j["cores"], os.cpu_count(), "cores: the host's logical CPUs")
+    st = os.statvfs(PREFIX)
+    c = [d for d in j["disks"] if d["mount"] == "C:\\"]
+    t.ok(len(c) == 1 and c[0]["total"] == st.f_blocks * st.f_frsize and 0 <= c[0]["percent"] <= 100,
+         "disks: C:\\ (wine's drive_c) with the size of the filesystem that holds it", j["disks"])
+    t.ok(all(len(d["mount"]) == 3 and d["mount"][1:] == ":\\" and d["total"] >= 1 << 30 for d in j["disks"]),
+         "disks: drive roots only, none under 1 GiB", j["disks"])
+    t.ok(any(p["name"].lower().startswith("monbot-agent.exe") for p in j["top_procs"]) or len(j["top_procs"]) == 5,
+         "top_procs from Toolhelp32 (the agent itself, or five busier ones)", j["top_procs"])
+    h = j["host"]
+    t.ok(h["hostname"].lower() == socket.gethostname().lower() and h["arch"] == "AMD64"
+         and "Windows" in h["os"] and h["kernel"].count(".") == 2, "host: name, Windows version, AMD64", h)
+
+
+def start(srv, key, wd, extra=None):
+    os.makedirs(wd, exist_ok=True)
+    env = wine_env({
+        "AGENT_SECRET": key, "AGENT_SERVER_IP": "127.0.0.1", "AGENT_PORT": str(srv.port), "AGENT_INTERVAL": "1",
+        "AGENT_TLS": "1", "AGENT_VERIFY_SSL": "1", "AGENT_FP_FILE": os.path.join(wd, "fp.json"),
+        "AGENT_RECONNECT_DELAY": "1", "AGENT_UDP_PORT": str(srv.udp_port), **(extra or {})})
+    log = open(os.path.join(wd, "agent.log"), "wb")
+    p = subprocess.Popen([WINE, EXE], cwd=wd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=subprocess.STDOUT)
+    p.log = log
+    p.wd = wd
+    return p
+
+
+def stop(p):
+    # wine ends the Windows process on SIGTERM (no console event reaches it)
+    if p.poll() is None:
+        p.terminate()
+    try:
+        p.wait(20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    p.log.close()
+    with open(os.path.join(p.wd, "agent.log"), errors="replace") as f:
+        return f.read()
+
+
+def wait_rows(srv, key, n, secs):
+    end = time.time() + secs
+    rows = []
+    while time.time() < end:
+        rows = srv.rows("SELECT ts, cpu, ram, swap, uptime, disks FROM metrics WHERE secret=?", (key,))
+        if len(rows) >= n:
+            break
+        time.sleep(0.1)
+    return rows
+
+
+def check_link(base):
+    os.makedirs(os.path.join(base, "srv"))
+    srv = Server(os.path.join(base, "srv"), tls=True).start()
+    try:
+        key = srv.new_key("windows")
+        wd = os.path.join(base, "agent")
+        p = start(srv, key, wd)
+        rows = wait_rows(srv, key, 3, 90)
+        log = stop(p)
+        t.ok(len(rows) >= 3, f"TLS link: {len(rows)} samples of the .exe stored by monbot-server", log[-1500:])
+        ok = rows and all(0 <= r[1] <= 100 and 0 < r[2] <= 100 and 0 <= r[3] <= 100 and r[4] > 0 for r in rows)
+        t.ok(bool(ok), "stored samples: cpu, ram, swap in 0..100, uptime > 0", rows[:3])
+        t.ok(bool(rows) and all('"mount":"C:\\\\"' in (r[5] or "") for r in rows), "stored samples list C:\\",
+             rows[:1])
+        pin = {}
+        try:
+            with open(os.path.join(wd, "fp.json")) as f:
+                pin = json.load(f)
+        except (OSError, ValueError):
+            pass
+        t.ok(len(pin.get("fp", "")) == 64 and len(pin.get("spki", "")) == 64,
+             "first connection pinned the certificate (fp and spki)", pin)
+        # the same pin file again: accepted
+        n0 = len(rows)
+        p = start(srv, key, wd)
+        rows = wait_rows(srv, key, n0 + 2, 60)
+        log = stop(p)
+        t.ok(len(rows) >= n0 + 2, "a second run on the saved pin connects and stores samples", log[-1500:])
+
+        # another key's pin: exit 3 with the message, also in the box's hook
+        wd = os.path.join(base, "mismatch")
+        os.makedirs(wd)
+        with open(os.path.join(wd, "fp.json"), "w") as f:
+            json.dump({"fp": "ab" * 32, "spki": "cd" * 32}, f)
+        hook = os.path.join(wd, "alert.txt")
+        p = start(srv, key, wd, {"MONBOT_ALERT_FILE": hook})
+        try:
+            rc = p.wait(90)
+        except subprocess.TimeoutExpired:
+            rc = None
+        log = stop(p)
+        t.eq(rc, 3, "pin mismatch: the .exe exits 3")
+        line = [x for x in log.splitlines() if x.startswith("monbot-agent: ")]
+        msg = line[-1][len("monbot-agent: "):] if line else ""
+        t.ok("delete" in msg and "fp.json" in msg, "pin mismatch: stderr tells to delete the pin file", log[-1500:])
+        box = ""
+        if os.path.exists(hook):
+            with open(hook, encoding="utf-8", errors="replace") as f:
+                box = f.read()
+        t.eq(box, "MonitoringBot agent\n" + msg + "\n", "pin mismatch: the message box (test hook) has that text")
+        t.eq(len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,))), len(rows),
+             "pin mismatch: nothing stored from the refused server")
+    finally:
+        srv.stop()
+
+
+def check_service(base):
+    inst = wine(["--install-service"], base)
+    t.ok(inst.returncode == 0 and "installed" in inst.stdout, "--install-service under wine's service manager",
+         inst.stdout + inst.stderr)
+    q = subprocess.run([WINE, "reg", "query", r"HKLM\System\CurrentControlSet\Services\MonitoringBotAgent", "/v",
+                        "ImagePath"], env=wine_env(), capture_output=True, text=True, timeout=60)
+    t.ok("monbot-agent.exe" in q.stdout and "--service" in q.stdout,
+         "the service runs the .exe with --service", q.stdout + q.stderr)
+    rm = wine(["--remove-service"], base)
+    t.ok(rm.returncode == 0 and "removed" in rm.stdout, "--remove-service removes it", rm.stdout + rm.stderr)
+    again = wine(["--remove-service"], base)
+    t.eq(again.returncode, 1, "a second --remove-service fails (no such service)")
+
+
+def main():
+    if not os.access(WINE, os.X_OK):
+        print(f"WARNING: {WINE} is not installed: the Windows agent was NOT tested "
+              "(apt-get install --no-install-recommends wine64)", file=sys.stderr, flush=True)
+        t.diag(f"WARNING: {WINE} missing: the Windows agent is not tested")
+        t.skip("the Windows agent under wine", "wine64 is not installed")
+        t.done()
+    b = subprocess.run(["make", "-s", "BOARD=windows-x64", "SAN=0", "agent"], cwd=ROOT, capture_output=True,
+                       text=True)
+    if not t.ok(b.returncode == 0 and os.path.exists(EXE), "make agent BOARD=windows-x64 builds monbot-agent.exe",
+                (b.stdout + b.stderr)[-2000:]):
+        t.done()
+    dump = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", EXE], capture_output=True, text=True).stdout
+    dlls = {ln.split(":", 1)[1].strip().lower() for ln in dump.splitlines() if "DLL Name:" in ln}
+    t.ok(dlls and dlls <= SYSTEM_DLLS, f"static .exe: imports only Windows' DLLs {sorted(dlls)}")
+    base = tmpdir("mb-agent-windows.")
+    os.makedirs(PREFIX, exist_ok=True)
+    try:
+        check_once(base)
+        check_link(base)
+        check_service(base)
+    finally:
+        subprocess.run([WINESERVER, "-k"], env=wine_env(), capture_output=True, timeout=60)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
+    t.done()
+
+
+if __name__ == "__main__":
+    main()

@@ -46,6 +46,8 @@ endif
 
 # The Windows agent itself: built with mingw-w64 and run under wine against
 # the native monbot-server (tests/integration/agent_windows.py).
+# The bench's rows: the .exe's stripped size and its RSS under wine.
 ifneq ($(PORT),windows)
 INTEG_TESTS += tests/integration/agent_windows.py
+BENCHES += tests/bench/agent_windows.sh
 endif

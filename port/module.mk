@@ -14,9 +14,10 @@ PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/po
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS_bsd := -lm
-# Windows: Winsock, GetIfTable2, GetProcessMemoryInfo; kernel32, user32,
-# shell32 and advapi32 come with every mingw link.
-PORT_LIBS_windows := -lws2_32 -liphlpapi -lpsapi
+# Windows: Winsock, GetIfTable2, GetProcessMemoryInfo, the tray icon's
+# bitmap (gdi32); kernel32, user32, shell32 and advapi32 come with every
+# mingw link.
+PORT_LIBS_windows := -lws2_32 -liphlpapi -lpsapi -lgdi32
 PORT_LIBS := $(PORT_LIBS_$(PORT))
 
 ifeq ($(PORT),linux)

@@ -64,6 +64,36 @@ static HICON icon_load(const char *file)
 	return ic;
 }
 
+/* MONBOT_TRAY_FILE (tests): what the icon came to, written once it is up
+ * or has failed: the file it was read from, "loaded WxH" or "stock icon",
+ * then "shown" or "not shown" (a headless wine has no notification area,
+ * but decodes the PNG as Windows does). */
+static void tray_report(int shown)
+{
+	char hook[PORT_PATH_MAX];
+	DWORD n = GetEnvironmentVariableA("MONBOT_TRAY_FILE", hook, sizeof hook);
+	ICONINFO ii;
+	BITMAP bm;
+	FILE *f;
+	if (n == 0 || n >= sizeof hook || !(f = fopen(hook, "w")))
+		return;
+	fprintf(f, "%s\n", tray.file);
+	if (tray.icon && GetIconInfo(tray.icon, &ii)) {
+		if (GetObjectW(ii.hbmColor ? ii.hbmColor : ii.hbmMask, sizeof bm, &bm))
+			fprintf(f, "loaded %ldx%ld\n", bm.bmWidth, bm.bmHeight);
+		else
+			fprintf(f, "loaded\n");
+		if (ii.hbmColor)
+			DeleteObject(ii.hbmColor);
+		if (ii.hbmMask)
+			DeleteObject(ii.hbmMask);
+	} else {
+		fprintf(f, "stock icon\n");
+	}
+	fprintf(f, "%s\n", shown ? "shown" : "not shown");
+	fclose(f);
+}
+
 static void console_toggle(void)
 {
 	HWND c = GetConsoleWindow();
@@ -146,6 +176,7 @@ static DWORD WINAPI tray_main(LPVOID arg)
 		goto fail;
 	}
 	tray.ok = 1;
+	tray_report(1);
 	SetEvent(tray.ready);
 	while (GetMessageW(&m, NULL, 0, 0) > 0) {
 		TranslateMessage(&m);
@@ -154,6 +185,7 @@ static DWORD WINAPI tray_main(LPVOID arg)
 	return 0;
 fail:
 	tray.ok = 0;
+	tray_report(0);
 	SetEvent(tray.ready);
 	return 1;
 }

@@ -10,11 +10,16 @@ mingw-w64) run under wine, headless, against the real native monbot-server:
     a second run on the saved pin connects again;
   - a pin file of another key: exit 3, the message on stderr, and the same
     text in the message box's test hook (MONBOT_ALERT_FILE);
+  - the tray icon: icon.png beside the .exe by default, AGENT_ICON_FILE
+    otherwise, decoded by Windows' own PNG icon loader (its test hook
+    MONBOT_TRAY_FILE; headless wine has no notification area to show it in);
   - --install-service / --remove-service through wine's service manager.
 Skips loudly (a SKIP line and a warning on stderr) only when wine64 is not
 installed; wineserver is stopped at the end in every case."""
 import json
 import os
+import struct
+import zlib
 import shutil
 import socket
 import subprocess
@@ -29,8 +34,8 @@ WINESERVER = "/usr/lib/wine/wineserver"
 BOARD_O = os.path.join(ROOT, "build", "windows-x64")
 EXE = os.path.join(BOARD_O, "monbot-agent.exe")
 PREFIX = os.path.join(BOARD_O, "wine")  # kept between runs: the first start builds it (~700 MB)
-SYSTEM_DLLS = {"kernel32.dll", "user32.dll", "shell32.dll", "advapi32.dll", "ws2_32.dll", "iphlpapi.dll",
-               "psapi.dll", "msvcrt.dll"}
+SYSTEM_DLLS = {"kernel32.dll", "user32.dll", "gdi32.dll", "shell32.dll", "advapi32.dll", "ws2_32.dll",
+               "iphlpapi.dll", "psapi.dll", "msvcrt.dll"}
 t = Tap()
 
 
@@ -96,14 +101,32 @@ def check_once(base):
          and "Windows" in h["os"] and h["kernel"].count(".") == 2, "host: name, Windows version, AMD64", h)
 
 
-def start(srv, key, wd, extra=None):
+def png(path, w, h):
+    """A w x h RGBA PNG (zlib, no image library)."""
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xffffffff)
+    raw = b"".join(b"\0" + b"\x20\x60\xc0\xff" * w for _ in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def start(srv, key, wd, extra=None, exe=EXE):
     os.makedirs(wd, exist_ok=True)
     env = wine_env({
         "AGENT_SECRET": key, "AGENT_SERVER_IP": "127.0.0.1", "AGENT_PORT": str(srv.port), "AGENT_INTERVAL": "1",
         "AGENT_TLS": "1", "AGENT_VERIFY_SSL": "1", "AGENT_FP_FILE": os.path.join(wd, "fp.json"),
         "AGENT_RECONNECT_DELAY": "1", "AGENT_UDP_PORT": str(srv.udp_port), **(extra or {})})
     log = open(os.path.join(wd, "agent.log"), "wb")
-    p = subprocess.Popen([WINE, EXE], cwd=wd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+    p = subprocess.Popen([WINE, exe], cwd=wd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT)
     p.log = log
     p.wd = wd
@@ -141,7 +164,14 @@ def check_link(base):
     try:
         key = srv.new_key("windows")
         wd = os.path.join(base, "agent")
-        p = start(srv, key, wd)
+        # a copy of the .exe with its icon.png beside it (the default icon)
+        bindir = os.path.join(base, "bin")
+        os.makedirs(bindir)
+        exe = os.path.join(bindir, "monbot-agent.exe")
+        shutil.copy(EXE, exe)
+        png(os.path.join(bindir, "icon.png"), 32, 32)
+        tray = os.path.join(base, "tray1.txt")
+        p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray}, exe=exe)
         rows = wait_rows(srv, key, 3, 90)
         log = stop(p)
         t.ok(len(rows) >= 3, f"TLS link: {len(rows)} samples of the .exe stored by monbot-server", log[-1500:])
@@ -157,12 +187,22 @@ def check_link(base):
             pass
         t.ok(len(pin.get("fp", "")) == 64 and len(pin.get("spki", "")) == 64,
              "first connection pinned the certificate (fp and spki)", pin)
-        # the same pin file again: accepted
+        tr = read(tray).split("\n")
+        t.ok(len(tr) >= 3 and tr[0].lower().endswith("\\bin\\icon.png") and tr[1] == "loaded 32x32"
+             and tr[2] == "not shown", "tray: icon.png beside the .exe, decoded 32x32 (not shown: headless)", tr)
+        # the same pin file again: accepted; AGENT_ICON_FILE not a PNG: the stock icon
         n0 = len(rows)
-        p = start(srv, key, wd)
+        notpng = os.path.join(base, "not-a-png.png")
+        with open(notpng, "w") as f:
+            f.write("GIF89a")
+        tray = os.path.join(base, "tray2.txt")
+        p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray, "AGENT_ICON_FILE": notpng})
         rows = wait_rows(srv, key, n0 + 2, 60)
         log = stop(p)
         t.ok(len(rows) >= n0 + 2, "a second run on the saved pin connects and stores samples", log[-1500:])
+        tr = read(tray).split("\n")
+        t.ok(len(tr) >= 3 and tr[0] == notpng and tr[1] == "stock icon",
+             "tray: AGENT_ICON_FILE that is not a PNG gives the stock icon", tr)
 
         # another key's pin: exit 3 with the message, also in the box's hook
         wd = os.path.join(base, "mismatch")

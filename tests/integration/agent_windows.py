@@ -8,11 +8,16 @@ mingw-w64) run under wine, headless, against the real native monbot-server:
   - over TLS with pinning: the pin file written, >= 3 samples stored in the
     server's database with their cpu/ram/swap/uptime/disks columns in range;
     a second run on the saved pin connects again;
+  - a diag whose systeminfo never ends is stopped at the time limit (the
+    job object kills it) while samples go on;
   - a pin file of another key: exit 3, the message on stderr, and the same
     text in the message box's test hook (MONBOT_ALERT_FILE);
   - the tray icon: icon.png beside the .exe by default, AGENT_ICON_FILE
     otherwise, decoded by Windows' own PNG icon loader (its test hook
     MONBOT_TRAY_FILE; headless wine has no notification area to show it in);
+  - a remote diag runs systeminfo (a stand-in built here with mingw-w64,
+    beside the .exe, as wine's own prints nothing) through port/windows'
+    child processes: its output is the answer, AGENT_SECRET not passed on;
   - --install-service / --remove-service through wine's service manager.
 Skips loudly (a SKIP line and a warning on stderr) only when wine64 is not
 installed; wineserver is stopped at the end in every case."""
@@ -28,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from server import ROOT, Server, Tap, tmpdir  # noqa: E402
+from actions import answered, command  # noqa: E402
 
 WINE = "/usr/lib/wine/wine64"  # Debian's wine64 has no /usr/bin/wine
 WINESERVER = "/usr/lib/wine/wineserver"
@@ -111,10 +117,38 @@ def png(path, w, h):
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+FAKE_SYSTEMINFO = r"""
+#include <windows.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+	if (getenv("FAKE_HANG")) { /* never ends: the agent's time limit kills it */
+		printf("hanging\n");
+		fflush(stdout);
+		Sleep(INFINITE);
+	}
+	printf("Host Name:                 FAKEHOST\n");
+	printf("OS Name:                   Fake Windows for the test\n");
+	printf("args: %d, secret: %s, stdin: %s\n", argc - 1, getenv("AGENT_SECRET") ? "passed" : "dropped",
+	       getchar() == EOF ? "empty" : "not empty");
+	return 0;
+}
+"""
+
+
 def read(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
+    except OSError:
+        return ""
+
+
+def read_cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
     except OSError:
         return ""
 
@@ -170,9 +204,15 @@ def check_link(base):
         exe = os.path.join(bindir, "monbot-agent.exe")
         shutil.copy(EXE, exe)
         png(os.path.join(bindir, "icon.png"), 32, 32)
+        with open(os.path.join(base, "systeminfo.c"), "w") as f:
+            f.write(FAKE_SYSTEMINFO)
+        cc = subprocess.run(["x86_64-w64-mingw32-gcc", "-O2", "-o", os.path.join(bindir, "systeminfo.exe"),
+                             os.path.join(base, "systeminfo.c")], capture_output=True, text=True)
+        t.ok(cc.returncode == 0, "a stand-in systeminfo.exe builds", cc.stderr)
         tray = os.path.join(base, "tray1.txt")
         p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray}, exe=exe)
         rows = wait_rows(srv, key, 3, 90)
+        rec = answered(srv, command(srv, key, "diag"), 60) or {}
         log = stop(p)
         t.ok(len(rows) >= 3, f"TLS link: {len(rows)} samples of the .exe stored by monbot-server", log[-1500:])
         ok = rows and all(0 <= r[1] <= 100 and 0 < r[2] <= 100 and 0 <= r[3] <= 100 and r[4] > 0 for r in rows)
@@ -187,6 +227,10 @@ def check_link(base):
             pass
         t.ok(len(pin.get("fp", "")) == 64 and len(pin.get("spki", "")) == 64,
              "first connection pinned the certificate (fp and spki)", pin)
+        want = ("Host Name:                 FAKEHOST\nOS Name:                   Fake Windows for the test\n"
+                "args: 0, secret: dropped, stdin: empty")
+        t.ok(rec.get("state") == "answered" and (rec.get("answer") or "").replace("\r", "").strip() == want,
+             "diag: systeminfo's output is the answer (no secret in its environment, stdin empty)", rec)
         tr = read(tray).split("\n")
         t.ok(len(tr) >= 3 and tr[0].lower().endswith("\\bin\\icon.png") and tr[1] == "loaded 32x32"
              and tr[2] == "not shown", "tray: icon.png beside the .exe, decoded 32x32 (not shown: headless)", tr)
@@ -196,9 +240,22 @@ def check_link(base):
         with open(notpng, "w") as f:
             f.write("GIF89a")
         tray = os.path.join(base, "tray2.txt")
-        p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray, "AGENT_ICON_FILE": notpng})
+        p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray, "AGENT_ICON_FILE": notpng, "FAKE_HANG": "1",
+                                 "MONBOT_TEST_ACTION_TIMEOUT_MS": "3000"}, exe=exe)
         rows = wait_rows(srv, key, n0 + 2, 60)
+        count = lambda: len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,)))  # noqa: E731
+        n1 = count()
+        rec = answered(srv, command(srv, key, "diag"), 60) or {}
+        n2 = count()
+        time.sleep(1.5)
+        left = [d for d in os.listdir("/proc") if d.isdigit() and "systeminfo.exe" in read_cmdline(d)]
         log = stop(p)
+        rows = srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,))
+        t.eq((rec.get("answer") or "").replace("\r", ""),
+             "diagnostics failed: systeminfo did not finish within 3 s and was stopped.\nhanging",
+             "diag: a systeminfo that never ends is stopped at the time limit (its output so far kept)")
+        t.ok(not left, "the hanging systeminfo.exe is gone (its job was terminated)", left)
+        t.ok(n2 >= n1 + 2, f"samples went on while it ran ({n2 - n1} in its 3 s)")
         t.ok(len(rows) >= n0 + 2, "a second run on the saved pin connects and stores samples", log[-1500:])
         tr = read(tray).split("\n")
         t.ok(len(tr) >= 3 and tr[0] == notpng and tr[1] == "stock icon",

@@ -79,33 +79,65 @@ int port_fs_list(struct port_fs *fs, int max, int *n)
 	return PORT_OK;
 }
 
-int port_if_list(struct port_if *ifs, int max, int *n)
+/* GetIfTable2 allocates its table (no caller-buffer form): it is read once a
+ * minute for the list of interfaces (a VPN or a phone's tethering comes and
+ * goes), and each sample reads the rows on it with GetIfEntry2 into a row on
+ * the stack, so sampling allocates nothing. */
+#define IF_MAX 64
+#define IF_RESCAN_MS 60000u
+static struct {
+	NET_LUID luid[IF_MAX];
+	char name[IF_MAX][32];
+	int n, scanned;
+	uint64_t at;
+} ift;
+
+static int if_scan(void)
 {
 	MIB_IF_TABLE2 *t = NULL;
-	int rc = PORT_OK;
-	*n = 0;
-	/* the table is allocated by the API and freed at once: the port's one
-	 * allocation per cycle, inside iphlpapi (GetIfTable2 has no caller
-	 * buffer form) */
+	ift.n = 0;
+	ift.scanned = 1;
+	ift.at = GetTickCount64();
 	if (GetIfTable2(&t) != NO_ERROR || !t)
 		return PORT_EIO;
-	for (ULONG i = 0; i < t->NumEntries; i++) {
+	for (ULONG i = 0; i < t->NumEntries && ift.n < IF_MAX; i++) {
 		const MIB_IF_ROW2 *r = &t->Table[i];
 		char name[64];
 		to_utf8(r->Alias, name, sizeof name);
 		if (!wd_if_wanted(r->InterfaceAndOperStatusFlags.FilterInterface, name))
 			continue;
-		if (*n >= max) {
-			rc = PORT_ENOSPC;
-			break;
-		}
-		wd_utf8_copy(ifs[*n].name, sizeof(ifs[*n].name), name);
-		ifs[*n].rx = r->InOctets;
-		ifs[*n].tx = r->OutOctets;
-		(*n)++;
+		ift.luid[ift.n] = r->InterfaceLuid;
+		wd_utf8_copy(ift.name[ift.n], sizeof ift.name[0], name);
+		ift.n++;
 	}
 	FreeMibTable(t);
-	return rc;
+	return PORT_OK;
+}
+
+int port_if_list(struct port_if *ifs, int max, int *n)
+{
+	int gone = 0;
+	*n = 0;
+	if ((!ift.scanned || GetTickCount64() - ift.at >= IF_RESCAN_MS) && if_scan() != PORT_OK)
+		return PORT_EIO;
+	for (int i = 0; i < ift.n; i++) {
+		MIB_IF_ROW2 r;
+		memset(&r, 0, sizeof r);
+		r.InterfaceLuid = ift.luid[i];
+		if (GetIfEntry2(&r) != NO_ERROR) {
+			gone = 1; /* removed since the scan: the next sample scans again */
+			continue;
+		}
+		if (*n >= max)
+			return PORT_ENOSPC;
+		memcpy(ifs[*n].name, ift.name[i], sizeof ifs[*n].name);
+		ifs[*n].rx = r.InOctets;
+		ifs[*n].tx = r.OutOctets;
+		(*n)++;
+	}
+	if (gone)
+		ift.scanned = 0;
+	return PORT_OK;
 }
 
 int port_uptime(double *seconds)

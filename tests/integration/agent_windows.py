@@ -236,11 +236,14 @@ def check_link(base):
              and tr[2] == "not shown", "tray: icon.png beside the .exe, decoded 32x32 (not shown: headless)", tr)
         # the same pin file again: accepted; AGENT_ICON_FILE not a PNG: the stock icon
         n0 = len(rows)
+        t_second = int(time.time())
         notpng = os.path.join(base, "not-a-png.png")
         with open(notpng, "w") as f:
             f.write("GIF89a")
         tray = os.path.join(base, "tray2.txt")
+        # loopback counted too (it carries the link): the interface counters move
         p = start(srv, key, wd, {"MONBOT_TRAY_FILE": tray, "AGENT_ICON_FILE": notpng, "FAKE_HANG": "1",
+                                 "AGENT_NET_IGNORE": "none-of-these",
                                  "MONBOT_TEST_ACTION_TIMEOUT_MS": "3000"}, exe=exe)
         rows = wait_rows(srv, key, n0 + 2, 60)
         count = lambda: len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,)))  # noqa: E731
@@ -256,6 +259,9 @@ def check_link(base):
              "diag: a systeminfo that never ends is stopped at the time limit (its output so far kept)")
         t.ok(not left, "the hanging systeminfo.exe is gone (its job was terminated)", left)
         t.ok(n2 >= n1 + 2, f"samples went on while it ran ({n2 - n1} in its 3 s)")
+        up = srv.rows("SELECT MAX(net_up), MAX(net_down) FROM metrics WHERE secret=? AND ts > ?", (key, t_second))
+        t.ok(up and (up[0][0] or 0) > 0 and (up[0][1] or 0) > 0,
+             "with loopback counted, net_up and net_down move (GetIfEntry2 over GetIfTable2's list)", up)
         t.ok(len(rows) >= n0 + 2, "a second run on the saved pin connects and stores samples", log[-1500:])
         tr = read(tray).split("\n")
         t.ok(len(tr) >= 3 and tr[0] == notpng and tr[1] == "stock icon",

@@ -6,6 +6,8 @@
  * service manager's stop and the system's shutdown set the stop flag. */
 #include <windows.h>
 
+#include <fcntl.h>
+#include <io.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #define SVC_NAME "MonitoringBotAgent"
 #define SVC_DISPLAY "MonitoringBot agent"
 #define SVC_ARGS_MAX 32
+#define SVC_LOG "monbot-agent.log"
 
 static struct {
 	SERVICE_STATUS_HANDLE h;
@@ -56,6 +59,30 @@ static void WINAPI svc_main(DWORD argc, LPSTR *argv)
 	svc_report(SERVICE_RUNNING, 0);
 	svc.rc = svc.prog_main(svc.argc, svc.argv);
 	svc_report(SERVICE_STOPPED, (DWORD)svc.rc);
+}
+
+/* A service has no standard handles: the C runtime marks stderr's stream
+ * as having no descriptor (-2) and freopen() on it fails. The log file
+ * becomes descriptor 2 and the stream is pointed back at it, so the agent's
+ * log lines land beside the .exe. */
+static void svc_log(void)
+{
+	HANDLE h = CreateFileA(SVC_LOG, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
+	                       FILE_ATTRIBUTE_NORMAL, NULL);
+	int fd;
+	if (h == INVALID_HANDLE_VALUE)
+		return;
+	fd = _open_osfhandle((intptr_t)h, _O_APPEND | _O_WRONLY);
+	if (fd < 0) {
+		CloseHandle(h);
+		return;
+	}
+	if (fd != 2) {
+		_dup2(fd, 2);
+		_close(fd);
+	}
+	stderr->_file = 2;
+	setvbuf(stderr, NULL, _IONBF, 0);
 }
 
 static int exe_path(char *buf, size_t cap)
@@ -139,6 +166,7 @@ int port_main(int argc, char **argv, int (*prog_main)(int, char **))
 		*slash = '\0';
 		SetCurrentDirectoryA(exe);
 	}
+	svc_log();
 	svc.prog_main = prog_main;
 	svc.argv[svc.argc++] = argv[0];
 	for (int i = 2; i < argc && svc.argc < SVC_ARGS_MAX; i++)

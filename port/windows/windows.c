@@ -68,6 +68,9 @@ void win_stop_set(int sig)
 
 static BOOL WINAPI on_console(DWORD ev)
 {
+	/* a service is told of every user's log-off: not its own end */
+	if (win_as_service && ev == CTRL_LOGOFF_EVENT)
+		return TRUE;
 	win_stop_set(ev == CTRL_C_EVENT ? 2 : 15);
 	/* a close, log-off or shutdown ends the process when this returns:
 	 * give the loop a moment to say goodbye */

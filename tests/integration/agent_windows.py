@@ -290,22 +290,63 @@ def check_link(base):
         t.eq(box, "MonitoringBot agent\n" + msg + "\n", "pin mismatch: the message box (test hook) has that text")
         t.eq(len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,))), len(rows),
              "pin mismatch: nothing stored from the refused server")
+        check_service(base, srv, bindir)
     finally:
         srv.stop()
 
 
-def check_service(base):
-    inst = wine(["--install-service"], base)
+def check_service(base, srv, bindir):
+    """Installed, started by wine's service manager, samples stored, stopped
+    through the manager with the agent's clean exit in its log, removed."""
+    exe = os.path.join(bindir, "monbot-agent.exe")
+    key = srv.new_key("windows-service")
+    # the service reads the .env beside the .exe (it starts in C:\windows)
+    with open(os.path.join(bindir, ".env"), "w") as f:
+        f.write(f"AGENT_SECRET={key}\nAGENT_SERVER_IP=127.0.0.1\nAGENT_PORT={srv.port}\nAGENT_INTERVAL=1\n"
+                f"AGENT_FP_FILE=svc-fp.json\nAGENT_RECONNECT_DELAY=1\n")
+    inst = subprocess.run([WINE, exe, "--install-service"], cwd=base, env=wine_env(), capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120)
     t.ok(inst.returncode == 0 and "installed" in inst.stdout, "--install-service under wine's service manager",
          inst.stdout + inst.stderr)
     q = subprocess.run([WINE, "reg", "query", r"HKLM\System\CurrentControlSet\Services\MonitoringBotAgent", "/v",
                         "ImagePath"], env=wine_env(), capture_output=True, text=True, timeout=60)
     t.ok("monbot-agent.exe" in q.stdout and "--service" in q.stdout,
          "the service runs the .exe with --service", q.stdout + q.stderr)
-    rm = wine(["--remove-service"], base)
-    t.ok(rm.returncode == 0 and "removed" in rm.stdout, "--remove-service removes it", rm.stdout + rm.stderr)
-    again = wine(["--remove-service"], base)
-    t.eq(again.returncode, 1, "a second --remove-service fails (no such service)")
+    # wine ends its services with the last ordinary process: one is kept
+    # running (the stand-in systeminfo that never ends) while the service runs
+    keeper = subprocess.Popen([WINE, os.path.join(bindir, "systeminfo.exe")], env=wine_env({"FAKE_HANG": "1"}),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        subprocess.run([WINE, "sc", "start", "MonitoringBotAgent"], env=wine_env(), capture_output=True, text=True,
+                       timeout=60)
+        rows = wait_rows(srv, key, 3, 60)
+        t.ok(len(rows) >= 3, f"the agent as a service: {len(rows)} samples stored",
+             read(os.path.join(bindir, "monbot-agent.log"))[-1500:])
+        subprocess.run([WINE, "sc", "stop", "MonitoringBotAgent"], env=wine_env(), capture_output=True, text=True,
+                       timeout=60)
+        end = time.time() + 20
+        while time.time() < end and "stopping" not in read(os.path.join(bindir, "monbot-agent.log")):
+            time.sleep(0.2)
+        log = read(os.path.join(bindir, "monbot-agent.log"))
+        t.ok("stopping (signal 15)" in log and ", 0 unacknowledged," in log,
+             "sc stop: a clean stop, everything acknowledged (the service's log beside the .exe)", log[-1500:])
+        st = ""
+        for _ in range(50):
+            st = subprocess.run([WINE, "sc", "query", "MonitoringBotAgent"], env=wine_env(), capture_output=True,
+                                text=True, timeout=60).stdout
+            if "STOPPED" in st:
+                break
+            time.sleep(0.2)
+        t.ok("STOPPED" in st, "the service manager sees it stopped", st)
+        rm = subprocess.run([WINE, exe, "--remove-service"], cwd=base, env=wine_env(), capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL, timeout=120)
+        t.ok(rm.returncode == 0 and "removed" in rm.stdout, "--remove-service removes it", rm.stdout + rm.stderr)
+        again = subprocess.run([WINE, exe, "--remove-service"], cwd=base, env=wine_env(), capture_output=True,
+                               text=True, stdin=subprocess.DEVNULL, timeout=120)
+        t.eq(again.returncode, 1, "a second --remove-service fails (no such service)")
+    finally:
+        keeper.kill()
+        keeper.wait()
 
 
 def main():
@@ -328,7 +369,6 @@ def main():
     try:
         check_once(base)
         check_link(base)
-        check_service(base)
     finally:
         subprocess.run([WINESERVER, "-k"], env=wine_env(), capture_output=True, timeout=60)
         if not os.environ.get("KEEP"):

@@ -23,6 +23,7 @@ Skips loudly (a SKIP line and a warning on stderr) only when wine64 is not
 installed; wineserver is stopped at the end in every case."""
 import json
 import os
+import re
 import struct
 import zlib
 import shutil
@@ -330,6 +331,13 @@ def check_service(base, srv, bindir):
         log = read(os.path.join(bindir, "monbot-agent.log"))
         t.ok("stopping (signal 15)" in log and ", 0 unacknowledged," in log,
              "sc stop: a clean stop, everything acknowledged (the service's log beside the .exe)", log[-1500:])
+        m = re.search(r"(\d+) samples taken, (\d+) unacknowledged, (\d+) dropped; TLS arena peak (\d+) of (\d+)",
+                      log)
+        stored = len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,)))
+        t.ok(m is not None and int(m.group(1)) == stored and 0 < int(m.group(4)) <= int(m.group(5)),
+             f"every sample taken stored once ({stored}), TLS arena peak within the arena", log[-800:])
+        if m:
+            t.diag(f"windows agent TLS arena peak {m.group(4)} of {m.group(5)} bytes")
         st = ""
         for _ in range(50):
             st = subprocess.run([WINE, "sc", "query", "MonitoringBotAgent"], env=wine_env(), capture_output=True,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "port/port.h"
+#include "port/windows/win_decode.h"
 
 #define KIDS_MAX 4
 #define CMD_MAX 8192
@@ -33,38 +34,6 @@ static struct kid *kid_of(long pid)
 	return NULL;
 }
 
-/* One argument quoted the way the C runtime splits a command line:
- * backslashes double only before a quote (MSDN "Parsing C command-line
- * arguments"). */
-static int quote_arg(const char *a, char *out, size_t cap, size_t *len)
-{
-	size_t n = *len;
-#define PUT(ch) do { if (n + 1 >= cap) return -1; out[n++] = (ch); } while (0)
-	if (n)
-		PUT(' ');
-	PUT('"');
-	for (const char *p = a;; p++) {
-		size_t bs = 0;
-		while (*p == '\\') {
-			bs++;
-			p++;
-		}
-		if (*p == '\0') {
-			for (size_t i = 0; i < 2 * bs; i++)
-				PUT('\\');
-			break;
-		}
-		for (size_t i = 0; i < (*p == '"' ? 2 * bs + 1 : bs); i++)
-			PUT('\\');
-		PUT(*p);
-	}
-	PUT('"');
-#undef PUT
-	out[n] = '\0';
-	*len = n;
-	return 0;
-}
-
 /* The agent's environment less the names in drop (case-blind, as Windows
  * compares them). */
 static int env_block(const char *const drop[])
@@ -75,13 +44,7 @@ static int env_block(const char *const drop[])
 		return -1;
 	for (e = all; *e; e += strlen(e) + 1) {
 		size_t l = strlen(e);
-		int skip = 0;
-		for (size_t i = 0; drop && drop[i]; i++) {
-			size_t k = strlen(drop[i]);
-			if (l > k && e[k] == '=' && _strnicmp(e, drop[i], k) == 0)
-				skip = 1;
-		}
-		if (skip)
+		if (wd_env_dropped(e, drop))
 			continue;
 		if (n + l + 2 > sizeof envb) {
 			FreeEnvironmentStringsA(all);
@@ -202,7 +165,7 @@ int port_child_start(struct port_child *c, const char *const argv[], const char 
 	if (SearchPathA(NULL, argv[0], ".exe", sizeof path, path, NULL) == 0)
 		return PORT_ENOTAVAIL;
 	for (size_t i = 0; argv[i]; i++)
-		if (quote_arg(argv[i], cmd, sizeof cmd, &len) < 0) {
+		if (wd_cmdline_append(cmd, sizeof cmd, &len, argv[i]) != PORT_OK) {
 			*os_err = ERROR_INSUFFICIENT_BUFFER;
 			return PORT_EIO;
 		}

@@ -4,6 +4,7 @@
  * windows.h: tests/unit/test_win_decode.c builds this file on Linux. */
 #include "port/windows/win_decode.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,4 +140,54 @@ void wd_os_name(const char *product, unsigned major, unsigned minor, unsigned bu
 	else
 		snprintf(os, oscap, "%s", name);
 	snprintf(kernel, kcap, "%u.%u.%u", major, minor, build);
+}
+
+int wd_cmdline_append(char *cmd, size_t cap, size_t *len, const char *a)
+{
+	size_t n = *len;
+#define PUT(ch)                                  \
+	do {                                     \
+		if (n + 1 >= cap)                \
+			goto full;               \
+		cmd[n++] = (ch);                 \
+	} while (0)
+	if (n)
+		PUT(' ');
+	PUT('"');
+	for (const char *p = a;; p++) {
+		size_t bs = 0;
+		while (*p == '\\') {
+			bs++;
+			p++;
+		}
+		if (*p == '\0') { /* before the closing quote: all doubled */
+			for (size_t i = 0; i < 2 * bs; i++)
+				PUT('\\');
+			break;
+		}
+		for (size_t i = 0; i < (*p == '"' ? 2 * bs + 1 : bs); i++)
+			PUT('\\');
+		PUT(*p);
+	}
+	PUT('"');
+#undef PUT
+	cmd[n] = '\0';
+	*len = n;
+	return PORT_OK;
+full:
+	if (cap)
+		cmd[*len < cap ? *len : cap - 1] = '\0';
+	return PORT_ENOSPC;
+}
+
+int wd_env_dropped(const char *entry, const char *const drop[])
+{
+	for (size_t i = 0; drop && drop[i]; i++) {
+		size_t k = strlen(drop[i]), j = 0;
+		while (j < k && entry[j] && tolower((unsigned char)entry[j]) == tolower((unsigned char)drop[i][j]))
+			j++;
+		if (j == k && entry[k] == '=')
+			return 1;
+	}
+	return 0;
 }

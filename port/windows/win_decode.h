@@ -68,4 +68,13 @@ int wd_proc(uint32_t pid, const char *exe, uint64_t creation, uint64_t kernel, u
 void wd_os_name(const char *product, unsigned major, unsigned minor, unsigned build, char *os, size_t oscap,
                 char *kernel, size_t kcap);
 
+/* Child processes: argument a appended to the command line cmd (*len bytes
+ * so far, space-separated), quoted the way the C runtime splits it again
+ * (backslashes double only before a quote: MSDN "Parsing C command-line
+ * arguments"). PORT_ENOSPC when it does not fit (cmd is left terminated). */
+int wd_cmdline_append(char *cmd, size_t cap, size_t *len, const char *a);
+/* 1 when the environment entry "NAME=value" is one of the NULL-terminated
+ * names in drop (compared case-blind, as Windows does), else 0. */
+int wd_env_dropped(const char *entry, const char *const drop[]);
+
 #endif

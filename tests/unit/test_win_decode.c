@@ -181,6 +181,46 @@ static void os_name(void **st)
 	assert_string_equal(os, "Windows 11 (build 22000)");
 }
 
+static void cmdline(void **st)
+{
+	char c[64];
+	size_t n = 0;
+	static const char *const drop[] = {"AGENT_SECRET", NULL};
+	(void)st;
+	assert_int_equal(wd_cmdline_append(c, sizeof c, &n, "systeminfo"), PORT_OK);
+	assert_string_equal(c, "\"systeminfo\"");
+	assert_int_equal(wd_cmdline_append(c, sizeof c, &n, "a b"), PORT_OK);
+	assert_string_equal(c, "\"systeminfo\" \"a b\"");
+	/* MSDN's examples: a"b, a\b, a\\"b, trailing backslashes, empty */
+	n = 0;
+	wd_cmdline_append(c, sizeof c, &n, "a\"b");
+	assert_string_equal(c, "\"a\\\"b\"");
+	n = 0;
+	wd_cmdline_append(c, sizeof c, &n, "a\\b");
+	assert_string_equal(c, "\"a\\b\"");
+	n = 0;
+	wd_cmdline_append(c, sizeof c, &n, "a\\\"b");
+	assert_string_equal(c, "\"a\\\\\\\"b\"");
+	n = 0;
+	wd_cmdline_append(c, sizeof c, &n, "C:\\dir\\");
+	assert_string_equal(c, "\"C:\\dir\\\\\"");
+	n = 0;
+	wd_cmdline_append(c, sizeof c, &n, "");
+	assert_string_equal(c, "\"\"");
+	/* too long: refused, what was there kept */
+	n = 0;
+	wd_cmdline_append(c, 8, &n, "abc");
+	assert_int_equal(wd_cmdline_append(c, 8, &n, "defgh"), PORT_ENOSPC);
+	assert_string_equal(c, "\"abc\"");
+	assert_int_equal(n, 5);
+	assert_int_equal(wd_env_dropped("AGENT_SECRET=x", drop), 1);
+	assert_int_equal(wd_env_dropped("agent_secret=x", drop), 1);
+	assert_int_equal(wd_env_dropped("AGENT_SECRETS=x", drop), 0);
+	assert_int_equal(wd_env_dropped("AGENT_SECRE=x", drop), 0);
+	assert_int_equal(wd_env_dropped("PATH=C:\\Windows", drop), 0);
+	assert_int_equal(wd_env_dropped("AGENT_SECRET=x", NULL), 0);
+}
+
 /* ---- a fake Windows machine under agent-min/collect.c ------------------
  * What the Win32 calls would return at two moments, turned into port.h's
  * structures exactly as metrics.c does. */
@@ -327,7 +367,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(filetime),   cmocka_unit_test(cpu_times),  cmocka_unit_test(memory),
 	    cmocka_unit_test(drive_list), cmocka_unit_test(drives),     cmocka_unit_test(interfaces),
-	    cmocka_unit_test(proc_entry), cmocka_unit_test(os_name),    cmocka_unit_test(agent_over_windows),
+	    cmocka_unit_test(proc_entry), cmocka_unit_test(os_name),    cmocka_unit_test(cmdline),
+	    cmocka_unit_test(agent_over_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,9 @@ mingw-w64) run under wine, headless, against the real native monbot-server:
     Win32 calls the port makes);
   - over TLS with pinning: the pin file written, >= 3 samples stored in the
     server's database with their cpu/ram/swap/uptime/disks columns in range;
-    a second run on the saved pin connects again;
+    Ctrl-C (SIGINT, which wine makes the console's CTRL_C_EVENT) stops it
+    cleanly with every sample taken stored once; a second run on the saved
+    pin connects again;
   - a diag whose systeminfo never ends is stopped at the time limit (the
     job object kills it) while samples go on;
   - a pin file of another key: exit 3, the message on stderr, and the same
@@ -27,6 +29,7 @@ import re
 import struct
 import zlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -169,14 +172,15 @@ def start(srv, key, wd, extra=None, exe=EXE):
 
 
 def stop(p):
-    # wine ends the Windows process on SIGTERM (no console event reaches it)
+    """Ctrl-C: wine turns SIGINT into the console's CTRL_C_EVENT (SIGTERM
+    would end the process without one). The exit status in p.rc."""
     if p.poll() is None:
-        p.terminate()
+        p.send_signal(signal.SIGINT)
     try:
-        p.wait(20)
+        p.rc = p.wait(20)
     except subprocess.TimeoutExpired:
         p.kill()
-        p.wait()
+        p.rc = p.wait()
     p.log.close()
     with open(os.path.join(p.wd, "agent.log"), errors="replace") as f:
         return f.read()
@@ -216,6 +220,11 @@ def check_link(base):
         rec = answered(srv, command(srv, key, "diag"), 60) or {}
         log = stop(p)
         t.ok(len(rows) >= 3, f"TLS link: {len(rows)} samples of the .exe stored by monbot-server", log[-1500:])
+        t.eq(p.rc, 0, "Ctrl-C (CTRL_C_EVENT): the .exe exits 0")
+        m = re.search(r"stopping \(signal 2\), (\d+) samples taken, (\d+) unacknowledged, (\d+) dropped", log)
+        stored = len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,)))
+        t.ok(m is not None and int(m.group(1)) == stored and m.group(2) == "0" and m.group(3) == "0",
+             f"a clean stop: every sample taken stored once ({stored}), 0 unacknowledged", log[-800:])
         ok = rows and all(0 <= r[1] <= 100 and 0 < r[2] <= 100 and 0 <= r[3] <= 100 and r[4] > 0 for r in rows)
         t.ok(bool(ok), "stored samples: cpu, ram, swap in 0..100, uptime > 0", rows[:3])
         t.ok(bool(rows) and all('"mount":"C:\\\\"' in (r[5] or "") for r in rows), "stored samples list C:\\",

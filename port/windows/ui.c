@@ -122,8 +122,14 @@ static void menu_show(HWND w)
 	DestroyMenu(m);
 }
 
+static UINT taskbar_created; /* explorer (re)started: icons are gone */
+
 static LRESULT CALLBACK tray_proc(HWND w, UINT msg, WPARAM wp, LPARAM lp)
 {
+	if (taskbar_created && msg == taskbar_created) {
+		Shell_NotifyIconW(NIM_ADD, &tray.nid);
+		return 0;
+	}
 	switch (msg) {
 	case TRAY_MSG:
 		if (LOWORD(lp) == WM_LBUTTONDBLCLK)
@@ -157,6 +163,7 @@ static DWORD WINAPI tray_main(LPVOID arg)
 	wc.hInstance = GetModuleHandleW(NULL);
 	wc.lpszClassName = L"MonitoringBotTray";
 	tray.icon = icon_load(tray.file);
+	taskbar_created = RegisterWindowMessageW(L"TaskbarCreated");
 	if (!RegisterClassW(&wc) ||
 	    !(tray.wnd = CreateWindowExW(0, wc.lpszClassName, L"MonitoringBot", 0, 0, 0, 0, 0, NULL, NULL, wc.hInstance,
 	                                 NULL)))

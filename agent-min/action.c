@@ -33,6 +33,7 @@ struct cand {
 static const struct cand diag_cands[] = {
 	{ { "inxi", "-F", NULL }, "inxi -F", 0 },
 	{ { "lshw", "-short", NULL }, "lshw -short", 0 },
+	{ { "systeminfo", NULL }, "systeminfo", 0 }, /* Windows' own (SPEC §4) */
 };
 static const struct cand st_cands[] = {
 	{ { "speedtest", "--format=json", "--accept-license", "--accept-gdpr", NULL }, "speedtest", ST_OOKLA },
@@ -269,7 +270,7 @@ static void builtin_report(void)
 	int n;
 	rep_len = 0;
 	port_host_read(&h);
-	rep("Diagnostics of %s (built-in report of monbot-agent %s: inxi and lshw are not installed)\n\n",
+	rep("Diagnostics of %s (built-in report of monbot-agent %s: inxi, lshw and systeminfo are not installed)\n\n",
 	    h.hostname[0] ? h.hostname : "this host", AGENT_VERSION);
 	rep("OS: %s\n", h.os[0] ? h.os : "unknown");
 	rep("Kernel: %s (%s)\n", h.kernel[0] ? h.kernel : "unknown", h.arch[0] ? h.arch : "unknown");

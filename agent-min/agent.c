@@ -442,6 +442,7 @@ static int link_established(struct agent *a)
 		if (rc == TLS_PIN_EMISMATCH || rc == TLS_PIN_EPARSE) {
 			LOG_ERR("%s", err);
 			fprintf(stderr, "monbot-agent: %s\n", err);
+			port_alert("MonitoringBot agent", err); /* Windows: a message box */
 			exit(3);
 		}
 		if (rc < 0)

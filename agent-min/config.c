@@ -20,6 +20,7 @@ static const char usage[] =
 	"  -i SECONDS    seconds between samples, default 5 (AGENT_INTERVAL)\n"
 	"  --once        print one full sample as JSON and exit\n"
 	"  --help, --version\n"
+	"  --install-service, --remove-service   (Windows) run at boot as a service\n"
 	"Other settings come from the environment or .env: AGENT_RECONNECT_DELAY,\n"
 	"AGENT_VERIFY_SSL (1 pin, force, 0), AGENT_CA_FILE, AGENT_TLS, AGENT_FP_FILE,\n"
 	"AGENT_UDP_PORT, AGENT_NET_IGNORE, AGENT_ALLOW_POWER, AGENT_SPOOL, AGENT_ICON_FILE.\n";

@@ -1,6 +1,7 @@
 /* main.c — monbot-agent: configuration, then either one sample (--once) or
  * the link loop (agent_run). Exit codes: 0 done, 2 bad configuration,
- * 3 TLS pin mismatch. */
+ * 3 TLS pin mismatch. port_main comes first: on Windows it answers
+ * --install-service / --remove-service and runs the agent as a service. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ static int run_once(const struct agent_config *cfg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int agent_main(int argc, char **argv)
 {
 	struct agent_config cfg;
 	char err[512];
@@ -65,7 +66,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "monbot-agent: %s\n", err);
 		return 2;
 	}
+	/* the tray icon where there is a desktop (Windows): its Exit stops the
+	 * loop like Ctrl-C */
+	if (port_tray_start(cfg.icon_file, "MonitoringBot agent") == PORT_OK)
+		fprintf(stderr, "monbot-agent: tray icon shown (%s)\n", cfg.icon_file);
 	rc = agent_run(&cfg);
+	port_tray_stop();
 	port_fini();
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	return port_main(argc, argv, agent_main);
 }

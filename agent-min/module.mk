@@ -6,7 +6,7 @@ AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
 AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(O)/obj/wire/logesc.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
-AGENT := $(O)/monbot-agent
+AGENT := $(O)/monbot-agent$(EXE)
 
 PROGRAMS += $(AGENT)
 agent: $(AGENT)

@@ -18,6 +18,10 @@ PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/po
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS_bsd := -lm
+# Windows: Winsock, GetIfTable2, GetProcessMemoryInfo, the tray icon's
+# bitmap (gdi32); kernel32, user32, shell32 and advapi32 come with every
+# mingw link.
+PORT_LIBS_windows := -lws2_32 -liphlpapi -lpsapi -lgdi32
 PORT_LIBS := $(PORT_LIBS_$(PORT))
 
 ifeq ($(PORT),linux)
@@ -33,4 +37,22 @@ UNIT_TESTS += test_port_child
 $(O)/tests/test_port_child: $(O)/obj/tests/unit/test_port_child.o $(O)/obj/port/posix/child.o $(O)/obj/port/posix/posix.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+endif
+
+# port/windows' pure half (win_decode.c, no windows.h) on every other
+# build: tests/unit/test_win_decode.c under agent-min/collect.c on Linux.
+ifneq ($(PORT),windows)
+UNIT_TESTS += test_win_decode
+$(O)/tests/test_win_decode: $(O)/obj/tests/unit/test_win_decode.o $(O)/obj/port/windows/win_decode.o \
+                            $(O)/obj/agent-min/collect.o $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+endif
+
+# The Windows agent itself: built with mingw-w64 and run under wine against
+# the native monbot-server (tests/integration/agent_windows.py).
+# The bench's rows: the .exe's stripped size and its RSS under wine.
+ifneq ($(PORT),windows)
+INTEG_TESTS += tests/integration/agent_windows.py
+BENCHES += tests/bench/agent_windows.sh
 endif

@@ -277,4 +277,23 @@ int port_addr_equal(const struct port_addr *a, const struct port_addr *b);
 /* port_mono_ms's clock in microseconds, for round-trip times under 1 ms. */
 uint64_t port_mono_us(void);
 
+/* ---- The desktop and the service manager (Windows; elsewhere nothing) ----
+ * port_main runs prog_main(argc, argv) and returns its exit code. On
+ * Windows it first answers --install-service and --remove-service (the
+ * agent as a service for hosts nobody logs into) and, started by the
+ * service manager (--service), runs prog_main on the service's thread with
+ * the service's stop as the stop flag. */
+int port_main(int argc, char **argv, int (*prog_main)(int, char **));
+/* A notification-area icon from a PNG file (a relative name is taken beside
+ * the program), its menu: show/hide the console (also a double click) and
+ * Exit, which sets the stop flag. PORT_OK when shown, PORT_ENOTAVAIL where
+ * there is no such thing (other OSes, a service, no shell). */
+int port_tray_start(const char *icon_png, const char *tip);
+void port_tray_stop(void);
+/* Tells the person at the desktop something that stops the program
+ * (Windows: a message box, returning once dismissed; MONBOT_ALERT_FILE
+ * names a file that gets "title\ntext\n" instead, for tests). Elsewhere
+ * nothing: the caller has said it on stderr and in the log. */
+void port_alert(const char *title, const char *text);
+
 #endif

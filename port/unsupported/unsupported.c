@@ -189,3 +189,9 @@ int port_udp_open(const struct port_addr *to, int *fd, int *os_err) { (void)to; 
 int port_udp_send(int fd, const struct port_addr *to, const void *b, size_t len, int *os_err) { (void)fd; (void)to; (void)b; (void)len; *os_err = 0; return PORT_ENOTAVAIL; }
 int port_udp_recv(int fd, void *b, size_t cap, size_t *n, struct port_addr *from, int *os_err) { (void)fd; (void)b; (void)cap; *n = 0; memset(from, 0, sizeof(*from)); *os_err = 0; return PORT_ENOTAVAIL; }
 int port_addr_equal(const struct port_addr *a, const struct port_addr *b) { (void)a; (void)b; return 0; }
+
+/* No desktop, no service manager. */
+int port_main(int argc, char **argv, int (*prog_main)(int, char **)) { return prog_main(argc, argv); }
+int port_tray_start(const char *icon_png, const char *tip) { (void)icon_png; (void)tip; return PORT_ENOTAVAIL; }
+void port_tray_stop(void) {}
+void port_alert(const char *title, const char *text) { (void)title; (void)text; }

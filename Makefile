@@ -179,6 +179,7 @@ test:
 	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory SAN=1 test-build
+	$(Q)$(MAKE) --no-print-directory boards
 	$(Q)O="$(O)" SAN_O="$(SAN_O)" PYTHON="$(PYTHON)" tests/run-tests.sh "$(UNIT_TESTS)" "$(INTEG_TESTS)"
 
 # 'make check NAME=...' runs one unit test or integration script.

@@ -24,7 +24,9 @@ BOARD_CPPFLAGS := -idirafter /usr/include -D_WIN32_WINNT=0x0601 -D__USE_MINGW_AN
 # -Wno-format: mingw's gcc checks format(printf) against msvcrt's printf,
 # not the C99 one __USE_MINGW_ANSI_STDIO links (every native build checks
 # the same format strings).
-BOARD_CFLAGS := -ffunction-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+# Size first, as the Linux boards (boards/musl-cross.mk).
+BOARD_OPT := -Os
+BOARD_CFLAGS := -fno-ident -ffunction-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
                 -Wno-format
 # The shared agent configuration plus mbedTLS's platform layer (required on
 # Windows: boards/mbedtls_windows_config.h).

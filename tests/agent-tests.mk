@@ -76,7 +76,7 @@ bench: $(AGENT_BENCH_DEPS)
 # link counted); 'make board-check BOARD=<name>', run under qemu by
 # tests/integration/agent_boards.sh.
 BOARD_CHECK := $(O)/tests/board_check
-$(BOARD_CHECK): $(O)/obj/tests/board/board_check.o $$(AGENT_TEST_OBJS) $$(WIRE_WS_OBJS)
+$(BOARD_CHECK): $(O)/obj/tests/board/board_check.o $(O)/obj/tests/unit/alloc_count.o $$(AGENT_TEST_OBJS) $$(WIRE_WS_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(ALLOC_WRAP) -o $@ $^ $(PORT_LIBS)
 .PHONY: board-check

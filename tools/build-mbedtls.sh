@@ -2,8 +2,8 @@
 # Builds mbedTLS's static libraries from Debian's source package for a C
 # compiler whose C library differs from the system's (musl, mingw): Debian's
 # own .a files are built for glibc and their structures differ
-# (TOOLCHAINS.md). The source comes through a private apt configuration (the
-# system's is not touched) into build/src/ and is never committed.
+# (TOOLCHAINS.md). The source comes through tools/debian-source.sh into
+# build/src/ (never committed).
 #   [MBEDTLS_CONFIG=<header>] [MBEDTLS_CFLAGS=<flags>] tools/build-mbedtls.sh <out-dir> <cc> [<ar>] [extra make args...]
 # MBEDTLS_CONFIG: a configuration header replacing mbedTLS's default (a path
 # from the top of the tree, the same MBEDTLS_CONFIG_FILE that the Makefile
@@ -14,21 +14,7 @@ set -euo pipefail
 out=$1 cc=$2 ar=${3:-ar}
 shift $(( $# >= 3 ? 3 : 2 ))
 top=$(cd "$(dirname "$0")/.." && pwd)
-src=$top/build/src
-mkdir -p "$src"
-tarball=$(ls "$src"/mbedtls_*.orig.tar.gz 2>/dev/null | head -n 1 || true)
-if [ -z "$tarball" ]; then
-	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-	[ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
-	apt=$src/apt
-	mkdir -p "$apt/lists/partial"
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" >"$apt/sources.list"
-	opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	      -o Dir::State::Lists="$apt/lists" -o Debug::NoDropPrivs=1)
-	apt-get "${opts[@]}" -qq update
-	(cd "$src" && apt-get "${opts[@]}" -qq source --download-only mbedtls >/dev/null 2>&1)
-	tarball=$(ls "$src"/mbedtls_*.orig.tar.gz | head -n 1)
-fi
+tarball=$("$top/tools/debian-source.sh" mbedtls)
 rm -rf "$out"
 mkdir -p "$out"
 tar xzf "$tarball" -C "$out" --strip-components=1

@@ -8,30 +8,15 @@
 # board wants it for size (-Os: 20 KiB less in the x86_64 agent). Building
 # it here gives the same library, without a per-architecture package index,
 # by the same steps for every board (about 20 s each on 2 cores). The source
-# comes through a private apt configuration (the system's is not touched) into
-# build/src/ and is never committed.
+# comes through tools/debian-source.sh into build/src/ (never committed).
 #   tools/build-musl.sh <out-dir> <triplet> [<cflags>]
 # Leaves <out-dir>/include, <out-dir>/lib/libc.a and <out-dir>/bin/musl-gcc
 # (the wrapper: <triplet>-gcc with musl's specs file).
 set -euo pipefail
 out=$1 triplet=$2 cflags=${3:--Os}
 top=$(cd "$(dirname "$0")/.." && pwd)
-src=$top/build/src
-mkdir -p "$src"
 command -v "$triplet-gcc" >/dev/null || { echo "build-musl: no $triplet-gcc (tools/deps.sh installs it)" >&2; exit 1; }
-tarball=$(ls "$src"/musl_*.orig.tar.gz 2>/dev/null | head -n 1 || true)
-if [ -z "$tarball" ]; then
-	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-	[ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
-	apt=$src/apt
-	mkdir -p "$apt/lists/partial"
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" >"$apt/sources.list"
-	opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	      -o Dir::State::Lists="$apt/lists" -o Debug::NoDropPrivs=1)
-	[ -n "$(ls "$apt/lists" 2>/dev/null | grep -v partial)" ] || apt-get "${opts[@]}" -qq update
-	(cd "$src" && apt-get "${opts[@]}" -qq source --download-only musl >/dev/null 2>&1)
-	tarball=$(ls "$src"/musl_*.orig.tar.gz | head -n 1)
-fi
+tarball=$("$top/tools/debian-source.sh" musl)
 work=$out.src
 rm -rf "$out" "$work"
 mkdir -p "$work"

@@ -20,6 +20,8 @@
 
 #include "agent-min/collect.h"
 #include "port/port.h"
+#include "tests/unit/agent_cycle.h"
+#include "tests/unit/alloc_count.h"
 #include "wire/sample.h"
 #include "wire/ws.h"
 
@@ -33,41 +35,7 @@ static void check(int ok, const char *what)
 		failures++;
 }
 
-/* ---- allocation counters (the link gives -Wl,--wrap=malloc,...) ---- */
-static volatile int counting;
-static unsigned long allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-
-void *__wrap_malloc(size_t n)
-{
-	allocs += counting;
-	return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	allocs += counting;
-	return __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	allocs += counting;
-	return __real_realloc(p, n);
-}
-
-void __wrap_free(void *p)
-{
-	allocs += counting;
-	__real_free(p);
-}
+/* ---- allocation counters: tests/unit/alloc_count.c (--wrap at the link) ---- */
 
 /* ---- 1. WebSocket frames ---- */
 static const uint8_t rfc_mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
@@ -195,16 +163,7 @@ static char json[65536];
 
 static void one_cycle(int i)
 {
-	size_t len;
-	uint64_t now = port_mono_ms() + (uint64_t)i * 5000u; /* as if 5 s apart */
-
-	if (i % 10 == 0) {
-		collect_baseline(&coll, now, 1);
-		collect_sample(&coll, &smp, now + 1000, 1);
-	} else {
-		collect_sample(&coll, &smp, now, 0);
-	}
-	if (sample_to_json(&smp, json, sizeof json, &len) != JSON_OK)
+	if (agent_cycle(&coll, &smp, json, sizeof json, i) != JSON_OK)
 		json[0] = 0;
 }
 
@@ -216,29 +175,33 @@ static void check_allocs(void)
 	int i;
 
 	/* The counters see a call in this file and one inside the C library. */
-	allocs = 0;
-	counting = 1;
+	alloc_quiet = 1;
+	alloc_wrap_calls = 0;
+	alloc_counting = 1;
 	p = malloc(16);
 	free(p);
 	f = fopen("/proc/self/stat", "r");
 	if (f)
 		fclose(f);
-	counting = 0;
-	snprintf(what, sizeof what, "alloc: the counters see malloc and free here and fopen's inside the C library (%lu)", allocs);
-	check(allocs >= 3, what);
+	alloc_counting = 0;
+	alloc_quiet = 0;
+	snprintf(what, sizeof what, "alloc: the counters see malloc and free here and fopen's inside the C library (%lu)",
+	         alloc_wrap_calls);
+	check(alloc_wrap_calls >= 3, what);
 
 	check(port_init(NULL) == PORT_OK, "alloc: port_init on the live /proc");
 	collect_init(&coll, NULL);
 	one_cycle(0);
 	check(json[0] == '{' && smp.v[SK_RAM_TOTAL] > 0, "alloc: a first cycle gives a sample");
-	allocs = 0;
-	counting = 1;
+	alloc_wrap_calls = 0;
+	alloc_counting = 1;
 	for (i = 1; i <= 1000; i++)
 		one_cycle(i);
-	counting = 0;
+	alloc_counting = 0;
 	port_fini();
-	snprintf(what, sizeof what, "alloc: 1000 sampling cycles (every 10th with processes) allocate nothing (%lu calls)", allocs);
-	check(allocs == 0, what);
+	snprintf(what, sizeof what, "alloc: 1000 sampling cycles (every 10th with processes) allocate nothing (%lu calls)",
+	         alloc_wrap_calls);
+	check(alloc_wrap_calls == 0, what);
 }
 
 int main(void)

@@ -8,10 +8,12 @@
  *     themselves, forwarding to glibc's __libc_* entry points, which sees
  *     allocations made inside the C library too (stdio, opendir, qsort...).
  * The first calls counted print a backtrace (addr2line -e <binary>). */
-#include <execinfo.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__GLIBC__) /* after a C library header, which defines it */
+#include <execinfo.h> /* backtraces where the C library has them (not musl) */
+#endif
 
 #include "tests/unit/alloc_count.h"
 
@@ -27,6 +29,11 @@
 #endif
 
 #define SHOW_TRACES 3
+#if defined(__GLIBC__)
+#define HAVE_BACKTRACE 1
+#else
+#define HAVE_BACKTRACE 0
+#endif
 
 volatile int alloc_counting;
 int alloc_quiet;
@@ -35,15 +42,19 @@ static int in_report;
 
 static void report(const char *who, const char *fn, size_t size)
 {
-	void *frames[32];
-	int n;
 	/* Only the first few; backtrace() itself must not be counted. */
 	if (alloc_quiet || in_report || alloc_wrap_calls + alloc_libc_calls > SHOW_TRACES)
 		return;
 	in_report = 1;
-	n = backtrace(frames, 32);
-	fprintf(stderr, "# allocation in the sampling cycle (%s): %s(%zu) at\n", who, fn, size);
-	backtrace_symbols_fd(frames, n, 2);
+	fprintf(stderr, "# allocation in the sampling cycle (%s): %s(%zu)%s\n", who, fn, size,
+	        HAVE_BACKTRACE ? " at" : "");
+#if HAVE_BACKTRACE
+	{
+		void *frames[32];
+		int n = backtrace(frames, 32);
+		backtrace_symbols_fd(frames, n, 2);
+	}
+#endif
 	in_report = 0;
 }
 

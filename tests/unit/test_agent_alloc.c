@@ -21,6 +21,7 @@
 
 #include "agent-min/collect.h"
 #include "port/port.h"
+#include "tests/unit/agent_cycle.h"
 #include "tests/unit/alloc_count.h"
 #include "wire/sample.h"
 
@@ -32,15 +33,7 @@ static char json[65536];
 
 static void one_cycle(int i)
 {
-	size_t len;
-	uint64_t now = port_mono_ms() + (uint64_t)i * 5000u; /* as if 5 s apart */
-	if (i % 10 == 0) {
-		collect_baseline(&coll, now, 1);
-		collect_sample(&coll, &smp, now + 1000, 1);
-	} else {
-		collect_sample(&coll, &smp, now, 0);
-	}
-	assert_int_equal(sample_to_json(&smp, json, sizeof(json), &len), JSON_OK);
+	assert_int_equal(agent_cycle(&coll, &smp, json, sizeof(json), i), JSON_OK);
 }
 
 /* port_init and the first cycle may allocate (start-up); then none. */

@@ -4,8 +4,11 @@
 PORT_POSIX := $(filter linux bsd,$(PORT))
 PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/posix/*.c))
 # A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
+# The ports that load NVML at run time share its calls (port/nvml/).
 ifeq ($(PORT)$(STATIC),linux1)
 PORT_SRCS := $(filter-out port/linux/gpu_nvml.c,$(PORT_SRCS)) port/linux/static/gpu_nvml.c
+else ifneq ($(filter linux windows,$(PORT)),)
+PORT_SRCS += port/nvml/nvml.c
 endif
 # A board without GPUs (BOARD_GPU=none, the routers) links no GPU reader.
 ifeq ($(PORT)$(BOARD_GPU),linuxnone)

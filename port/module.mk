@@ -3,6 +3,9 @@
 # sockets) is shared by the POSIX ports.
 PORT_POSIX := $(filter linux bsd,$(PORT))
 PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/posix/*.c))
+# The ports with BSD sockets (POSIX and Winsock) share their address code.
+PORT_BSDSOCK := $(filter linux bsd windows,$(PORT))
+PORT_SRCS += $(if $(PORT_BSDSOCK),port/sockaddr.c)
 # A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
 # The ports that load NVML at run time share its calls (port/nvml/).
 ifeq ($(PORT)$(STATIC),linux1)
@@ -17,7 +20,8 @@ endif
 PORT_OBJS = $(PORT_SRCS:%.c=$(O)/obj/%.o)
 # What wire/ needs of the port (sockets, waiting, secret-safe files): every
 # program that links the connection layer or .env writing gets these.
-PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/posix/file.o,$(O)/obj/port/$(PORT)/$(PORT).o)
+PORT_SOCK_OBJS = $(if $(PORT_POSIX),$(O)/obj/port/posix/posix.o $(O)/obj/port/posix/file.o,$(O)/obj/port/$(PORT)/$(PORT).o) \
+                 $(if $(PORT_BSDSOCK),$(O)/obj/port/sockaddr.o)
 PORT_LIBS_linux := -ldl -lm
 PORT_LIBS_unsupported := -lm
 PORT_LIBS_bsd := -lm

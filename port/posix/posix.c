@@ -109,29 +109,6 @@ int port_waitv(struct port_pollfd *p, unsigned n, unsigned timeout_ms, int *os_e
 
 /* ---- addresses ---------------------------------------------------------- */
 
-int port_addr_parse(const char *host, unsigned port, struct port_addr *a)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)a->u.b;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)a->u.b;
-	memset(a, 0, sizeof(*a));
-	if (!host || port == 0 || port > 65535)
-		return PORT_EPARSE;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		a->len = sizeof(*s4);
-		return PORT_OK;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		a->len = sizeof(*s6);
-		return PORT_OK;
-	}
-	memset(a, 0, sizeof(*a));
-	return PORT_EPARSE;
-}
-
 int port_addr_resolve(const char *host, unsigned port, struct port_addr *a, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;

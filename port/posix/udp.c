@@ -69,33 +69,3 @@ int port_udp_recv(int fd, void *buf, size_t cap, size_t *n, struct port_addr *fr
 	from->len = fl < sizeof(from->u.b) ? fl : sizeof(from->u.b);
 	return PORT_OK;
 }
-
-/* Family, 16-byte address (IPv4 as ::ffff:a.b.c.d) and port; -1 otherwise. */
-static int addr_key(const struct port_addr *a, unsigned char key[16], unsigned *port)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)(const void *)a->u.b;
-	if (a->len >= sizeof(struct sockaddr_in) && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)a->u.b;
-		memset(key, 0, 10);
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &s4->sin_addr, 4);
-		*port = ntohs(s4->sin_port);
-		return 0;
-	}
-	if (a->len >= sizeof(struct sockaddr_in6) && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)a->u.b;
-		memcpy(key, &s6->sin6_addr, 16);
-		*port = ntohs(s6->sin6_port);
-		return 0;
-	}
-	return -1;
-}
-
-int port_addr_equal(const struct port_addr *a, const struct port_addr *b)
-{
-	unsigned char ka[16], kb[16];
-	unsigned pa, pb;
-	if (addr_key(a, ka, &pa) < 0 || addr_key(b, kb, &pb) < 0)
-		return 0;
-	return pa == pb && memcmp(ka, kb, 16) == 0;
-}

@@ -93,29 +93,6 @@ int port_wait(int fd, unsigned events, unsigned timeout_ms, unsigned *ready, int
 }
 
 /* ---- addresses ---- */
-int port_addr_parse(const char *host, unsigned port, struct port_addr *a)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)a->u.b;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)a->u.b;
-	memset(a, 0, sizeof(*a));
-	if (!host || port == 0 || port > 65535)
-		return PORT_EPARSE;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		a->len = sizeof(*s4);
-		return PORT_OK;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		a->len = sizeof(*s6);
-		return PORT_OK;
-	}
-	memset(a, 0, sizeof(*a));
-	return PORT_EPARSE;
-}
-
 int port_addr_resolve(const char *host, unsigned port, struct port_addr *a, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
@@ -418,39 +395,4 @@ int port_udp_recv(int fd, void *buf, size_t cap, size_t *n, struct port_addr *fr
 	*n = (size_t)r;
 	from->len = (size_t)fl;
 	return PORT_OK;
-}
-
-int port_addr_equal(const struct port_addr *a, const struct port_addr *b)
-{
-	const struct sockaddr *x = (const void *)a->u.b, *y = (const void *)b->u.b;
-	const unsigned char *ax, *ay;
-	uint16_t px, py;
-	unsigned char m4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	unsigned char bx[16], by[16];
-	if (!a->len || !b->len)
-		return 0;
-	/* compare as IPv6, an IPv4 address mapped (::ffff:a.b.c.d) */
-	if (x->sa_family == AF_INET) {
-		memcpy(bx, m4, 12);
-		memcpy(bx + 12, &((const struct sockaddr_in *)(const void *)x)->sin_addr, 4);
-		px = ((const struct sockaddr_in *)(const void *)x)->sin_port;
-	} else if (x->sa_family == AF_INET6) {
-		memcpy(bx, &((const struct sockaddr_in6 *)(const void *)x)->sin6_addr, 16);
-		px = ((const struct sockaddr_in6 *)(const void *)x)->sin6_port;
-	} else {
-		return 0;
-	}
-	if (y->sa_family == AF_INET) {
-		memcpy(by, m4, 12);
-		memcpy(by + 12, &((const struct sockaddr_in *)(const void *)y)->sin_addr, 4);
-		py = ((const struct sockaddr_in *)(const void *)y)->sin_port;
-	} else if (y->sa_family == AF_INET6) {
-		memcpy(by, &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr, 16);
-		py = ((const struct sockaddr_in6 *)(const void *)y)->sin6_port;
-	} else {
-		return 0;
-	}
-	ax = bx;
-	ay = by;
-	return px == py && memcmp(ax, ay, 16) == 0;
 }

@@ -9,7 +9,7 @@
 SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.c server/session_out.c \
                server/results.c \
                server/commands.c server/metrics_page.c server/agents.c server/config.c \
-               server/metrics.c server/log.c server/cmdcli.c server/guard.c
+               server/metrics.c server/log.c server/cmdcli.c server/guard.c server/dist.c
 # JSON reading and the hostile-input sample parser (wire/, owned here).
 JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
 JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)

@@ -13,6 +13,7 @@
 
 #include "server/agents.h"
 #include "server/config.h"
+#include "server/dist.h"
 #include "server/ev/ev.h"
 #include "server/guard.h"
 #include "server/store/store.h"
@@ -32,6 +33,7 @@ struct server {
 	unsigned speedtests;           /* /speedtest transfers under way */
 	size_t msg_total;              /* message assembly memory over all sessions */
 	struct agent_table agents;
+	struct dist dist;              /* /install.sh, /agent/<arch> (read-only after start) */
 	struct guard guard;            /* key guessing per source */
 	agent_hook_fn hook;
 	void *hook_ctx;

@@ -73,7 +73,7 @@ agent_deb arm64 arm64
 
 # ---- the server's .deb (amd64: the native build) ----
 server_deb() {
-	local r=$W/server-amd64 deps
+	local r=$W/server-amd64 deps bin
 	need "$NATIVE/monbot-server"
 	mkdir -p "$r/DEBIAN" "$r/usr/bin" "$r/lib/systemd/system" "$r/etc/monbot" \
 		"$r/usr/share/monbot/agents" "$r/usr/share/doc/monbot-server"
@@ -93,7 +93,8 @@ server_deb() {
 	# the libraries' packages and versions from their shlibs/symbols files
 	mkdir -p "$W/shlibs/debian"
 	printf 'Source: monbot\n\nPackage: monbot-server\nArchitecture: any\n' >"$W/shlibs/debian/control"
-	deps=$(cd "$W/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/$r/usr/bin/monbot-server" 2>/dev/null |
+	bin=$(realpath "$r/usr/bin/monbot-server")
+	deps=$(cd "$W/shlibs" && dpkg-shlibdeps -O -e "$bin" 2>/dev/null |
 		sed -n 's/^shlibs:Depends=//p')
 	[ -n "$deps" ] || { echo "packages: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 	subst "$P/debian/server.control" "$r/DEBIAN/control" VERSION="$V" ARCH=amd64 \

@@ -161,6 +161,12 @@ def main():
                 check_ipk(t, os.path.join(out, p[0]), arch)
     finally:
         shutil.rmtree(out)
+    # FreeBSD's rc.d script: only its shell syntax can be checked here (no FreeBSD, no rc.subr)
+    rc = os.path.join(ROOT, "packaging", "freebsd", "monbot_agent")
+    r = subprocess.run(["sh", "-n", rc], capture_output=True, text=True)
+    text = open(rc).read()
+    t.ok(r.returncode == 0 and "# PROVIDE: monbot_agent" in text and 'run_rc_command "$1"' in text,
+         "packaging/freebsd/monbot_agent parses (sh -n) and is an rc.subr script (never run on FreeBSD)", r.stderr)
     t.done()
 
 

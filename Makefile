@@ -172,11 +172,16 @@ boards:
 
 # The packages (tools/packages.sh, packaging/): .deb, .ipk and the Windows
 # .zip into build/packages/, from the board builds and the native server,
-# each built here first in its own make (their flags must not mix).
+# each built here first in its own make (their flags must not mix); the
+# arm64 and armhf servers against their libraries from Debian's archive
+# (tools/server-sysroot.sh, boards/server-cross.mk).
+SERVER_CROSS_ARCHS := arm64 armhf
 packages:
 	$(Q)$(MAKE) --no-print-directory boards
 	$(Q)$(MAKE) --no-print-directory SAN=0 all
 	$(Q)$(MAKE) --no-print-directory BOARD=windows-x64 SAN=0 agent
+	$(Q)for a in $(SERVER_CROSS_ARCHS); do tools/server-sysroot.sh $$a && \
+		$(MAKE) --no-print-directory BOARD=server-$$a SAN=0 build/server-$$a/monbot-server || exit 1; done
 	$(Q)NATIVE_O="$(O)" PYTHON="$(PYTHON)" tools/packages.sh
 
 SAN_O := $(O:%-san=%)-san

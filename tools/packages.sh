@@ -2,7 +2,9 @@
 # Builds the packages from the board builds (make packages builds those
 # first) into build/packages/, with packaging/'s service files and metadata:
 #   monbot-agent_<v>_{amd64,armhf,arm64}.deb   the static musl agents
-#   monbot-server_<v>_amd64.deb                the native server, with every
+#   monbot-server_<v>_{amd64,arm64,armhf}.deb  the native server and the
+#                                              cross-built ones (BOARD=server-<arch>,
+#                                              when built), each with every
 #                                              board's agent for /install.sh
 #   monbot-agent_<v>_<openwrt arch>.ipk        mips, mipsel, armhf, arm64
 #   monbot-agent_<v>_windows-x64.zip           the .exe, an example .env, README
@@ -71,14 +73,15 @@ agent_deb x86_64 amd64
 agent_deb armhf armhf
 agent_deb arm64 arm64
 
-# ---- the server's .deb (amd64: the native build) ----
-server_deb() {
-	local r=$W/server-amd64 deps bin
-	need "$NATIVE/monbot-server"
+# ---- the server's .deb: amd64 from the native build, arm64 and armhf from
+# boards/server-<arch>.mk against build/sysroot-<arch> ----
+server_deb() { # <debian arch> <server binary> <strip> [<sysroot> <triplet>]
+	local a=$1 sb=$2 st=$3 sr=${4:-} tr=${5:-} r=$W/server-$1 deps bin l
+	need "$sb"
 	mkdir -p "$r/DEBIAN" "$r/usr/bin" "$r/lib/systemd/system" "$r/etc/monbot" \
 		"$r/usr/share/monbot/agents" "$r/usr/share/doc/monbot-server"
-	install -m 755 "$NATIVE/monbot-server" "$r/usr/bin/monbot-server"
-	strip "$r/usr/bin/monbot-server"
+	"$st" -o "$r/usr/bin/monbot-server" "$sb"
+	chmod 755 "$r/usr/bin/monbot-server"
 	install -m 644 "$P/systemd/monbot-server.service" "$r/lib/systemd/system/"
 	install -m 640 "$P/etc/server.env" "$r/etc/monbot/server.env"
 	# every board's agent, for the one-line install (AGENT_DIST_DIR)
@@ -91,17 +94,34 @@ server_deb() {
 	deb_scripts "$r/DEBIAN" monbot-server monbot-server.service monbot /var/lib/monbot \
 		/etc/monbot/server.env true
 	# the libraries' packages and versions from their shlibs/symbols files
+	# (a cross build's: from the shlibs files of the sysroot's packages,
+	# which this machine's dpkg database does not know)
+	rm -rf "$W/shlibs"
 	mkdir -p "$W/shlibs/debian"
 	printf 'Source: monbot\n\nPackage: monbot-server\nArchitecture: any\n' >"$W/shlibs/debian/control"
+	l=()
+	if [ -n "$sr" ]; then
+		for d in "$sr"/../cache/archives/*.deb; do dpkg-deb -I "$d" shlibs 2>/dev/null || true; done \
+			>"$W/shlibs/debian/shlibs.local"
+		l=(-l"$sr/usr/lib/$tr" -l"$sr/lib/$tr")
+	fi
 	bin=$(realpath "$r/usr/bin/monbot-server")
-	deps=$(cd "$W/shlibs" && dpkg-shlibdeps -O -e "$bin" 2>/dev/null |
+	deps=$(cd "$W/shlibs" && DEB_HOST_ARCH=$a dpkg-shlibdeps -O -e "$bin" "${l[@]}" 2>/dev/null |
 		sed -n 's/^shlibs:Depends=//p')
 	[ -n "$deps" ] || { echo "packages: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-	subst "$P/debian/server.control" "$r/DEBIAN/control" VERSION="$V" ARCH=amd64 \
+	subst "$P/debian/server.control" "$r/DEBIAN/control" VERSION="$V" ARCH="$a" \
 		SIZE="$(size_kib "$r")" DEPENDS="$deps"
-	dpkg-deb --root-owner-group -Zxz --build "$r" "$OUT/monbot-server_${V}_amd64.deb" >/dev/null
+	dpkg-deb --root-owner-group -Zxz --build "$r" "$OUT/monbot-server_${V}_$a.deb" >/dev/null
 }
-server_deb
+server_deb amd64 "$NATIVE/monbot-server" strip
+for x in arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf; do
+	a=${x%%:*} tr=${x#*:}
+	if [ -f "build/server-$a/monbot-server" ]; then
+		server_deb "$a" "build/server-$a/monbot-server" "$tr-strip" "$PWD/build/sysroot-$a/root" "$tr"
+	else
+		echo "packages: no build/server-$a/monbot-server (make packages builds it): no $a server .deb" >&2
+	fi
+done
 
 # ---- OpenWrt .ipk: a gzip'd tar of ./debian-binary ./data.tar.gz
 # ./control.tar.gz (OpenWrt's ipkg-build), owners root, times fixed ----

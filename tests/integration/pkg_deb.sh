@@ -14,6 +14,7 @@ source "$(dirname "$0")/lib/pkg.sh"
 command -v mmdebstrap >/dev/null || { not_ok "mmdebstrap is installed (.ci/packages)"; finish; }
 
 V=0.1.0 V2=0.1.0+up1
+check "the arm64 and armhf servers cross-build against Debian's libraries (tools/server-sysroot.sh)" build_cross_servers
 build_packages "$TMP/p1" && build_packages "$TMP/p2" "$V2" && ok "tools/packages.sh builds the packages and an upgrade" ||
 	{ not_ok "tools/packages.sh builds the packages"; finish; }
 V=$(ls "$TMP/p1"/monbot-server_*_amd64.deb | sed 's/.*monbot-server_\(.*\)_amd64.deb/\1/')
@@ -133,5 +134,24 @@ for a in armhf:qemu-arm-static arm64:qemu-aarch64-static; do
 	else
 		skip "monbot-agent $d: its binary runs under $q" "$q not installed"
 	fi
+done
+
+# ---- the arm64 and armhf servers: the same package, run under qemu-user
+# on their sysroot's libraries (no foreign chroot: binfmt is not mounted) ----
+names() { dpkg-deb -f "$1" Depends | tr ',' '\n' | sed 's/(.*//; s/ //g' | sort | paste -sd,; }
+for a in arm64:qemu-aarch64-static armhf:qemu-arm-static; do
+	d=${a%%:*} q=${a#*:} x=$TMP/xs-$d
+	f=$TMP/p1/monbot-server_${V}_$d.deb
+	if [ ! -f "$f" ]; then
+		not_ok "monbot-server $d: the package is built"
+		continue
+	fi
+	check "monbot-server $d: Architecture $d, the same library packages as amd64's" \
+		test "$(dpkg-deb -f "$f" Architecture) $(names "$f")" = "$d $(names "$TMP/p1/monbot-server_${V}_amd64.deb")"
+	check "monbot-server $d: same files as amd64's" \
+		test "$(dpkg-deb -c "$f" | awk '{print $6}')" = "$(dpkg-deb -c "$TMP/p1/monbot-server_${V}_amd64.deb" | awk '{print $6}')"
+	dpkg-deb -x "$f" "$x"
+	check "monbot-server $d: its binary runs under $q on $d's libraries" \
+		bash -c "$q -L build/sysroot-$d/root '$x/usr/bin/monbot-server' --version | grep -q 'monbot-server'"
 done
 finish

@@ -42,3 +42,16 @@ build_packages() {
 	env PKG_OUT="$out" NATIVE_O="$O" ${v:+VERSION="$v"} tools/packages.sh >"$TMP/packages.log" 2>&1 ||
 		{ diag <"$TMP/packages.log"; return 1; }
 }
+
+# build_cross_servers: the arm64 and armhf servers (boards/server-cross.mk)
+# against their libraries from Debian's archive (tools/server-sysroot.sh,
+# once; the builds are then incremental)
+build_cross_servers() {
+	local a
+	for a in arm64 armhf; do
+		tools/server-sysroot.sh "$a" >"$TMP/sysroot-$a.log" 2>&1 &&
+			make -s --no-print-directory BOARD=server-$a SAN=0 "build/server-$a/monbot-server" \
+				>"$TMP/make-server-$a.log" 2>&1 ||
+			{ diag <"$TMP/sysroot-$a.log"; diag <"$TMP/make-server-$a.log" 2>/dev/null; return 1; }
+	done
+}

@@ -39,6 +39,11 @@ $(O)/tests/test_sample_parse: $(O)/obj/tests/unit/test_sample_parse.o $(JSONR_OB
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 
+UNIT_TESTS += test_dist
+$(O)/tests/test_dist: $(O)/obj/tests/unit/test_dist.o $(O)/obj/server/dist.o $(O)/obj/wire/base64.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+
 # ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
 BENCHES += tests/bench/server_bench.py tests/bench/server_budgets_bench.py

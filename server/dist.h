@@ -16,6 +16,9 @@
 #define DIST_ARCH_MAX  8
 #define DIST_FILE_MAX  (16u << 20) /* an agent binary is a few hundred KiB */
 #define DIST_SCRIPT_MAX 8192
+/* /agent/<board> responses at once: each holds a copy of its binary in the
+ * connection's output until sent; one more is answered 503. */
+#define DIST_DOWNLOADS_MAX 16
 
 struct dist_file {
 	char arch[16];

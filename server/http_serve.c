@@ -66,6 +66,10 @@ void http_serve_release(struct client *c)
 		c->srv->speedtests--;
 		c->speedtest = 0;
 	}
+	if (c->agent_dl) {
+		c->srv->agent_dls--;
+		c->agent_dl = 0;
+	}
 	free(c->early);
 	c->early = NULL;
 	c->early_len = 0;
@@ -228,6 +232,13 @@ static void serve_dist(struct client *c)
 		http_serve_error(c, 404);
 		return;
 	}
+	if (c->srv->agent_dls >= DIST_DOWNLOADS_MAX) {
+		log_info("/agent/%s refused: %u downloads under way", f->arch, c->srv->agent_dls);
+		http_serve_error(c, 503);
+		return;
+	}
+	c->srv->agent_dls++;
+	c->agent_dl = 1;
 	http_serve_reply(c, 200, "application/octet-stream", f->data, f->len);
 }
 

@@ -31,6 +31,7 @@ struct server {
 	void (*ws_upgrade)(struct client *c); /* GET /ws/<secret> routed */
 	unsigned nsessions;            /* agent sessions open */
 	unsigned speedtests;           /* /speedtest transfers under way */
+	unsigned agent_dls;            /* /agent/<board> responses being sent (DIST_DOWNLOADS_MAX) */
 	size_t msg_total;              /* message assembly memory over all sessions */
 	struct agent_table agents;
 	struct dist dist;              /* /install.sh, /agent/<arch> (read-only after start) */

@@ -1,7 +1,7 @@
 # MonitoringBot top-level build.  Each directory owns a module.mk fragment that
 # adds its sources, programs and tests; this file holds the shared rules.
 #
-#   make [all|agent|server|tools|test|bench|fuzz|clean|run|boards]
+#   make [all|agent|server|tools|test|bench|fuzz|clean|run|boards|packages]
 #   BOARD=<name>     include boards/<name>.mk (cross targets; 'make boards'
 #                    builds the agent of every Linux board)
 #   TLS=mbedtls|wolfssl   TLS back-end (default mbedtls)
@@ -161,7 +161,7 @@ $(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_S
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-.PHONY: all agent server tools test test-build check bench fuzz clean run deps boards
+.PHONY: all agent server tools test test-build check bench fuzz clean run deps boards packages
 all: $(PROGRAMS)
 
 # The Linux boards (boards/<name>.mk), each one static musl agent with TLS:
@@ -169,6 +169,20 @@ all: $(PROGRAMS)
 LINUX_BOARDS := x86_64 armhf arm64 mipsel mips
 boards:
 	$(Q)for b in $(LINUX_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b SAN=0 agent || exit 1; done
+
+# The packages (tools/packages.sh, packaging/): .deb, .ipk and the Windows
+# .zip into build/packages/, from the board builds and the native server,
+# each built here first in its own make (their flags must not mix); the
+# arm64 and armhf servers against their libraries from Debian's archive
+# (tools/server-sysroot.sh, boards/server-cross.mk).
+SERVER_CROSS_ARCHS := arm64 armhf
+packages:
+	$(Q)$(MAKE) --no-print-directory boards
+	$(Q)$(MAKE) --no-print-directory SAN=0 all
+	$(Q)$(MAKE) --no-print-directory BOARD=windows-x64 SAN=0 agent
+	$(Q)for a in $(SERVER_CROSS_ARCHS); do tools/server-sysroot.sh $$a && \
+		$(MAKE) --no-print-directory BOARD=server-$$a SAN=0 build/server-$$a/monbot-server || exit 1; done
+	$(Q)NATIVE_O="$(O)" PYTHON="$(PYTHON)" tools/packages.sh
 
 SAN_O := $(O:%-san=%)-san
 # The Debian packages of .ci/packages, installed when missing (as root).

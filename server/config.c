@@ -21,6 +21,7 @@ static const char *const config_names[] = {
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
 	"MAX_CONNECTIONS", "MAX_SESSIONS_PER_KEY", "KEY_GUESS_LIMIT", "SPEEDTEST_MAX_BYTES",
 	"SPEEDTEST_MAX_CONCURRENT", "SPEEDTEST_MIN_RATE", "SPEEDTEST_TIMEOUT", "SPEEDTEST_MAX_RATE",
+	"AGENT_DIST_DIR", "PUBLIC_HOST",
 };
 
 void server_config_defaults(struct server_config *c)
@@ -90,6 +91,10 @@ int server_config_set(struct server_config *c, const char *name, const char *v,
 		return copy_str(c->metrics_token, sizeof(c->metrics_token), name, v, err, errlen);
 	if (strcmp(name, "METRICS_ID_KEY") == 0)
 		return copy_str(c->metrics_id_key, sizeof(c->metrics_id_key), name, v, err, errlen);
+	if (strcmp(name, "AGENT_DIST_DIR") == 0)
+		return copy_str(c->agent_dist_dir, sizeof(c->agent_dist_dir), name, v, err, errlen);
+	if (strcmp(name, "PUBLIC_HOST") == 0)
+		return copy_str(c->public_host, sizeof(c->public_host), name, v, err, errlen);
 	if (strcmp(name, "SSL_CERT") == 0)
 		return copy_str(c->ssl_cert, sizeof(c->ssl_cert), name, v, err, errlen);
 	if (strcmp(name, "SSL_KEY") == 0)
@@ -241,6 +246,9 @@ void server_config_usage(const char *prog)
 	       "  METRICS_ID_KEY      metrics-id.key  key file (made 0600) of the agent id label\n"
 	       "  SSL_CERT, SSL_KEY   cert.pem, key.pem  (made self-signed when both are missing)\n"
 	       "  TLS                 1      0 = plain ws:// (testing)\n"
+	       "  AGENT_DIST_DIR      (none) agent binaries (monbot-agent-<arch>) served with\n"
+	       "                             /install.sh and /agent/<arch>; read once at start\n"
+	       "  PUBLIC_HOST         (this host's name) the server's name in the install command\n"
 	       "  DB                  sqlite sqlite (SQLITE_PATH, monbot.db) or mysql\n"
 	       "  MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DB, MYSQL_SOCKET\n"
 	       "                      127.0.0.1, 3306, root, \"\", monitoring\n"

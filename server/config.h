@@ -20,6 +20,8 @@ struct server_config {
 	char metrics_token[256];      /* METRICS_TOKEN "" = /metrics for loopback peers only */
 	char metrics_id_key[1024];    /* METRICS_ID_KEY metrics-id.key: key of the agent id label */
 	char ssl_cert[1024];          /* SSL_CERT cert.pem */
+	char agent_dist_dir[1024];    /* AGENT_DIST_DIR "" = no /install.sh, /agent/<arch> */
+	char public_host[256];        /* PUBLIC_HOST "" = this host's name: in the install command */
 	char ssl_key[1024];           /* SSL_KEY key.pem */
 	int tls;                      /* TLS 1 (0 = plain ws://, testing) */
 	unsigned graph_workers;       /* GRAPH_WORKERS 1 */

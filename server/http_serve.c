@@ -66,6 +66,10 @@ void http_serve_release(struct client *c)
 		c->srv->speedtests--;
 		c->speedtest = 0;
 	}
+	if (c->agent_dl) {
+		c->srv->agent_dls--;
+		c->agent_dl = 0;
+	}
 	free(c->early);
 	c->early = NULL;
 	c->early_len = 0;
@@ -201,6 +205,43 @@ static void speedtest_up(struct client *c, size_t rest_len)
 		upload_done(c);
 }
 
+/* The one-line install (server/dist.h): everything is in memory. */
+static void serve_dist(struct client *c)
+{
+	const struct dist *d = &c->srv->dist;
+	const struct dist_file *f;
+	char script[DIST_SCRIPT_MAX];
+	size_t n;
+
+	if (!dist_enabled(d)) {
+		mx.rejected[MX_REJ_NOT_FOUND]++;
+		http_serve_error(c, 404);
+		return;
+	}
+	if (c->req->route == HTTP_ROUTE_INSTALL) {
+		if (dist_script(d, c->req->head.host, script, sizeof(script), &n) != 0) {
+			http_serve_error(c, 500);
+			return;
+		}
+		http_serve_reply(c, 200, "text/x-shellscript; charset=utf-8", script, n);
+		return;
+	}
+	f = dist_find(d, c->req->arch);
+	if (!f) {
+		mx.rejected[MX_REJ_NOT_FOUND]++;
+		http_serve_error(c, 404);
+		return;
+	}
+	if (c->srv->agent_dls >= DIST_DOWNLOADS_MAX) {
+		log_info("/agent/%s refused: %u downloads under way", f->arch, c->srv->agent_dls);
+		http_serve_error(c, 503);
+		return;
+	}
+	c->srv->agent_dls++;
+	c->agent_dl = 1;
+	http_serve_reply(c, 200, "application/octet-stream", f->data, f->len);
+}
+
 static void on_head_done(struct client *c, int rc, size_t rest_len)
 {
 	static const char ok[] = "ok\n";
@@ -225,6 +266,10 @@ static void on_head_done(struct client *c, int rc, size_t rest_len)
 		return;
 	case HTTP_ROUTE_METRICS:
 		serve_metrics(c);
+		return;
+	case HTTP_ROUTE_INSTALL:
+	case HTTP_ROUTE_AGENT:
+		serve_dist(c);
 		return;
 	case HTTP_ROUTE_SPEEDTEST_DOWN:
 	case HTTP_ROUTE_SPEEDTEST_UP:

@@ -166,6 +166,22 @@ static int run_server(struct server_config *cfg)
 		goto out;
 	}
 	srv_ready = 1;
+	/* the agent binaries are read here, once, never on the loop */
+	if (dist_load(&srv.dist, cfg->agent_dist_dir, cfg->public_host, cfg->port, cfg->tls, err,
+	              sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (tls) {
+		uint8_t fp[32], spki[32];
+		if (conn_tls_own_hashes(tls, fp, spki) == CONN_OK) {
+			dist_set_pin(&srv.dist, fp, spki);
+			log_info("certificate pin: sha256//%s (curl --pinnedpubkey)", srv.dist.spki_b64);
+		}
+	}
+	if (dist_enabled(&srv.dist))
+		log_info("agent install: %u binaries from %s at /install.sh and /agent/<arch>",
+		         srv.dist.n, cfg->agent_dist_dir);
 	{
 		uint8_t idk[AGENT_ID_KEY_LEN];
 		if (agents_id_key_load(cfg->metrics_id_key, idk, err, sizeof(err)) != 0) {

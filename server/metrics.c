@@ -163,8 +163,9 @@ void metrics_write_counters(struct prom *p)
 	static const char *const codes[MX_CLOSE__COUNT] = {
 		"1001", "1002", "1007", "1008", "1009", "1011", "1013",
 	};
-	static const char *const routes[6] = {
+	static const char *const routes[8] = {
 		"error", "ws", "healthz", "metrics", "speedtest_down", "speedtest_up",
+		"install", "agent",
 	};
 	uint64_t renders = __atomic_load_n(&mx.chart_renders, __ATOMIC_RELAXED);
 	uint64_t render_us = __atomic_load_n(&mx.chart_render_us, __ATOMIC_RELAXED);
@@ -175,7 +176,7 @@ void metrics_write_counters(struct prom *p)
 	            "Connections refused or dropped for misbehaviour, by reason.");
 	labelled(p, "monbot_connections_rejected_total", "reason", rej, mx.rejected, MX_REJ__COUNT);
 	prom_family(p, "monbot_http_requests_total", "counter", "HTTP requests by endpoint.");
-	labelled(p, "monbot_http_requests_total", "endpoint", routes, mx.http_requests, 6);
+	labelled(p, "monbot_http_requests_total", "endpoint", routes, mx.http_requests, 8);
 	counter(p, "monbot_sessions_opened_total", "Agent WebSocket sessions opened.",
 	        mx.sessions_opened);
 	counter(p, "monbot_sessions_idle_dropped_total",

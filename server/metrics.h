@@ -47,7 +47,7 @@ int metrics_close_index(unsigned code);
 struct metrics {
 	uint64_t connections_accepted;
 	uint64_t rejected[MX_REJ__COUNT];
-	uint64_t http_requests[6];     /* by enum http_route */
+	uint64_t http_requests[8];     /* by enum http_route */
 	uint64_t sessions_opened;
 	uint64_t sessions_idle_dropped;/* silent past IDLE_TIMEOUT */
 	uint64_t ws_closed[MX_CLOSE__COUNT];

@@ -9,7 +9,7 @@
 SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.c server/session_out.c \
                server/results.c \
                server/commands.c server/metrics_page.c server/agents.c server/config.c \
-               server/metrics.c server/log.c server/cmdcli.c server/guard.c
+               server/metrics.c server/log.c server/cmdcli.c server/guard.c server/dist.c
 # JSON reading and the hostile-input sample parser (wire/, owned here).
 JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
 JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)
@@ -38,6 +38,11 @@ $(O)/tests/test_sample_parse: $(O)/obj/tests/unit/test_sample_parse.o $(JSONR_OB
                               $(O)/obj/wire/sample.o $(O)/obj/wire/json.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
+UNIT_TESTS += test_dist
+$(O)/tests/test_dist: $(O)/obj/tests/unit/test_dist.o $(O)/obj/server/dist.o $(O)/obj/wire/base64.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))

@@ -254,5 +254,6 @@ void server_free(struct server *s)
 	if (s->store)
 		ev_fd_del(s->loop, store_async_fd(s->store));
 	agents_free(&s->agents);
+	dist_free(&s->dist);
 	post_pipe_close(s);
 }

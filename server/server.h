@@ -13,6 +13,7 @@
 
 #include "server/agents.h"
 #include "server/config.h"
+#include "server/dist.h"
 #include "server/ev/ev.h"
 #include "server/guard.h"
 #include "server/store/store.h"
@@ -30,8 +31,10 @@ struct server {
 	void (*ws_upgrade)(struct client *c); /* GET /ws/<secret> routed */
 	unsigned nsessions;            /* agent sessions open */
 	unsigned speedtests;           /* /speedtest transfers under way */
+	unsigned agent_dls;            /* /agent/<board> responses being sent (DIST_DOWNLOADS_MAX) */
 	size_t msg_total;              /* message assembly memory over all sessions */
 	struct agent_table agents;
+	struct dist dist;              /* /install.sh, /agent/<arch> (read-only after start) */
 	struct guard guard;            /* key guessing per source */
 	agent_hook_fn hook;
 	void *hook_ctx;

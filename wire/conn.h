@@ -201,6 +201,12 @@ int conn_is_tls(const struct conn *c);
 int conn_peer_hashes(const struct conn *c, uint8_t cert_sha256[32],
                      uint8_t spki_sha256[32]);
 
+/* A server context's own certificate: SHA-256 of its DER and of its
+ * SubjectPublicKeyInfo DER, the hashes an agent pins (the install command
+ * carries the second). CONN_EINVAL for a client context. */
+int conn_tls_own_hashes(const struct conn_tls *t, uint8_t cert_sha256[32],
+                        uint8_t spki_sha256[32]);
+
 /* Text for an error code returned on c ("connection refused",
  * "TLS: handshake failure (-0x7780)"...), written into buf. Returns buf. */
 const char *conn_strerror(const struct conn *c, int rc, char *buf, size_t len);

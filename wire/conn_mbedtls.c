@@ -502,6 +502,20 @@ static int m_peer_hashes(const struct conn *c, uint8_t cert[32], uint8_t spki[32
 	return CONN_OK;
 }
 
+int conn_tls_own_hashes(const struct conn_tls *t, uint8_t cert[32], uint8_t spki[32])
+{
+	const uint8_t *k;
+	size_t kl;
+
+	if (!t || !t->is_server || !t->chain.raw.p ||
+	    tls_der_spki(t->chain.raw.p, t->chain.raw.len, &k, &kl) != 0)
+		return CONN_EINVAL;
+	if (mbedtls_sha256_ret(t->chain.raw.p, t->chain.raw.len, cert, 0) != 0 ||
+	    mbedtls_sha256_ret(k, kl, spki, 0) != 0)
+		return CONN_ETLS;
+	return CONN_OK;
+}
+
 static const char *m_strerror(const struct conn *c, int rc, char *buf, size_t len)
 {
 	char eb[160];

@@ -502,6 +502,21 @@ static int w_peer_hashes(const struct conn *c, uint8_t cert[32], uint8_t spki[32
 	return CONN_OK;
 }
 
+int conn_tls_own_hashes(const struct conn_tls *t, uint8_t cert[32], uint8_t spki[32])
+{
+	WOLFSSL_X509 *x = t && t->is_server ? wolfSSL_CTX_get0_certificate(t->ctx) : NULL;
+	const uint8_t *der, *k;
+	size_t kl;
+	int len = 0;
+
+	der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+	if (!der || len <= 0 || tls_der_spki(der, (size_t)len, &k, &kl) != 0)
+		return CONN_EINVAL;
+	if (wc_Sha256Hash(der, (word32)len, cert) != 0 || wc_Sha256Hash(k, (word32)kl, spki) != 0)
+		return CONN_ETLS;
+	return CONN_OK;
+}
+
 static const char *w_strerror(const struct conn *c, int rc, char *buf, size_t len)
 {
 	char eb[WOLFSSL_MAX_ERROR_SZ];

@@ -165,6 +165,7 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 static void cmd_newkey(struct bot *b, const struct bot_msg *m, struct cmd_line *cl)
 {
 	char name[STORE_NAME_MAX + 1] = "", got[STORE_NAME_MAX + 1], secret[STORE_SECRET_MAX + 1];
+	char line[512];
 	struct bot_buf o = { 0 };
 	int rc;
 
@@ -191,6 +192,14 @@ static void cmd_newkey(struct bot *b, const struct bot_msg *m, struct cmd_line *
 	bot_buf_add(&o, "<code>AGENT_SECRET=");
 	bot_buf_esc(&o, secret);
 	bot_buf_add(&o, " AGENT_SERVER_IP=&lt;server&gt; monbot-agent</code>");
+	/* the server's own one-line install, pinned to its certificate: dist is
+	 * read-only once the bot starts (server/dist.h), so read here directly */
+	if (dist_command(&b->srv->dist, secret, line, sizeof(line)) == 0) {
+		bot_buf_add(&o, BOT_T(b, "\nor install it on a Linux host (as root):\n<code>",
+		                      "\nили установите его на Linux-хост (от root):\n<code>"));
+		bot_buf_esc(&o, line);
+		bot_buf_add(&o, "</code>");
+	}
 	reply_buf(b, m, &o);
 }
 

@@ -52,6 +52,7 @@ struct client {
 	uint8_t *early;         /* bytes after an upgrade request's head: the first frames */
 	size_t early_len;
 	uint8_t speedtest;      /* counted in the server's transfers */
+	uint8_t agent_dl;       /* counted in the server's agent downloads */
 	/* transport (server/transport.c) */
 	struct obuf out;
 	uint64_t stream_left, xfer, xfer_seen;

@@ -76,6 +76,7 @@ void http_route(struct http_req *req)
 	req->status = 404;
 	req->secret[0] = '\0';
 	req->bytes = 0;
+	req->arch[0] = '\0';
 	q = strchr(t, '?');
 	plen = q ? (size_t)(q - t) : strlen(t);
 	if (q)
@@ -109,6 +110,23 @@ void http_route(struct http_req *req)
 			return;
 		}
 		req->route = t[1] == 'h' ? HTTP_ROUTE_HEALTHZ : HTTP_ROUTE_METRICS;
+		req->status = 200;
+		return;
+	}
+	if ((plen == 11 && strncmp(t, "/install.sh", 11) == 0) ||
+	    (plen > 7 && plen < 7 + sizeof(req->arch) && strncmp(t, "/agent/", 7) == 0)) {
+		if (strcmp(req->head.method, "GET") != 0) {
+			req->status = 405;
+			return;
+		}
+		if (t[1] == 'a') {
+			for (size_t i = 7; i < plen; i++)
+				if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_'))
+					return; /* 404 */
+			memcpy(req->arch, t + 7, plen - 7);
+			req->arch[plen - 7] = '\0';
+		}
+		req->route = t[1] == 'i' ? HTTP_ROUTE_INSTALL : HTTP_ROUTE_AGENT;
 		req->status = 200;
 		return;
 	}

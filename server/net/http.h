@@ -31,7 +31,9 @@ enum http_route {
 	HTTP_ROUTE_HEALTHZ,
 	HTTP_ROUTE_METRICS,
 	HTTP_ROUTE_SPEEDTEST_DOWN, /* GET /speedtest?key=<secret>[&bytes=N]: send N bytes */
-	HTTP_ROUTE_SPEEDTEST_UP    /* POST /speedtest?key=<secret>: take Content-Length bytes */
+	HTTP_ROUTE_SPEEDTEST_UP,   /* POST /speedtest?key=<secret>: take Content-Length bytes */
+	HTTP_ROUTE_INSTALL,        /* GET /install.sh: the agent's installer (server/dist.h) */
+	HTTP_ROUTE_AGENT           /* GET /agent/<arch>: an agent binary */
 };
 
 struct http_req {
@@ -40,6 +42,7 @@ struct http_req {
 	int status;                /* HTTP_ROUTE_ERROR: 400, 403, 404, 405... */
 	char secret[HTTP_SECRET_MAX + 1]; /* /ws/<secret>, /speedtest?key=<secret> ("" none) */
 	uint64_t bytes;            /* speedtest size */
+	char arch[16];             /* /agent/<arch>: 1..15 of [a-z0-9_] */
 };
 
 void http_head_init(struct http_head *h);

@@ -1,9 +1,10 @@
 # agent-min/: monbot-agent. The native build links only the C library
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/alog.c agent-min/spool.c agent-min/stab.c \
-              agent-min/action.c agent-min/st_builtin.c agent-min/st_parse.c
+              agent-min/action.c agent-min/st_builtin.c agent-min/st_parse.c agent-min/fleet_poll.c agent-min/fleet_read.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/fleet.o \
+                  $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(O)/obj/wire/logesc.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent$(EXE)

@@ -195,7 +195,11 @@ static int dechunk(char *b, size_t len, size_t *out, int move)
 		if (p >= len)
 			return FR_EAGAIN;
 		p++;
-		if (sz == 0) {
+		if (sz == 0) { /* the empty line after the last chunk (no trailers kept) */
+			while (p < len && b[p] != '\n')
+				p++;
+			if (p >= len)
+				return FR_EAGAIN;
 			*out = o;
 			return FR_OK;
 		}
@@ -355,8 +359,10 @@ int fr_nut_ups(const char *text, size_t len, char *name, size_t cap)
 	while (next_line(text, len, &off, &l, &n)) {
 		if (starts(l, n, "ERR"))
 			return FR_ENOENT;
-		if (starts(l, n, "UPS ") && !found) {
+		if (starts(l, n, "UPS ")) {
 			size_t w = 4;
+			if (found)
+				continue;
 			while (w < n && l[w] != ' ')
 				w++;
 			fr_clean(name, cap, l + 4, w - 4);
@@ -614,6 +620,17 @@ static int text_line(const char *l, size_t n, struct fleet_custom *c, int max, i
 	v = strtod(num, &end);
 	if (*end || !isfinite(v))
 		return -1; /* NaN, +Inf: nothing to chart */
+	/* an optional timestamp (integer milliseconds), then nothing */
+	while (p < n && (l[p] == ' ' || l[p] == '\t'))
+		p++;
+	if (p < n && l[p] == '-')
+		p++;
+	while (p < n && l[p] >= '0' && l[p] <= '9')
+		p++;
+	while (p < n && (l[p] == ' ' || l[p] == '\t'))
+		p++;
+	if (p < n)
+		return -1;
 	for (int i = 0; i < *nc; i++)
 		if (strlen(c[i].key) == key_end - key_start && memcmp(c[i].key, l + key_start, key_end - key_start) == 0) {
 			c[i].value = v;

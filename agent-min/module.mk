@@ -82,3 +82,20 @@ FUZZ_OBJS_fuzz_st_parse = $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o
 # Agent CPU and RSS idle and while a 1 ms stability test runs (issue 11)
 BENCHES += tests/bench/agent_actions_bench.py
 BENCH_DEPS += $(SERVER) $(AGENT)
+
+# The fleet collectors (issue 16): their parsers on recorded replies
+# (tests/fixtures/fleet/), the fleet keys' writer, and a fuzz target over
+# the parsers (corpus in tests/fuzz/fuzz_fleet_read/).
+UNIT_TESTS += test_fleet_read test_fleet_write
+$(O)/tests/test_fleet_read: $(O)/obj/tests/unit/test_fleet_read.o $(O)/obj/agent-min/fleet_read.o \
+                            $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+$(O)/tests/test_fleet_write: $(O)/obj/tests/unit/test_fleet_write.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o \
+                             $(O)/obj/wire/jsonr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+FUZZ_NAMES += fuzz_fleet_read
+FUZZ_SRCS_fuzz_fleet_read := agent-min/fleet_read.c wire/jsonr.c wire/fleet.c wire/json.c
+FUZZ_OBJS_fuzz_fleet_read = $(O)/obj/agent-min/fleet_read.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+FUZZ_LIBS_fuzz_fleet_read := -lm

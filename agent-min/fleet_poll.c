@@ -451,14 +451,42 @@ static void poll_units(struct fleet_poll *p, struct fleet *f, uint64_t now, uint
 	}
 }
 
+/* The next drive: an NVMe one through its health log at once (0), else
+ * smartctl started for it (0), or -1 when there is no smartctl. */
+static int smart_next_drive(struct fleet_poll *p, uint64_t now)
+{
+	const struct port_drive *d = &p->drives[p->drive_at];
+	struct fleet_smart *o = &p->smart[p->nsmart];
+	uint8_t page[512];
+	char dev[48];
+	int os_err;
+	memset(o, 0, sizeof(*o));
+	memcpy(o->dev, d->name, sizeof(o->dev));
+	memcpy(o->model, d->model, sizeof(o->model));
+	o->temp = o->used = NAN;
+	if (d->nvme && port_nvme_health(d->name, page, &os_err) == PORT_OK) {
+		fr_nvme_health(page, o);
+		p->nsmart++;
+		p->drive_at++;
+		return 0;
+	}
+	snprintf(dev, sizeof(dev), "/dev/%s", d->name);
+	const char *argv[] = {"smartctl", "-j", "-H", "-A", "-i", dev, NULL};
+	if (child_start(&p->smart_child, argv, now) != PORT_OK) {
+		p->drive_at = p->ndrives; /* no smartctl: the NVMe ones only */
+		return -1;
+	}
+	return 0;
+}
+
 /* NVMe through the health log at once; other drives, one smartctl at a
- * time across cycles. */
+ * time, as long as the cycle's budget lasts, on in the next cycles. */
 static void poll_smart(struct fleet_poll *p, struct fleet *f, uint64_t now, uint64_t deadline)
 {
 	struct fp_child *ch = &p->smart_child;
 	if (!AGENT_FLEET_SMART || !p->cfg.smart)
 		return;
-	if (!ch->running && p->drive_at >= p->ndrives && now >= p->smart_next) {
+	if (!ch->running && p->ndrives == 0 && now >= p->smart_next) {
 		int n = 0;
 		p->smart_next = now + SMART_PERIOD_MS;
 		port_drive_list(p->drives, FLEET_MAX_SMART, &n);
@@ -466,45 +494,30 @@ static void poll_smart(struct fleet_poll *p, struct fleet *f, uint64_t now, uint
 		p->drive_at = 0;
 		p->nsmart = 0;
 	}
-	while (!ch->running && p->drive_at < p->ndrives) {
-		const struct port_drive *d = &p->drives[p->drive_at];
-		struct fleet_smart *o = &p->smart[p->nsmart];
-		uint8_t page[512];
-		int os_err;
-		memset(o, 0, sizeof(*o));
-		memcpy(o->dev, d->name, sizeof(o->dev));
-		memcpy(o->model, d->model, sizeof(o->model));
-		if (d->nvme && port_nvme_health(d->name, page, &os_err) == PORT_OK) {
-			fr_nvme_health(page, o);
-			p->nsmart++;
-			p->drive_at++;
-			continue;
-		}
-		char dev[48];
-		snprintf(dev, sizeof(dev), "/dev/%s", d->name);
-		const char *argv[] = {"smartctl", "-j", "-H", "-A", "-i", dev, NULL};
-		if (child_start(ch, argv, now) != PORT_OK) {
-			p->drive_at = p->ndrives; /* no smartctl: the NVMe ones only */
+	while (p->drive_at < p->ndrives) {
+		if (!ch->running && smart_next_drive(p, now) < 0)
 			break;
-		}
-	}
-	if (ch->running) {
+		if (!ch->running)
+			continue;
 		int rc = child_pump(ch, now, deadline);
+		if (rc == 0)
+			break; /* still running: read on in the next cycle */
 		/* smartctl's exit status is a bit mask (failing drive: bit 3): its
 		 * JSON is read whatever it says. */
-		if (rc != 0) {
-			struct fleet_smart *o = &p->smart[p->nsmart];
-			if (fr_smartctl(ch->out, ch->len, p->tok, FP_TOKENS, o) == FR_OK)
-				p->nsmart++;
-			p->drive_at++;
-		}
+		if (fr_smartctl(ch->out, ch->len, p->tok, FP_TOKENS, &p->smart[p->nsmart]) == FR_OK)
+			p->nsmart++;
+		p->drive_at++;
 	}
-	if (p->nsmart > 0 && p->drive_at >= p->ndrives)
-		p->have_smart = 1;
+	if (p->drive_at >= p->ndrives && p->ndrives > 0) { /* a round done */
+		memcpy(p->last, p->smart, sizeof(p->smart[0]) * (size_t)p->nsmart);
+		p->nlast = p->nsmart;
+		p->have_smart = p->nsmart > 0;
+		p->ndrives = p->drive_at = 0;
+	}
 	if (p->have_smart) {
 		f->has_smart = 1;
-		f->nsmart = p->nsmart;
-		memcpy(f->smart, p->smart, sizeof(p->smart[0]) * (size_t)p->nsmart);
+		f->nsmart = p->nlast;
+		memcpy(f->smart, p->last, sizeof(p->last[0]) * (size_t)p->nlast);
 	}
 }
 

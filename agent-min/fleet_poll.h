@@ -100,8 +100,9 @@ struct fleet_poll {
 	uint64_t smart_next;
 	int ndrives, drive_at;   /* drives listed, the next one for smartctl */
 	struct port_drive drives[FLEET_MAX_SMART];
-	int nsmart, have_smart;
-	struct fleet_smart smart[FLEET_MAX_SMART];
+	int nsmart, nlast, have_smart;
+	struct fleet_smart smart[FLEET_MAX_SMART]; /* this round's */
+	struct fleet_smart last[FLEET_MAX_SMART];  /* the last whole round's */
 	struct fp_child smart_child;
 	/* scratch */
 	char http[FP_HTTP_MAX];

@@ -99,3 +99,8 @@ FUZZ_NAMES += fuzz_fleet_read
 FUZZ_SRCS_fuzz_fleet_read := agent-min/fleet_read.c wire/jsonr.c wire/fleet.c wire/json.c
 FUZZ_OBJS_fuzz_fleet_read = $(O)/obj/agent-min/fleet_read.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
 FUZZ_LIBS_fuzz_fleet_read := -lm
+# The real agent --once against fake sources: Docker and Podman on Unix
+# sockets, NUT, a silent NUT, apcupsd, busctl and smartctl on PATH, textfiles.
+ifeq ($(PORT),linux)
+INTEG_TESTS += tests/integration/agent_fleet.py
+endif

@@ -416,7 +416,11 @@ static const char *const drop_env[] = {"AGENT_SECRET", NULL};
 
 static int child_start(struct fp_child *ch, const char *const argv[], uint64_t now)
 {
-	int os_err, rc = port_child_start(&ch->c, argv, drop_env, &os_err);
+	int os_err, rc;
+	/* Not installed: a PATH search, no fork. */
+	if (port_child_exists(argv[0]) != PORT_OK)
+		return PORT_ENOTAVAIL;
+	rc = port_child_start(&ch->c, argv, drop_env, &os_err);
 	ch->len = 0;
 	ch->running = rc == PORT_OK;
 	ch->started = now;
@@ -442,6 +446,8 @@ static void poll_units(struct fleet_poll *p, struct fleet *f, uint64_t now, uint
 			p->have_units = rc > 0 && fr_busctl_units(ch->out, ch->len, p->tok, FP_TOKENS, p->units,
 			                                          FLEET_MAX_UNITS, &n) == FR_OK;
 			p->nunits = p->have_units ? n : 0;
+			if (!p->have_units) /* busctl without systemd (a container): rest */
+				p->units_next = now + ABSENT_REST_MS;
 		}
 	}
 	if (p->have_units) {

@@ -139,6 +139,10 @@ void port_child_init(struct port_child *c);
  * PORT_EIO (*os_err). On failure nothing is left running. */
 int port_child_start(struct port_child *c, const char *const argv[], const char *const drop_env[],
                      int *os_err);
+/* PORT_OK when argv[0]'s program is on PATH and executable, else
+ * PORT_ENOTAVAIL: the same search as port_child_start without starting
+ * anything (a collector asks it before paying for a fork). */
+int port_child_exists(const char *prog);
 /* *n bytes of output (0: end of output, the pipe is then closed), or
  * PORT_EAGAIN (wait on c->fd readable) or PORT_EIO. */
 int port_child_read(struct port_child *c, void *buf, size_t cap, size_t *n, int *os_err);

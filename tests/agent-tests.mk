@@ -88,3 +88,13 @@ INTEG_TESTS += tests/integration/agent_boards.sh
 # make bench: each board's size and its RSS over ten minutes (boards_bench.py).
 BENCH_DEPS += boards
 BENCHES += tests/bench/boards_bench.py
+
+# The fleet collectors' cost per cycle (tests/bench/fleet.sh).
+FLEET_BENCH := $(O)/tests/fleet_bench
+$(FLEET_BENCH): $(O)/obj/tests/bench/fleet_bench.o $$(PORT_OBJS) $$(AGENT_FLEET_OBJS) $(O)/obj/wire/json.o \
+                $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lpthread
+TEST_HELPERS += $(FLEET_BENCH)
+BENCH_DEPS += $(FLEET_BENCH)
+BENCHES += tests/bench/fleet.sh

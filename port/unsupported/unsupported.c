@@ -210,3 +210,4 @@ int port_file_head(const char *path, char *buf, size_t cap, size_t *n, uint64_t 
 }
 int port_drive_list(struct port_drive *d, int max, int *n) { (void)d; (void)max; *n = 0; return PORT_ENOTAVAIL; }
 int port_nvme_health(const char *name, uint8_t page[512], int *os_err) { (void)name; (void)page; *os_err = 0; return PORT_ENOTAVAIL; }
+int port_child_exists(const char *prog) { (void)prog; return PORT_ENOTAVAIL; }

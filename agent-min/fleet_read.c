@@ -174,7 +174,7 @@ static int hex_digit(char ch)
 /* Chunked body at b[0..len): FR_OK with *out once the last chunk is in,
  * or FR_EAGAIN. move 0 only checks (b untouched, callers ask again as bytes
  * come), 1 joins the chunks in place. */
-static int dechunk(char *b, size_t len, size_t *out, int move)
+static int dechunk(char *b, size_t len, size_t *out, size_t *used, int move)
 {
 	size_t in = 0, o = 0;
 	for (;;) {
@@ -201,6 +201,7 @@ static int dechunk(char *b, size_t len, size_t *out, int move)
 			if (p >= len)
 				return FR_EAGAIN;
 			*out = o;
+			*used = p + 1;
 			return FR_OK;
 		}
 		if (len - p < sz + 2)
@@ -229,6 +230,13 @@ static int header_is(const char *line, size_t n, const char *name)
 }
 
 int fr_http_body(char *buf, size_t len, int at_eof, int *status, size_t *body_off, size_t *body_len)
+{
+	size_t used;
+	return fr_http_next(buf, len, at_eof, status, body_off, body_len, &used);
+}
+
+int fr_http_next(char *buf, size_t len, int at_eof, int *status, size_t *body_off, size_t *body_len,
+                 size_t *used)
 {
 	const char *end = NULL;
 	size_t hl, clen = SIZE_MAX;
@@ -272,20 +280,23 @@ int fr_http_body(char *buf, size_t len, int at_eof, int *status, size_t *body_of
 	}
 	*body_off = hl;
 	if (chunked) {
-		int rc = dechunk(buf + hl, len - hl, body_len, 0);
+		int rc = dechunk(buf + hl, len - hl, body_len, used, 0);
 		if (rc == FR_OK)
-			rc = dechunk(buf + hl, len - hl, body_len, 1);
+			rc = dechunk(buf + hl, len - hl, body_len, used, 1);
+		*used += hl;
 		return rc == FR_EAGAIN && at_eof ? FR_EPARSE : rc;
 	}
 	if (clen != SIZE_MAX) {
 		if (len - hl < clen)
 			return at_eof ? FR_EPARSE : FR_EAGAIN;
 		*body_len = clen;
+		*used = hl + clen;
 		return FR_OK;
 	}
 	if (!at_eof)
 		return FR_EAGAIN;
 	*body_len = len - hl;
+	*used = len;
 	return FR_OK;
 }
 

@@ -42,6 +42,12 @@ int fr_docker_inspect(const char *js, size_t len, jsmntok_t *tok, unsigned ntok,
  * until the headers and a body of the stated length are in (at_eof: the
  * peer closed, a body without a length ends there). */
 int fr_http_body(char *buf, size_t len, int at_eof, int *status, size_t *body_off, size_t *body_len);
+/* The same for the first of several pipelined responses: *used is where
+ * the next one starts (bytes after it untouched by the dechunking). A
+ * response without a length cannot be followed by another (FR_EAGAIN
+ * until the peer closes). */
+int fr_http_next(char *buf, size_t len, int at_eof, int *status, size_t *body_off, size_t *body_len,
+                 size_t *used);
 
 /* NUT (docs/net-protocol.txt): "UPS <name> ..." lines of LIST UPS, the
  * first name into name (FR_ENOENT for an empty list); then the reply to

@@ -26,6 +26,7 @@ row() { # label, target_ns, note, args...
 	med=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
 	f=$tmp/r.1
 	for i in 1 2 3; do [ "$(kv cpu_ns "$tmp/r.$i")" = "$med" ] && f=$tmp/r.$i; done
+	note=${note//@bytes@/$(kv bytes "$f")}
 	local verdict=within
 	[ "$med" -le "$target" ] || verdict=OVER
 	echo "| $label | $(us "$med") | $verdict the $(us "$target") target; wall $(us "$(kv wall_ns "$f")"); $note |"
@@ -36,4 +37,4 @@ row "fleet: apcupsd, nothing on 3551" 100000 "a refused loopback connect" absent
 row "fleet: textfile, no directory" 100000 "open(2) of a missing directory" absent textfile 2000
 row "fleet: failed units, no busctl" 100000 "busctl searched on a PATH of three folders" absent units 2000
 row "fleet: SMART, no drives" 100000 "an empty /sys/class/nvme and /sys/block" absent smart 2000
-row "fleet: Docker, 50 running containers" 1000000 "list + 50 one-shot stats over the socket, fleet JSON $(kv bytes "$tmp/r.1") bytes" docker50 200
+row "fleet: Docker, 50 running containers" 1000000 "list + 50 one-shot stats over the socket, pipelined on one connection, fleet JSON @bytes@ bytes" docker50 200

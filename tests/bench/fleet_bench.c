@@ -35,21 +35,43 @@ static uint64_t clk(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One connection: a reply for every whole request as it comes (pipelined
+ * ones too, as the engine's Go server answers them), closed after one that
+ * says Connection: close or is HTTP/1.0. */
+static void serve_conn(int c)
+{
+	static char req[65536];
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = read(c, req + have, sizeof(req) - 1 - have);
+		char *start = req, *end;
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		req[have] = '\0';
+		while ((end = strstr(start, "\r\n\r\n")) != NULL) {
+			const char *r;
+			int last;
+			*end = '\0';
+			r = strstr(start, "/containers/json") ? dk_list : strstr(start, "/stats") ? dk_stats : dk_insp;
+			last = strstr(start, "Connection: close") || strstr(start, "HTTP/1.0");
+			if (write(c, r, strlen(r)) < 0 || last)
+				return;
+			start = end + 4;
+		}
+		have -= (size_t)(start - req);
+		memmove(req, start, have);
+	}
+}
+
 static void *serve(void *arg)
 {
 	int ls = *(int *)arg;
-	char req[2048];
 	for (;;) {
 		int c = accept(ls, NULL, NULL);
-		ssize_t n;
-		const char *r;
 		if (c < 0)
 			return NULL;
-		n = read(c, req, sizeof(req) - 1);
-		req[n > 0 ? n : 0] = '\0';
-		r = strstr(req, "/containers/json") ? dk_list : strstr(req, "/stats") ? dk_stats : dk_insp;
-		if (write(c, r, strlen(r)) < 0) {
-		}
+		serve_conn(c);
 		close(c);
 	}
 }

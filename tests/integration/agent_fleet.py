@@ -111,8 +111,13 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {"message": "page not found"})
 
 
-def start_engine(path, engine):
-    srv = UnixHTTP(path, Handler)
+class Handler11(Handler):
+    """The engine as Go's server is: keep-alive, pipelined requests answered in order."""
+    protocol_version = "HTTP/1.1"
+
+
+def start_engine(path, engine, http11=False):
+    srv = UnixHTTP(path, Handler11 if http11 else Handler)
     srv.engine = engine
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
@@ -223,11 +228,13 @@ def main():
 
     many = [("%064x" % i, "c%02d" % i, "running", "Up", 0) for i in range(50)]
     msock = os.path.join(TMP, "many.sock")
-    start_engine(msock, Engine(many))
+    meng = Engine(many)
+    start_engine(msock, meng, http11=True)
     d, dt, p = run_agent({"AGENT_DOCKER_SOCKET": msock})
     cs = (d or {}).get("containers", [])
     check(len(cs) == 50 and all(c["cpu"] == 2.5 and c["mem"] == 41943040 for c in cs) and
-          [c["name"] for c in cs] == ["c%02d" % i for i in range(50)], "docker: 50 containers, each with CPU and memory")
+          [c["name"] for c in cs] == ["c%02d" % i for i in range(50)],
+          "docker: 50 containers over HTTP/1.1 (stats pipelined on one connection), each with CPU and memory")
 
     # UPS: NUT, a silent NUT, apcupsd
     nl = tcp_listener()

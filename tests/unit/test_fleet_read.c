@@ -178,6 +178,29 @@ static void test_http(void **state)
 	strcpy(b, "HTTP/1.1 404 Not Found\r\nContent-Length: 29\r\n\r\n{\"message\":\"No such image\"}\n\n");
 	assert_int_equal(fr_http_body(b, strlen(b), 0, &st, &off, &bl), FR_OK);
 	assert_int_equal(st, 404);
+	/* pipelined: a sized reply, a chunked one, the start of a third */
+	{
+		static char pb[1024];
+		size_t used, pl;
+		const char *two = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{1}"
+		                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{2\r\n1\r\n}\r\n0\r\n\r\n"
+		                  "HTTP/1.1 200";
+		pl = strlen(two);
+		memcpy(pb, two, pl);
+		assert_int_equal(fr_http_next(pb, pl, 0, &st, &off, &bl, &used), FR_OK);
+		assert_int_equal(bl, 3);
+		assert_memory_equal(pb + off, "{1}", 3);
+		memmove(pb, pb + used, pl - used);
+		pl -= used;
+		assert_int_equal(fr_http_next(pb, pl, 0, &st, &off, &bl, &used), FR_OK);
+		assert_int_equal(bl, 3);
+		assert_memory_equal(pb + off, "{2}", 3);
+		memmove(pb, pb + used, pl - used);
+		pl -= used;
+		assert_int_equal(pl, 12);
+		assert_memory_equal(pb, "HTTP/1.1 200", 12);
+		assert_int_equal(fr_http_next(pb, pl, 0, &st, &off, &bl, &used), FR_EAGAIN);
+	}
 	/* not HTTP; a bad chunk size; a huge length */
 	strcpy(b, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
 	assert_int_equal(fr_http_body(b, strlen(b), 1, &st, &off, &bl), FR_EPARSE);

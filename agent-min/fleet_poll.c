@@ -227,15 +227,6 @@ static void dk_apply(struct fleet_container *c, struct fp_known *k, const char *
 	k->sys = sys;
 }
 
-static void dk_stats(struct fleet_poll *p, const char *sock, struct fleet_container *c, const char *id,
-                     struct fp_known *k, uint64_t deadline)
-{
-	char path[160];
-	snprintf(path, sizeof(path), "/containers/%.72s/stats?stream=false&one-shot=true", id);
-	if (dk_get(p, sock, path, deadline) == X_OK)
-		dk_apply(c, k, p->http + http_off, http_len, p->tok);
-}
-
 /* The running containers' stats over one connection, the requests
  * pipelined (RFC 9112 §9.3.2): one write, the replies read in order, so
  * that 50 containers cost one connect and a few reads rather than fifty
@@ -360,9 +351,9 @@ static void poll_docker(struct fleet_poll *p, struct fleet *f, uint64_t now, uin
 		if (c->state == FLEET_ST_RUNNING)
 			running[nrun++] = i;
 	}
-	done = nrun > 1 ? dk_stats_batch(p, sock, f, running, nrun, deadline) : 0;
-	for (int i = done; i < nrun && left_ms(deadline); i++)
-		dk_stats(p, sock, &f->containers[running[i]], ids[running[i]], &next[running[i]], deadline);
+	/* An engine that closed after one (HTTP/1.0 only): the rest one by one. */
+	for (int i = 0; i < nrun && left_ms(deadline); i += done ? done : 1)
+		done = dk_stats_batch(p, sock, f, running + i, nrun - i, deadline);
 	memcpy(p->known, next, sizeof(next[0]) * (size_t)n);
 	p->nknown = n;
 }

@@ -152,8 +152,9 @@ static int exchange(struct fleet_poll *p, int fd, int connecting, const void *re
 		if (rc == PORT_OK) {
 			*len += n;
 			p->http[*len] = '\0';
-			if (done(p, *len, 0) != FR_EAGAIN)
-				return done(p, *len, 0) == FR_OK ? X_OK : X_FAIL;
+			rc = done(p, *len, 0); /* once: an HTTP body is dechunked in place */
+			if (rc != FR_EAGAIN)
+				return rc == FR_OK ? X_OK : X_FAIL;
 			if (*len + 1 >= sizeof(p->http))
 				return X_FAIL; /* a reply over our cap: refused */
 			continue;
@@ -352,8 +353,11 @@ static void poll_docker(struct fleet_poll *p, struct fleet *f, uint64_t now, uin
 			running[nrun++] = i;
 	}
 	/* An engine that closed after one (HTTP/1.0 only): the rest one by one. */
-	for (int i = 0; i < nrun && left_ms(deadline); i += done ? done : 1)
-		done = dk_stats_batch(p, sock, f, running + i, nrun - i, deadline);
+	for (int i = 0, per = nrun; i < nrun && left_ms(deadline); i += done ? done : 1) {
+		done = dk_stats_batch(p, sock, f, running + i, per < nrun - i ? per : nrun - i, deadline);
+		if (done <= 1)
+			per = 1;
+	}
 	memcpy(p->known, next, sizeof(next[0]) * (size_t)n);
 	p->nknown = n;
 }

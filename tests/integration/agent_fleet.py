@@ -6,7 +6,8 @@ stats, inspect), the same on a Podman-named socket, one that cuts its JSON
 short; NUT (upsd's LIST UPS / LIST VAR) on TCP and one that never answers;
 apcupsd's NIS; busctl and smartctl as programs on PATH printing recorded
 output; a textfile directory with a 10 MB file, control characters and a
-FIFO. Checks the exact fleet keys of the printed sample. Prints TAP lines."""
+FIFO. Checks the exact fleet keys of the printed sample. Prints TAP lines.
+FLEET_AGENT and FLEET_QEMU run a board's binary instead (see below)."""
 import json
 import os
 import shutil
@@ -22,7 +23,12 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 O = os.environ.get("O", "build/native")
-AGENT = os.path.abspath(os.path.join(O, "monbot-agent"))
+AGENT = os.path.abspath(os.environ.get("FLEET_AGENT") or os.path.join(O, "monbot-agent"))
+# A board's binary under qemu-user: FLEET_AGENT=build/mips/monbot-agent
+# FLEET_QEMU="qemu-mips-static -cpu 24Kf" (big-endian NIS lengths and NVMe fields).
+QEMU = os.environ.get("FLEET_QEMU", "").split()
+if QEMU:
+    QEMU[0] = shutil.which(QEMU[0]) or QEMU[0]
 FX = os.path.abspath("tests/fixtures/fleet")
 TMP = tempfile.mkdtemp(prefix="monbot-fleet-")
 failures = 0
@@ -181,7 +187,7 @@ def run_agent(env_extra, path_dir=None):
     if path_dir:
         env["PATH"] = path_dir + ":" + env.get("PATH", "/usr/bin:/bin")
     t0 = time.monotonic()
-    p = subprocess.run([AGENT, "--once"], env=env, cwd=TMP, capture_output=True, timeout=60)
+    p = subprocess.run(QEMU + [AGENT, "--once"], env=env, cwd=TMP, capture_output=True, timeout=60)
     dt = time.monotonic() - t0
     try:
         return json.loads(p.stdout), dt, p

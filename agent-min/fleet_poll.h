@@ -95,7 +95,6 @@ struct fleet_poll {
 	int units_absent;        /* no busctl: tried again after units_next */
 	int have_units, nunits;
 	char units[FLEET_MAX_UNITS][FLEET_NAME];
-	struct fp_child units_child;
 	/* disk health */
 	uint64_t smart_next;
 	int ndrives, drive_at;   /* drives listed, the next one for smartctl */
@@ -103,7 +102,9 @@ struct fleet_poll {
 	int nsmart, nlast, have_smart;
 	struct fleet_smart smart[FLEET_MAX_SMART]; /* this round's */
 	struct fleet_smart last[FLEET_MAX_SMART];  /* the last whole round's */
-	struct fp_child smart_child;
+	/* Large buffers last: fleet_poll_init clears what comes before them
+	 * only, so that a host without the sources never touches their pages. */
+	struct fp_child units_child, smart_child;
 	/* scratch */
 	char http[FP_HTTP_MAX];
 	char text[FP_TEXT_MAX];

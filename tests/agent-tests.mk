@@ -98,3 +98,12 @@ $(FLEET_BENCH): $(O)/obj/tests/bench/fleet_bench.o $$(PORT_OBJS) $$(AGENT_FLEET_
 TEST_HELPERS += $(FLEET_BENCH)
 BENCH_DEPS += $(FLEET_BENCH)
 BENCHES += tests/bench/fleet.sh
+
+# fleet_poll.c's cadence and rests against sockets of the test itself.
+ifeq ($(PORT),linux)
+UNIT_TESTS += test_fleet_poll
+$(O)/tests/test_fleet_poll: $(O)/obj/tests/unit/test_fleet_poll.o $$(PORT_OBJS) $$(AGENT_FLEET_OBJS) \
+                            $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lpthread -lcmocka
+endif

@@ -329,6 +329,12 @@ static void poll_docker(struct fleet_poll *p, struct fleet *f, uint64_t now, uin
 		p->nknown = 0;
 		return;
 	}
+	if (rc == X_TIMEOUT) { /* a hung engine must not take every sample's budget */
+		LOG_WARN("container engine at %s silent for the cycle's budget: asked again in %u s", sock,
+		         DK_REST_MS / 1000);
+		p->dk_rest_until = now + DK_REST_MS;
+		return;
+	}
 	if (rc != X_OK ||
 	    fr_docker_list(p->http + http_off, http_len, p->tok, FP_TOKENS, engine, f->containers, ids,
 	                   FLEET_MAX_CONTAINERS, &n) != FR_OK)

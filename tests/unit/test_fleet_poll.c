@@ -134,6 +134,17 @@ static void test_truncated_engine(void **state)
 	fleet_poll(&fp, &f, 2000);
 	pthread_join(t, NULL);
 	assert_int_equal(f.has_containers, 0);
+	/* an engine that accepts and never answers: one budget, then rest */
+	dk_reply = NULL;
+	fleet_poll(&fp, &f, 50);
+	assert_int_equal(f.has_containers, 0);
+	assert_true(fp.dk_rest_until >= port_mono_ms() + 50000);
+	{
+		int cs = accept(dk_ls, NULL, NULL); /* the one connection it made */
+		assert_true(cs >= 0);
+		close(cs);
+	}
+	fp.dk_rest_until = 0;
 	/* and one that is: the key, an empty list */
 	dk_reply = "HTTP/1.0 200 OK\r\n\r\n[]";
 	assert_int_equal(pthread_create(&t, NULL, serve_once, NULL), 0);

@@ -328,6 +328,34 @@ def main():
 
     d, dt, p = run_agent({})
     check(d is not None and not fleet_keys(d), "every source off: no fleet key", fleet_keys(d))
+
+    # The real server takes the larger samples (it ignores the fleet keys:
+    # SPEC §3), acknowledges each, and the agent stops with none left.
+    if not QEMU and os.path.exists(os.path.join(O, "monbot-server")):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+        import re
+        from server import Server, agent_log, start_agent, stop_agent  # noqa: E402
+        os.makedirs(os.path.join(TMP, "srv"), exist_ok=True)
+        srv = Server(os.path.join(TMP, "srv"), tls=False).start()
+        try:
+            key = srv.new_key("fleet")
+            ap = start_agent(srv, key, os.path.join(TMP, "live"), binary=AGENT, extra={
+                "AGENT_DOCKER_SOCKET": msock, "AGENT_NUT": "127.0.0.1:%d" % nl.getsockname()[1],
+                "AGENT_APCUPSD": "0", "AGENT_TEXTFILE_DIR": tf, "AGENT_UNITS": "1", "AGENT_SMART": "0",
+                "PATH": bindir + ":" + os.environ.get("PATH", "")})
+            end = time.time() + 30
+            while time.time() < end and len(srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,))) < 3:
+                time.sleep(0.05)
+            rc = stop_agent(ap)
+            log = agent_log(ap)
+            m = re.search(r"(\d+) samples taken, (\d+) unacknowledged, (\d+) dropped", log)
+            rows = srv.rows("SELECT ts FROM metrics WHERE secret=?", (key,))
+            check(rc == 0 and m is not None and m.group(2) == "0" and m.group(3) == "0" and
+                  len(rows) == int(m.group(1)) and len(rows) >= 3,
+                  "real server: samples with 50 containers, a UPS, units and custom metrics stored and "
+                  "acknowledged, none left (%s rows)" % len(rows), log[-1500:])
+        finally:
+            srv.stop()
     shutil.rmtree(TMP, ignore_errors=True)
     print("# %d failed" % failures)
     return 1 if failures else 0

@@ -53,16 +53,62 @@ static void num_member(struct json_w *w, const char *key, double v, int dec)
 	json_num(w, v, dec);
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s[0..n) (RFC 3629 §4: no
+ * overlong forms, no surrogates, at most U+10FFFF), 0 if it is none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	unsigned lo = 0x80, hi = 0xbf;
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n < len)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
 /* Names come from the network (Docker, a UPS) and from files: a control
- * character is never written (fleet.h), whatever the collector left. */
+ * character is never written (fleet.h), and a byte that is not UTF-8 is
+ * written as '?' (the writer's \ufffd would take six bytes: FLEET_JSON_MAX
+ * counts two a byte at most), whatever the collector left. */
+static size_t clean_copy(char *tmp, size_t room, const char *s, size_t cap)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, len = strnlen(s, cap);
+	for (size_t i = 0; i < len && n < room;) {
+		size_t k = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		if (k == 0) {
+			tmp[n++] = '?';
+			i++;
+		} else if (k == 1) {
+			if (u[i] >= 0x20 && u[i] != 0x7f)
+				tmp[n++] = s[i];
+			i++;
+		} else {
+			if (n + k > room)
+				break;
+			memcpy(tmp + n, s + i, k);
+			n += k;
+			i += k;
+		}
+	}
+	return n;
+}
+
 static void clean_str(struct json_w *w, const char *s, size_t cap)
 {
 	char tmp[FLEET_CUSTOM_KEY > FLEET_NAME ? FLEET_CUSTOM_KEY : FLEET_NAME];
-	size_t n = 0;
-	for (size_t i = 0; i < cap && s[i] && n < sizeof(tmp); i++)
-		if ((unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
-			tmp[n++] = s[i];
-	json_strn(w, tmp, n);
+	json_strn(w, tmp, clean_copy(tmp, sizeof(tmp), s, cap));
 }
 
 #define CLEAN(w, field) clean_str((w), (field), sizeof(field))
@@ -196,12 +242,8 @@ void fleet_json_members(struct json_w *w, const struct fleet *f)
 		for (int i = 0; i < f->ncustom && i < FLEET_MAX_CUSTOM; i++) {
 			const struct fleet_custom *c = &f->custom[i];
 			char key[FLEET_CUSTOM_KEY];
-			size_t n = 0;
 			/* json_key takes a C string: the key cleaned first. */
-			for (size_t k = 0; k < sizeof(c->key) && c->key[k] && n + 1 < sizeof(key); k++)
-				if ((unsigned char)c->key[k] >= 0x20 && c->key[k] != 0x7f)
-					key[n++] = c->key[k];
-			key[n] = '\0';
+			key[clean_copy(key, sizeof(key) - 1, c->key, sizeof(c->key))] = '\0';
 			json_key(w, key);
 			custom_num(w, c->value);
 		}

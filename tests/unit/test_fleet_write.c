@@ -99,6 +99,20 @@ static void test_exact(void **state)
 		"\"custom\":{\"backup_age_seconds\":3600,\"temp{room=\\\"attic\\\"}\":21.5,\"huge\":1e+300}}");
 }
 
+/* Bytes that are not UTF-8 are written as '?', well-formed sequences kept. */
+static void test_not_utf8(void **state)
+{
+	(void)state;
+	fleet_clear(&f);
+	f.has_units = 1;
+	f.nunits = 3;
+	snprintf(f.units_failed[0], FLEET_NAME, "a\xff\xfe" "b");
+	snprintf(f.units_failed[1], FLEET_NAME, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	snprintf(f.units_failed[2], FLEET_NAME, "\xc0\xaf \xed\xa0\x80 \xc3");
+	write_fleet();
+	assert_string_equal(out, "{\"units_failed\":[\"a??b\",\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"?? ??? ?\"]}");
+}
+
 /* Every list full, every name at its longest of '"' (escaped: 2 bytes). */
 static void test_worst_case(void **state)
 {
@@ -110,7 +124,7 @@ static void test_worst_case(void **state)
 	f.ncontainers = FLEET_MAX_CONTAINERS;
 	for (int i = 0; i < FLEET_MAX_CONTAINERS; i++) {
 		struct fleet_container *c = &f.containers[i];
-		memset(c->name, '"', FLEET_NAME - 1);
+		memset(c->name, i % 2 ? '"' : 0xff, FLEET_NAME - 1);
 		c->state = FLEET_ST_RESTARTING;
 		c->health = FLEET_H_UNHEALTHY;
 		c->restarts = INT32_MAX;
@@ -152,6 +166,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_worst_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

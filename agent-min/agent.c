@@ -15,6 +15,7 @@
 #include "agent-min/action.h"
 #include "agent-min/alog.h"
 #include "agent-min/collect.h"
+#include "agent-min/fleet_poll.h"
 #include "agent-min/spool.h"
 #include "port/port.h"
 #include "wire/conn.h"
@@ -41,7 +42,8 @@
  * it was the reply (commands it had queued while we were away). */
 #define UNSURE_WAIT_MS 5000u
 #define STOP_DRAIN_MS 3000u    /* on a signal: acks of what is in flight */    /* our server replies at once after the 101 */
-#define REC_MAX 16384          /* largest sample JSON */
+#define REC_MAX (16384 + FLEET_JSON_MAX) /* largest sample JSON, the fleet keys included */
+#define FLEET_BUDGET_MS 200u   /* the fleet sources' share of a cycle, at most */
 #define RX_MAX 65536           /* largest server message we accept */
 #define TX_CAP (REC_MAX + 4096 + ACT_MSG_MAX + WS_HDR_MAX) /* room for an action's largest result */
 #define MSG_TOKENS 128         /* {"commands": [...], "ack": ts} and some keys more */
@@ -55,6 +57,8 @@ struct agent {
 	const struct agent_config *cfg;
 	struct collector coll;
 	struct sample smp;
+	struct fleet fleet;
+	struct fleet_poll fp;
 	struct spool spool;
 	char rec[REC_MAX];
 
@@ -103,11 +107,12 @@ static void take_sample(struct agent *a, uint64_t now, int full)
 	size_t len;
 	int64_t id = port_wall_ms();
 	collect_sample(&a->coll, &a->smp, now, full);
+	fleet_poll(&a->fp, &a->fleet, FLEET_BUDGET_MS);
 	/* Sent with 3 decimals: the record's id is this ts in ms, which is
 	 * what the server's ack carries back. */
 	a->smp.ts = (double)id / 1000.0;
 	a->smp.oneshot = full;
-	if (sample_to_json(&a->smp, a->rec, sizeof(a->rec), &len) != JSON_OK) {
+	if (fleet_sample_to_json(&a->smp, &a->fleet, a->rec, sizeof(a->rec), &len) != JSON_OK) {
 		LOG_WARN("sample larger than %d bytes, dropped", REC_MAX);
 		return;
 	}
@@ -702,6 +707,7 @@ int agent_run(const struct agent_config *cfg)
 	snprintf(a->host.arch, sizeof(a->host.arch), "%s", ph.arch);
 	snprintf(a->host.agent, sizeof(a->host.agent), "monbot-agent %s", AGENT_VERSION);
 	collect_init(&a->coll, cfg->net_ignore);
+	fleet_poll_init(&a->fp, &cfg->fleet);
 	a->al.cfg = cfg;
 	a->al.hostname = a->host.hostname;
 	a->al.tls = a->tls;
@@ -750,6 +756,7 @@ int agent_run(const struct agent_config *cfg)
 			port_sleep_ms(10);
 	}
 	act_stop();
+	fleet_poll_stop(&a->fp);
 	/* A clean stop waits a moment for the acks of what is in flight. */
 	for (uint64_t until = port_mono_ms() + STOP_DRAIN_MS;
 	     a->st == L_OPEN && a->server_acks == 1 && a->inflight > 0 && port_mono_ms() < until;) {

@@ -23,7 +23,9 @@ static const char usage[] =
 	"  --install-service, --remove-service   (Windows) run at boot as a service\n"
 	"Other settings come from the environment or .env: AGENT_RECONNECT_DELAY,\n"
 	"AGENT_VERIFY_SSL (1 pin, force, 0), AGENT_CA_FILE, AGENT_TLS, AGENT_FP_FILE,\n"
-	"AGENT_UDP_PORT, AGENT_NET_IGNORE, AGENT_ALLOW_POWER, AGENT_SPOOL, AGENT_ICON_FILE.\n";
+	"AGENT_UDP_PORT, AGENT_NET_IGNORE, AGENT_ALLOW_POWER, AGENT_SPOOL, AGENT_ICON_FILE;\n"
+	"fleet sources: AGENT_DOCKER_SOCKET, AGENT_NUT, AGENT_APCUPSD, AGENT_TEXTFILE_DIR,\n"
+	"AGENT_SMART, AGENT_UNITS (0 turns one off).\n";
 
 /* One setting by its variable name (from .env, environment or a flag). */
 static int apply(struct agent_config *c, const char *name, const char *v, char *err, size_t errlen)
@@ -67,6 +69,18 @@ static int apply(struct agent_config *c, const char *name, const char *v, char *
 		return conf_set_str(c->net_ignore, sizeof(c->net_ignore), name, v, err, errlen);
 	if (strcmp(name, "AGENT_ICON_FILE") == 0)
 		return conf_set_str(c->icon_file, sizeof(c->icon_file), name, v, err, errlen);
+	if (strcmp(name, "AGENT_DOCKER_SOCKET") == 0)
+		return conf_set_str(c->fleet.docker_socket, sizeof(c->fleet.docker_socket), name, v, err, errlen);
+	if (strcmp(name, "AGENT_NUT") == 0)
+		return conf_set_str(c->fleet.nut, sizeof(c->fleet.nut), name, v, err, errlen);
+	if (strcmp(name, "AGENT_APCUPSD") == 0)
+		return conf_set_str(c->fleet.apcupsd, sizeof(c->fleet.apcupsd), name, v, err, errlen);
+	if (strcmp(name, "AGENT_TEXTFILE_DIR") == 0)
+		return conf_set_str(c->fleet.textfile_dir, sizeof(c->fleet.textfile_dir), name, v, err, errlen);
+	if (strcmp(name, "AGENT_SMART") == 0)
+		return conf_bool(name, v, &c->fleet.smart, err, errlen);
+	if (strcmp(name, "AGENT_UNITS") == 0)
+		return conf_bool(name, v, &c->fleet.units, err, errlen);
 	return 0;
 }
 
@@ -74,6 +88,8 @@ static const char *const names[] = {
 	"AGENT_SECRET", "AGENT_SERVER_IP", "AGENT_PORT", "AGENT_INTERVAL", "AGENT_RECONNECT_DELAY",
 	"AGENT_VERIFY_SSL", "AGENT_CA_FILE", "AGENT_TLS", "AGENT_FP_FILE", "AGENT_UDP_PORT",
 	"AGENT_NET_IGNORE", "AGENT_ALLOW_POWER", "AGENT_SPOOL", "AGENT_ICON_FILE",
+	"AGENT_DOCKER_SOCKET", "AGENT_NUT", "AGENT_APCUPSD", "AGENT_TEXTFILE_DIR", "AGENT_SMART",
+	"AGENT_UNITS",
 };
 
 static void defaults(struct agent_config *c, const char *argv0)
@@ -88,6 +104,7 @@ static void defaults(struct agent_config *c, const char *argv0)
 	c->udp_port = 9999;
 	c->allow_power = 1;
 	c->spool = 720;
+	fleet_cfg_defaults(&c->fleet);
 	snprintf(c->net_ignore, sizeof(c->net_ignore), "lo,loopback,tun,tap,wg,tailscale");
 	if (home && strlen(home) + 24 < sizeof(c->fp_file))
 		snprintf(c->fp_file, sizeof(c->fp_file), "%s/.bot_fingerprint.json", home);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "agent-min/fleet_poll.h"
+
 #define AGENT_VERSION "0.1.0"
 
 /* KiB of the static arena the agent's TLS library runs on (no heap after
@@ -31,6 +33,7 @@ struct agent_config {
 	int allow_power;
 	unsigned spool;
 	char icon_file[512];
+	struct fleet_cfg fleet; /* AGENT_DOCKER_SOCKET, AGENT_NUT, ... (fleet_poll.h) */
 	int once;
 };
 

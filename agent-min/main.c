@@ -9,11 +9,14 @@
 #include "agent-min/agent.h"
 #include "agent-min/collect.h"
 #include "agent-min/config.h"
+#include "agent-min/fleet_poll.h"
 #include "port/port.h"
 
 static struct collector coll;
 static struct sample smp;
-static char out[65536];
+static struct fleet fleet;
+static struct fleet_poll fpoll;
+static char out[16384 + FLEET_JSON_MAX];
 
 /* One full sample: a baseline, one second, then deltas against it. */
 static int run_once(const struct agent_config *cfg)
@@ -24,8 +27,13 @@ static int run_once(const struct agent_config *cfg)
 	collect_init(&coll, cfg->net_ignore);
 	t0 = port_mono_ms();
 	collect_baseline(&coll, t0, 1);
+	/* The fleet sources too: containers' CPU counters, children started. */
+	fleet_poll_init(&fpoll, &cfg->fleet);
+	fleet_poll(&fpoll, &fleet, 500);
 	port_sleep_ms(1000);
 	collect_sample(&coll, &smp, port_mono_ms(), 1);
+	fleet_poll(&fpoll, &fleet, 3000);
+	fleet_poll_stop(&fpoll);
 	smp.ts = (double)port_wall_ms() / 1000.0;
 	port_host_read(&h);
 	smp.has_host = 1;
@@ -34,7 +42,7 @@ static int run_once(const struct agent_config *cfg)
 	memcpy(smp.host.kernel, h.kernel, sizeof(smp.host.kernel));
 	memcpy(smp.host.arch, h.arch, sizeof(smp.host.arch));
 	snprintf(smp.host.agent, sizeof(smp.host.agent), "monbot-agent %s", AGENT_VERSION);
-	if (sample_to_json(&smp, out, sizeof(out), &len) != 0) {
+	if (fleet_sample_to_json(&smp, &fleet, out, sizeof(out), &len) != 0) {
 		fprintf(stderr, "monbot-agent: sample does not fit the output buffer\n");
 		return 1;
 	}

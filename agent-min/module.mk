@@ -1,9 +1,36 @@
 # agent-min/: monbot-agent. The native build links only the C library
 # dynamically (NVML is opened at run time); STATIC=1 links nothing dynamically.
 AGENT_SRCS := agent-min/collect.c agent-min/config.c agent-min/agent.c agent-min/alog.c agent-min/spool.c agent-min/stab.c \
-              agent-min/action.c agent-min/st_builtin.c agent-min/st_parse.c
+              agent-min/action.c agent-min/st_builtin.c agent-min/st_parse.c agent-min/fleet_poll.c agent-min/fleet_read.c
 AGENT_OBJS = $(AGENT_SRCS:%.c=$(O)/obj/%.o)
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
+
+# The fleet collectors a board keeps (issue 16): BOARD_FLEET := all (the
+# default), none, or a list of docker ups units smart textfile. One left out
+# is compiled as dead code (AGENT_FLEET_<X>=0, fleet_poll.h) and dropped by
+# the boards' --gc-sections; fleet_poll.c and the writer stay (the agent's
+# sample is written through them).
+BOARD_FLEET ?= all
+FLEET_COLLECTORS := docker ups units smart textfile
+FLEET_MACRO_docker := AGENT_FLEET_DOCKER
+FLEET_MACRO_ups := AGENT_FLEET_UPS
+FLEET_MACRO_units := AGENT_FLEET_UNITS
+FLEET_MACRO_smart := AGENT_FLEET_SMART
+FLEET_MACRO_textfile := AGENT_FLEET_TEXTFILE
+ifneq ($(BOARD_FLEET),all)
+FLEET_KEEP := $(if $(filter none,$(BOARD_FLEET)),,$(BOARD_FLEET))
+ifneq ($(filter-out $(FLEET_COLLECTORS),$(FLEET_KEEP)),)
+$(error BOARD_FLEET: $(filter-out $(FLEET_COLLECTORS),$(FLEET_KEEP)) is none of all, none, $(FLEET_COLLECTORS))
+endif
+$(O)/obj/agent-min/fleet_poll.o: MB_CPPFLAGS += $(foreach c,$(filter-out $(FLEET_KEEP),$(FLEET_COLLECTORS)),-D$(FLEET_MACRO_$(c))=0)
+endif
+$(O)/obj/agent-min/fleet_poll.o: $(O)/gen/board_fleet
+# A stamp: another BOARD_FLEET compiles fleet_poll.o again.
+$(O)/gen/board_fleet: board-fleet-force
+	@mkdir -p $(dir $@)
+	@echo '$(BOARD_FLEET)' | cmp -s - $@ || echo '$(BOARD_FLEET)' >$@
+.PHONY: board-fleet-force
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/fleet.o \
+                  $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(O)/obj/wire/logesc.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
 AGENT := $(O)/monbot-agent$(EXE)
@@ -81,3 +108,25 @@ FUZZ_OBJS_fuzz_st_parse = $(O)/obj/agent-min/st_parse.o $(O)/obj/wire/jsonr.o
 # Agent CPU and RSS idle and while a 1 ms stability test runs (issue 11)
 BENCHES += tests/bench/agent_actions_bench.py
 BENCH_DEPS += $(SERVER) $(AGENT)
+
+# The fleet collectors (issue 16): their parsers on recorded replies
+# (tests/fixtures/fleet/), the fleet keys' writer, and a fuzz target over
+# the parsers (corpus in tests/fuzz/fuzz_fleet_read/).
+UNIT_TESTS += test_fleet_read test_fleet_write
+$(O)/tests/test_fleet_read: $(O)/obj/tests/unit/test_fleet_read.o $(O)/obj/agent-min/fleet_read.o \
+                            $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+$(O)/tests/test_fleet_write: $(O)/obj/tests/unit/test_fleet_write.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o \
+                             $(O)/obj/wire/jsonr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
+FUZZ_NAMES += fuzz_fleet_read
+FUZZ_SRCS_fuzz_fleet_read := agent-min/fleet_read.c wire/jsonr.c wire/fleet.c wire/json.c
+FUZZ_OBJS_fuzz_fleet_read = $(O)/obj/agent-min/fleet_read.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+FUZZ_LIBS_fuzz_fleet_read := -lm
+# The real agent --once against fake sources: Docker and Podman on Unix
+# sockets, NUT, a silent NUT, apcupsd, busctl and smartctl on PATH, textfiles.
+ifeq ($(PORT),linux)
+INTEG_TESTS += tests/integration/agent_fleet.py
+endif

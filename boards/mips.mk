@@ -13,4 +13,8 @@ BOARD_ISA16_CFLAGS := -mips16 -minterlink-mips16
 BOARD_QEMU := qemu-mips-static -cpu 24Kf
 # Routers have no GPU: no nvidia-smi or amdgpu reader in the binary.
 BOARD_GPU := none
+# Nor, by default, the fleet collectors (issue 16: 20 KiB with all of them,
+# and routers run no Docker, systemd or SMART drives): a router with a UPS
+# or a textfile job builds with BOARD_FLEET="ups textfile" (7 KiB).
+BOARD_FLEET := none
 include boards/musl-cross.mk

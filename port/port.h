@@ -139,6 +139,10 @@ void port_child_init(struct port_child *c);
  * PORT_EIO (*os_err). On failure nothing is left running. */
 int port_child_start(struct port_child *c, const char *const argv[], const char *const drop_env[],
                      int *os_err);
+/* PORT_OK when argv[0]'s program is on PATH and executable, else
+ * PORT_ENOTAVAIL: the same search as port_child_start without starting
+ * anything (a collector asks it before paying for a fork). */
+int port_child_exists(const char *prog);
 /* *n bytes of output (0: end of output, the pipe is then closed), or
  * PORT_EAGAIN (wait on c->fd readable) or PORT_EIO. */
 int port_child_read(struct port_child *c, void *buf, size_t cap, size_t *n, int *os_err);
@@ -276,6 +280,38 @@ int port_udp_recv(int fd, void *buf, size_t cap, size_t *n, struct port_addr *fr
 int port_addr_equal(const struct port_addr *a, const struct port_addr *b);
 /* port_mono_ms's clock in microseconds, for round-trip times under 1 ms. */
 uint64_t port_mono_us(void);
+
+/* ---- Fleet sources (issue 16): what the agent's fleet collectors need of
+ * the OS; the protocols (Docker's API, NUT, apcupsd, smartctl's JSON) are
+ * portable code in agent-min/. Where the OS has none of this:
+ * PORT_ENOTAVAIL, cheaply. */
+
+/* Starts a non-blocking connect to a Unix stream socket (Docker, Podman):
+ * PORT_OK, PORT_EAGAIN (wait writable, then port_sock_connected), or
+ * PORT_ENOTAVAIL (no such socket, nobody listening, not allowed: the
+ * source is absent); *fd is the socket whenever it is >= 0. */
+int port_unix_connect(const char *path, int *fd, int *os_err);
+
+/* Names in a directory (no allocation); fn returning non-zero stops. */
+int port_dir_each(const char *path, int (*fn)(const char *name, void *arg), void *arg);
+/* The first cap-1 bytes of a regular file, NUL-terminated: *n bytes and
+ * *size the file's whole size (a longer file is cut, the caller decides).
+ * PORT_ENOTAVAIL when it cannot be opened or is not a regular file. */
+int port_file_head(const char *path, char *buf, size_t cap, size_t *n, uint64_t *size);
+
+/* Drives whose health can be asked: NVMe controllers (nvme = 1: the
+ * health log through port_nvme_health) and SATA/SAS disks (smartctl).
+ * From <root>/sys/class/nvme and <root>/sys/block. */
+struct port_drive {
+	char name[32];  /* "nvme0", "sda" */
+	char model[64]; /* "" if unknown */
+	int nvme;
+};
+int port_drive_list(struct port_drive *d, int max, int *n);
+/* The SMART / Health Information log page (NVMe 1.4 §5.14.1.2, log 02h,
+ * 512 bytes, all namespaces) of controller name through the admin
+ * command ioctl: PORT_OK, PORT_ENOTAVAIL (no device, not root), PORT_EIO. */
+int port_nvme_health(const char *name, uint8_t page[512], int *os_err);
 
 /* ---- The desktop and the service manager (Windows; elsewhere nothing) ----
  * port_main runs prog_main(argc, argv) and returns its exit code. On

@@ -36,10 +36,13 @@ $(O)/tests/test_gpu: $(O)/obj/tests/unit/test_gpu.o $$(AGENT_TEST_OBJS) | $(FAKE
 # ASan) to count allocations made inside the C library.
 UNIT_TESTS += test_agent_alloc
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+# The fleet collectors are on in its last case (fleet_poll.h).
+AGENT_FLEET_OBJS = $(O)/obj/agent-min/fleet_poll.o $(O)/obj/agent-min/fleet_read.o $(O)/obj/agent-min/alog.o \
+                   $(O)/obj/wire/fleet.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/logesc.o
 $(O)/tests/test_agent_alloc: $(O)/obj/tests/unit/test_agent_alloc.o $(O)/obj/tests/unit/alloc_count.o \
-		$$(AGENT_TEST_OBJS)
+		$$(AGENT_TEST_OBJS) $$(AGENT_FLEET_OBJS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(ALLOC_WRAP) -rdynamic -o $@ $^ $(PORT_LIBS) -lcmocka
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) $(ALLOC_WRAP) -rdynamic -o $@ $^ $(PORT_LIBS) -lcmocka -lpthread
 
 # Bench helper: CPU time per sample and peak RSS (tests/bench/agent.sh).
 AGENT_BENCH := $(O)/tests/agent_bench
@@ -85,3 +88,22 @@ INTEG_TESTS += tests/integration/agent_boards.sh
 # make bench: each board's size and its RSS over ten minutes (boards_bench.py).
 BENCH_DEPS += boards
 BENCHES += tests/bench/boards_bench.py
+
+# The fleet collectors' cost per cycle (tests/bench/fleet.sh).
+FLEET_BENCH := $(O)/tests/fleet_bench
+$(FLEET_BENCH): $(O)/obj/tests/bench/fleet_bench.o $$(PORT_OBJS) $$(AGENT_FLEET_OBJS) $(O)/obj/wire/json.o \
+                $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lpthread
+TEST_HELPERS += $(FLEET_BENCH)
+BENCH_DEPS += $(FLEET_BENCH)
+BENCHES += tests/bench/fleet.sh
+
+# fleet_poll.c's cadence and rests against sockets of the test itself.
+ifeq ($(PORT),linux)
+UNIT_TESTS += test_fleet_poll
+$(O)/tests/test_fleet_poll: $(O)/obj/tests/unit/test_fleet_poll.o $$(PORT_OBJS) $$(AGENT_FLEET_OBJS) \
+                            $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PORT_LIBS) -lpthread -lcmocka
+endif

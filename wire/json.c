@@ -213,6 +213,13 @@ void json_num(struct json_w *w, double v, int decimals)
 	if (decimals > 9)
 		decimals = 9;
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+	/* Past 1e38 or so "%f" needs more room than tmp (1e308 is 309
+	 * digits): the exponent form, which is JSON too. */
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+		json_raw(w, tmp, (size_t)n);
+		return;
+	}
 	/* Trim trailing zeros so 12.50 -> 12.5 and 3.00 -> 3 */
 	if (decimals > 0) {
 		while (n > 0 && tmp[n - 1] == '0')

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -158,4 +160,24 @@ int port_child_reap(struct port_child *c, int block, int *code, int *os_err)
 		close(c->fd);
 	port_child_init(c);
 	return PORT_OK;
+}
+
+int port_child_exists(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char full[1024];
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? PORT_OK : PORT_ENOTAVAIL;
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		int m = snprintf(full, sizeof(full), "%.*s/%s", (int)n, n ? path : ".", prog);
+		if (m > 0 && (size_t)m < sizeof(full) && access(full, X_OK) == 0)
+			return PORT_OK;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return PORT_ENOTAVAIL;
 }

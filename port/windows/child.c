@@ -287,3 +287,9 @@ int port_child_reap(struct port_child *c, int block, int *code, int *os_err)
 	c->pid = 0;
 	return PORT_OK;
 }
+
+int port_child_exists(const char *prog)
+{
+	char path[MAX_PATH];
+	return SearchPathA(NULL, prog, ".exe", sizeof path, path, NULL) ? PORT_OK : PORT_ENOTAVAIL;
+}

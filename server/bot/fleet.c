@@ -184,6 +184,10 @@ static void period_load(struct bot *b, struct fl_host *h, int64_t from, int64_t 
 	}
 	for (size_t i = 0; i < up.n; i++) {
 		double rate = up.pts[i].avg;
+		/* only the range asked for (the MySQL back-end was seen to give
+		 * rows past `to` here) */
+		if (up.pts[i].ts < from || up.pts[i].ts >= to)
+			continue;
 		while (j < dn.n && dn.pts[j].ts < up.pts[i].ts)
 			j++;
 		if (j < dn.n && dn.pts[j].ts == up.pts[i].ts)
@@ -534,14 +538,6 @@ static const struct store_alert *quota_rule(struct bot *b, const char *secret, i
 	return NULL;
 }
 
-static void fmt_bytes(double v, char *out, size_t cap)
-{
-	if (v >= 1073741824.0)
-		snprintf(out, cap, "%.1f GiB", v / 1073741824.0);
-	else
-		snprintf(out, cap, "%.0f MiB", v / 1048576.0);
-}
-
 static void describe_containers(struct bot *b, const struct fleet *f, struct bot_buf *o)
 {
 	int running = 0, shown = 0;
@@ -620,28 +616,27 @@ void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct 
 		bot_buf_add(o, "\n");
 	}
 	if (q) {
-		struct fl_host *hq = h ? h : fl_get(b, secret);
 		int64_t now = bot_now(), start = bot_fleet_period_start(now, q->for_s);
+		double bytes;
 		struct tm t;
 		time_t tt = (time_t)start;
-		if (!hq)
-			return;
-		if (!hq->q_loaded || hq->q_day != q->for_s || hq->q_start != start) {
-			/* not followed yet (no sample since the start): from the database */
-			if (!(hq->q_loaded && hq->q_day == q->for_s && hq->q_start > start)) {
-				hq->q_loaded = 1;
-				hq->q_day = q->for_s;
-				hq->q_start = start;
-				period_load(b, hq, start, now + 1);
-			}
+		if (h && h->q_loaded && h->q_day == q->for_s && h->q_start == start) {
+			bytes = h->q_bytes;
+		} else {
+			/* not followed yet (no sample since the start): from the
+			 * database, into a scratch host so that the samples still to
+			 * come (a spool replay) are counted when they arrive */
+			struct fl_host tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			snprintf(tmp.secret, sizeof(tmp.secret), "%s", secret);
+			period_load(b, &tmp, start, now + 1);
+			bytes = tmp.q_bytes;
 		}
 		gmtime_r(&tt, &t);
 		strftime(a, sizeof(a), "%d.%m.%Y", &t);
-		if (hq->q_start == start)
-			bot_buf_addf(o, BOT_T(b, "📶 Traffic: %.2f of %g GB since %s\n", "📶 Трафик: %.2f из %g ГБ с %s\n"),
-			             hq->q_bytes / FL_GB, q->threshold, a);
+		bot_buf_addf(o, BOT_T(b, "📶 Traffic: %.2f of %g GB since %s\n", "📶 Трафик: %.2f из %g ГБ с %s\n"),
+		             bytes / FL_GB, q->threshold, a);
 	}
-	(void)fmt_bytes;
 }
 
 void bot_cmd_setquota(struct bot *b, const struct bot_msg *m, int argc, char **argv)

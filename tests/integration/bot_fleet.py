@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from rawws import frame, next_data, open_ws  # noqa: E402
-from server import Server, Tap, on_both_backends  # noqa: E402
+from server import Server, Tap, metric, on_both_backends  # noqa: E402
 from tg import TgDouble  # noqa: E402
 
 t = Tap()
@@ -98,10 +98,10 @@ def check(tag, work, mariadb=None):
         m = ask("/setalert web1 container 3", "Alert for")
         t.eq(m and m["text"], "✅ Alert for web1: a container stops, turns unhealthy or restarts more than 3 "
                               "times in 10 min.", f"[{tag}] /setalert container answers with the rule")
-        for metric, want in (("unit", "a systemd unit fails"), ("smart", "a disk's SMART health fails"),
+        for rule, want in (("unit", "a systemd unit fails"), ("smart", "a disk's SMART health fails"),
                              ("ups_battery", "the UPS goes on battery"), ("ups_charge 50", "UPS charge below 50%")):
-            m = ask(f"/setalert web1 {metric}", "Alert for")
-            t.ok(m and want in m["text"], f"[{tag}] /setalert {metric}", m and m["text"])
+            m = ask(f"/setalert web1 {rule}", "Alert for")
+            t.ok(m and want in m["text"], f"[{tag}] /setalert {rule}", m and m["text"])
         t.ok(ask("/setalert web1 ups_charge 150", "out of range") is not None, f"[{tag}] ups_charge over 100: refused")
         t.ok(ask("/setalert web1 quota 5", "Unknown metric") is not None, f"[{tag}] quota goes through /setquota")
 
@@ -159,6 +159,22 @@ def check(tag, work, mariadb=None):
         got = settle(mark, 2)
         t.eq(got, ["🔋 web1: UPS ups is on battery, charge 80%.", "🪫 web1: UPS ups charge 40% is below 50%."],
              f"[{tag}] UPS on battery, then charge below the threshold: one message each")
+
+        # /metrics: the numeric fleet keys, labelled
+        p.send(containers=last["containers"], ups=last["ups"], custom={"backup_age_seconds": 3600,
+                                                                      "temp{room=\"attic\"}": 21.5})
+        fams = srv.metrics()
+        for name, labels, want in (("monbot_agent_ups_charge_percent", {}, 40.0),
+                                   ("monbot_agent_ups_on_battery", {}, 1.0),
+                                   ("monbot_agent_ups_runtime_seconds", {}, 1200.0),
+                                   ("monbot_agent_container_running", {"container": "web"}, 0.0),
+                                   ("monbot_agent_container_cpu_percent", {"container": "web"}, 1.5),
+                                   ("monbot_agent_container_memory_bytes", {"container": "web"}, 1048576.0),
+                                   ("monbot_agent_custom", {"key": "temp{room=\"attic\"}"}, 21.5),
+                                   ("monbot_agent_custom", {"key": "backup_age_seconds"}, 3600.0)):
+            t.eq(metric(fams, name, agent="web1", **labels), want, f"[{tag}] /metrics {name} {labels}")
+        t.ok(any(n == "monbot_agent_container_running" and l.get("container") == "web"
+                 for fam in fams.values() for n, l, v in fam["samples"]), f"[{tag}] /metrics has the container")
 
         # /status: the fleet lines
         m = ask("/status web1", "Containers")

@@ -421,7 +421,7 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 	const struct fleet *f = ev->fleet;
 	char label[4 * STORE_NAME_MAX + 16], un[4 * 64 + 8];
 	int64_t now = bot_now(), ts = ev->sample_ts ? ev->sample_ts : ev->ts;
-	int have_label = 0, any_quota = 0;
+	int have_label = 0, any_quota = 0, noted = 0;
 
 	for (size_t i = 0; ah && i < ah->n; i++)
 		if (!strcmp(ah->rules[i].metric, "quota"))
@@ -460,8 +460,10 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 		}
 		if (!f)
 			continue;
-		if (!strcmp(a->metric, "container"))
+		if (!strcmp(a->metric, "container")) {
 			containers_rule(b, h, a, f, label, ok, ts);
+			noted = 1;
+		}
 		else if (!strcmp(a->metric, "unit") && ok)
 			units_rule(b, h, a, f, label);
 		else if (!strcmp(a->metric, "smart") && ok)
@@ -491,7 +493,7 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 		h->ups_batt_told = f->ups.on_battery;
 		h->ups_charge_prev = f->ups.charge;
 	}
-	if (!ah) /* no rules: the restart counts still follow */
+	if (!noted) /* no container rule: the restart counts still follow */
 		for (int i = 0; f->has_containers && i < f->ncontainers; i++) {
 			struct fl_restarts *r = restarts_of(h, f->containers[i].name);
 			if (r)

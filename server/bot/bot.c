@@ -419,6 +419,8 @@ static const struct bot_command_desc command_list[] = {
 	  "оповещение: /setalert <ключ> <метрика> <порог>" },
 	{ "delalert", "remove an alert: /delalert <key> <metric>",
 	  "удалить оповещение: /delalert <ключ> <метрика>" },
+	{ "setquota", "a traffic quota: /setquota <key> <GB> <day>",
+	  "квота трафика: /setquota <ключ> <ГБ> <день>" },
 	{ "mute", "maintenance: /mute <key> <duration|off>", "обслуживание: /mute <ключ> <время|off>" },
 	{ "plot", "a custom chart: /plot <key> <metrics> <interval>",
 	  "свой график: /plot <ключ> <метрики> <интервал>" },

@@ -184,8 +184,7 @@ static void period_load(struct bot *b, struct fl_host *h, int64_t from, int64_t 
 	}
 	for (size_t i = 0; i < up.n; i++) {
 		double rate = up.pts[i].avg;
-		/* only the range asked for (the MySQL back-end was seen to give
-		 * rows past `to` here) */
+		/* [from, to) exactly: store_range's `to` is inclusive */
 		if (up.pts[i].ts < from || up.pts[i].ts >= to)
 			continue;
 		while (j < dn.n && dn.pts[j].ts < up.pts[i].ts)

@@ -29,7 +29,7 @@ $(O)/gen/board_fleet: board-fleet-force
 	@mkdir -p $(dir $@)
 	@echo '$(BOARD_FLEET)' | cmp -s - $@ || echo '$(BOARD_FLEET)' >$@
 .PHONY: board-fleet-force
-AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/fleet.o \
+AGENT_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/fleet.o $(O)/obj/wire/fleet_names.o \
                   $(O)/obj/wire/dotenv.o $(O)/obj/wire/conf.o \
                   $(O)/obj/wire/logesc.o \
                   $(WIRE_WS_OBJS) $(WIRE_CONN_OBJS)
@@ -114,16 +114,16 @@ BENCH_DEPS += $(SERVER) $(AGENT)
 # the parsers (corpus in tests/fuzz/fuzz_fleet_read/).
 UNIT_TESTS += test_fleet_read test_fleet_write
 $(O)/tests/test_fleet_read: $(O)/obj/tests/unit/test_fleet_read.o $(O)/obj/agent-min/fleet_read.o \
-                            $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+                            $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/fleet_names.o $(O)/obj/wire/json.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
-$(O)/tests/test_fleet_write: $(O)/obj/tests/unit/test_fleet_write.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o \
+$(O)/tests/test_fleet_write: $(O)/obj/tests/unit/test_fleet_write.o $(O)/obj/wire/fleet.o $(O)/obj/wire/fleet_names.o $(O)/obj/wire/json.o \
                              $(O)/obj/wire/jsonr.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
 FUZZ_NAMES += fuzz_fleet_read
-FUZZ_SRCS_fuzz_fleet_read := agent-min/fleet_read.c wire/jsonr.c wire/fleet.c wire/json.c
-FUZZ_OBJS_fuzz_fleet_read = $(O)/obj/agent-min/fleet_read.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/json.o
+FUZZ_SRCS_fuzz_fleet_read := agent-min/fleet_read.c wire/jsonr.c wire/fleet.c wire/fleet_names.c wire/json.c
+FUZZ_OBJS_fuzz_fleet_read = $(O)/obj/agent-min/fleet_read.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/fleet.o $(O)/obj/wire/fleet_names.o $(O)/obj/wire/json.o
 FUZZ_LIBS_fuzz_fleet_read := -lm
 # The real agent --once against fake sources: Docker and Podman on Unix
 # sockets, NUT, a silent NUT, apcupsd, busctl and smartctl on PATH, textfiles.

@@ -115,6 +115,7 @@ static void agent_free(struct agent *a)
 	free(a->text);
 	free(a->diag);
 	free(a->oneshot);
+	free(a->fleet);
 	free(a->stab.rtts);
 	free(a);
 }
@@ -245,6 +246,20 @@ int agents_set_oneshot(struct agent *a, const struct sample *s, int64_t now)
 	}
 	*a->oneshot = *s;
 	a->oneshot_ts = now;
+	return 0;
+}
+
+int agents_fleet_any(const struct fleet *f)
+{
+	return f->has_containers || f->has_units || f->has_smart || f->has_ups || f->has_custom;
+}
+
+int agents_set_fleet(struct agent *a, const struct fleet *f, int64_t ts)
+{
+	if (!a->fleet && !(a->fleet = malloc(sizeof(*a->fleet))))
+		return -1;
+	*a->fleet = *f;
+	a->fleet_ts = ts;
 	return 0;
 }
 

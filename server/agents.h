@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "server/store/store.h"
+#include "wire/fleet.h"
 #include "wire/sample.h"
 
 #define AGENT_TEXT_MAX   (64u << 10)   /* a text result kept: 64 KiB */
@@ -59,6 +60,8 @@ struct agent {
 	char *diag;                  /* diag_ok == 0: the failure text (may be "") */
 	int diag_ok, has_diag;
 	int64_t diag_ts;
+	struct fleet *fleet;         /* latest sample's fleet keys (wire/fleet.h), NULL none yet */
+	int64_t fleet_ts;
 	struct sample *oneshot;      /* latest answer to `status` */
 	int64_t oneshot_ts;
 	struct agent_stability stab;
@@ -84,6 +87,8 @@ struct agent_event {
 	enum agent_event_kind kind;
 	struct agent *agent;          /* NULL for CMD_EXPIRED of a key not in memory */
 	const struct sample *sample;  /* SAMPLE, ONESHOT */
+	const struct fleet *fleet;    /* SAMPLE: its fleet keys, NULL when it has none */
+	int64_t ts;                   /* SAMPLE: the ts the server gave it */
 	const struct store_cmd *cmd;  /* CMD_EXPIRED, GOING_DOWN */
 };
 
@@ -124,6 +129,10 @@ void agents_remove(struct agent_table *t, struct agent *a);
 int agents_set_text(struct agent *a, const char *text, size_t len, int64_t now);
 int agents_set_diag(struct agent *a, const char *text, size_t len, int ok, int64_t now);
 int agents_set_oneshot(struct agent *a, const struct sample *s, int64_t now);
+/* The latest sample's fleet keys (a copy); 0, or -1 out of memory. */
+int agents_set_fleet(struct agent *a, const struct fleet *f, int64_t ts);
+/* 1 when a sample carried any fleet key. */
+int agents_fleet_any(const struct fleet *f);
 void agents_set_latest(struct agent *a, const struct sample *s, int64_t ts);
 /* Starts a new test when start_ts differs from the current one; appends
  * rtts (NAN = lost). */

@@ -21,6 +21,81 @@ struct agent_gauge {
 	double scale;
 };
 
+/* The numeric fleet keys (wire/fleet.h) of each agent's latest sample,
+ * one family each; a container, drive or custom metric is a label. */
+enum { FX_UPS_CHARGE, FX_UPS_LOAD, FX_UPS_RUNTIME, FX_UPS_BATT, FX_UNITS, FX_C_CPU, FX_C_MEM,
+       FX_C_RUN, FX_C_RESTARTS, FX_S_TEMP, FX_S_USED, FX_S_OK, FX_CUSTOM, FX__N };
+
+static void fleet_family(struct prom *p, int k, const struct agent *all)
+{
+	static const struct { const char *name, *help, *label; } fx[FX__N] = {
+		{ "monbot_agent_ups_charge_percent", "UPS battery charge, percent.", NULL },
+		{ "monbot_agent_ups_load_percent", "UPS load, percent.", NULL },
+		{ "monbot_agent_ups_runtime_seconds", "UPS runtime left on battery.", NULL },
+		{ "monbot_agent_ups_on_battery", "1 while the UPS runs on battery.", NULL },
+		{ "monbot_agent_units_failed", "Failed systemd units.", NULL },
+		{ "monbot_agent_container_cpu_percent", "Container CPU use, percent of all cores.", "container" },
+		{ "monbot_agent_container_memory_bytes", "Container memory use.", "container" },
+		{ "monbot_agent_container_running", "1 while the container runs.", "container" },
+		{ "monbot_agent_container_restarts", "Container restart count.", "container" },
+		{ "monbot_agent_smart_temp_celsius", "Drive temperature.", "dev" },
+		{ "monbot_agent_smart_used_percent", "Drive rated life used, percent.", "dev" },
+		{ "monbot_agent_smart_ok", "1 while the drive's own health verdict passes.", "dev" },
+		{ "monbot_agent_custom", "Custom metrics from the agent's text-file directory.", "key" },
+	};
+	int any = 0;
+	for (const struct agent *a = all; a; a = a->next) {
+		const struct fleet *f = a->fleet;
+		const char *l[6] = { "agent", a->nickname, "id", a->id, fx[k].label, NULL };
+		int n = 1;
+		if (!f)
+			continue;
+		if (k >= FX_C_CPU && k <= FX_C_RESTARTS)
+			n = f->has_containers ? f->ncontainers : 0;
+		else if (k >= FX_S_TEMP && k <= FX_S_OK)
+			n = f->has_smart ? f->nsmart : 0;
+		else if (k == FX_CUSTOM)
+			n = f->has_custom ? f->ncustom : 0;
+		else if (k == FX_UNITS)
+			n = f->has_units;
+		else
+			n = f->has_ups;
+		for (int i = 0; i < n; i++) {
+			double v = NAN;
+			switch (k) {
+			case FX_UPS_CHARGE: v = f->ups.charge; break;
+			case FX_UPS_LOAD: v = f->ups.load; break;
+			case FX_UPS_RUNTIME: v = f->ups.runtime; break;
+			case FX_UPS_BATT: v = f->ups.on_battery; break;
+			case FX_UNITS: v = f->nunits; break;
+			case FX_C_CPU: v = f->containers[i].cpu; break;
+			case FX_C_MEM: v = f->containers[i].mem; break;
+			case FX_C_RUN: v = f->containers[i].state == FLEET_ST_RUNNING; break;
+			case FX_C_RESTARTS:
+				v = f->containers[i].restarts < 0 ? NAN : (double)f->containers[i].restarts;
+				break;
+			case FX_S_TEMP: v = f->smart[i].temp; break;
+			case FX_S_USED: v = f->smart[i].used; break;
+			case FX_S_OK: v = f->smart[i].ok; break;
+			default: v = f->custom[i].value; break;
+			}
+			if (isnan(v))
+				continue;
+			if (k >= FX_C_CPU && k <= FX_C_RESTARTS)
+				l[5] = f->containers[i].name;
+			else if (k >= FX_S_TEMP && k <= FX_S_OK)
+				l[5] = f->smart[i].dev;
+			else if (k == FX_CUSTOM)
+				l[5] = f->custom[i].key;
+			if (!any) {
+				prom_family(p, fx[k].name, "gauge", fx[k].help);
+				any = 1;
+			}
+			prom_sample(p, fx[k].name, l, fx[k].label ? 3 : 2, v);
+		}
+	}
+}
+
 int server_metrics_page(struct server *s, struct obuf *o)
 {
 	static const struct agent_gauge g[] = {
@@ -149,5 +224,7 @@ int server_metrics_page(struct server *s, struct obuf *o)
 			prom_sample(&p, g[k].name, l, 2, v * g[k].scale);
 		}
 	}
+	for (int k = 0; k < FX__N; k++)
+		fleet_family(&p, k, s->agents.all);
 	return p.err ? -1 : 0;
 }

@@ -13,7 +13,11 @@ SERVER_SRCS := server/main.c server/server.c server/http_serve.c server/session.
 # JSON reading and the hostile-input sample parser (wire/, owned here).
 JSONR_SRCS := wire/jsonr.c wire/sample_parse.c
 JSONR_OBJS = $(JSONR_SRCS:%.c=$(O)/obj/%.o)
-SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS) $(EV_OBJS) $(BOT_OBJS)
+# The fleet keys' reader (wire/fleet.h): the server's only; the agent links
+# the writer wire/fleet.c and the shared names wire/fleet_names.c.
+FLEET_PARSE_SRCS := wire/fleet_parse.c wire/fleet_names.c
+FLEET_PARSE_OBJS = $(FLEET_PARSE_SRCS:%.c=$(O)/obj/%.o)
+SERVER_OBJS = $(SERVER_SRCS:%.c=$(O)/obj/%.o) $(JSONR_OBJS) $(FLEET_PARSE_OBJS) $(EV_OBJS) $(BOT_OBJS)
 SERVER := $(O)/monbot-server
 LOADGEN := $(O)/monbot-loadgen
 SERVER_LIBS := -lpthread -lm
@@ -44,6 +48,11 @@ $(O)/tests/test_dist: $(O)/obj/tests/unit/test_dist.o $(O)/obj/server/dist.o $(O
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
+UNIT_TESTS += test_fleet_parse
+$(O)/tests/test_fleet_parse: $(O)/obj/tests/unit/test_fleet_parse.o $(FLEET_PARSE_OBJS) $(O)/obj/wire/jsonr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
 # ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
 BENCHES += tests/bench/server_bench.py tests/bench/server_budgets_bench.py
@@ -57,3 +66,9 @@ FUZZ_SRCS_fuzz_sample_parse := $(JSONR_SRCS) wire/sample.c wire/json.c server/ne
 FUZZ_OBJS_fuzz_sample_parse = $(JSONR_OBJS) $(O)/obj/wire/sample.o $(O)/obj/wire/json.o \
                               $(O)/obj/server/net/http.o $(WIRE_WS_OBJS)
 FUZZ_LIBS_fuzz_sample_parse := -lm
+
+# tests/fuzz/fuzz_fleet_parse.c: the fleet keys (wire/fleet_parse.c).
+FUZZ_NAMES += fuzz_fleet_parse
+FUZZ_SRCS_fuzz_fleet_parse := wire/jsonr.c $(FLEET_PARSE_SRCS)
+FUZZ_OBJS_fuzz_fleet_parse = $(O)/obj/wire/jsonr.o $(FLEET_PARSE_OBJS)
+FUZZ_LIBS_fuzz_fleet_parse := -lm

@@ -22,6 +22,7 @@
 #include "server/net/transport.h"
 #include "wire/json.h"
 #include "wire/jsonr.h"
+#include "wire/fleet.h"
 #include "wire/sample_parse.h"
 #include "wire/ws.h"
 
@@ -37,6 +38,7 @@
 static uint8_t rbuf[READ_CHUNK];
 static jsmntok_t tokpool[SESSION_TOKENS_MAX];
 static struct sample smp;
+static struct fleet flt; /* the fleet keys of smp (wire/fleet.h) */
 static char rowbuf[256u << 10];
 
 static void feed_ws(struct client *c, uint8_t *buf, size_t n);
@@ -173,11 +175,15 @@ static int on_sample(struct client *c)
 	}
 	if (smp.has_host)
 		results_host(c, &smp);
-	if (ts >= a->latest_ts || !a->has_latest)
+	if (ts >= a->latest_ts || !a->has_latest) {
 		agents_set_latest(a, &smp, ts);
+		if (agents_fleet_any(&flt) && agents_set_fleet(a, &flt, ts) != 0)
+			log_warn("agent %s: out of memory for its fleet keys", a->nickname);
+	}
 	a->last_seen = now;
 	{
-		struct agent_event ev = { .kind = AGENT_EV_SAMPLE, .agent = a, .sample = &smp };
+		struct agent_event ev = { .kind = AGENT_EV_SAMPLE, .agent = a, .sample = &smp,
+		                          .fleet = agents_fleet_any(&flt) ? &flt : NULL, .ts = ts };
 		server_notify(s, &ev);
 	}
 	rc = store_row_from_sample(&row, a->secret, ts, &smp, rowbuf, sizeof(rowbuf));
@@ -246,6 +252,8 @@ static void on_message(struct client *c, uint8_t *data, size_t len, unsigned op)
 	}
 	sample_clear(&smp);
 	mx.sample_fields_bad += (uint64_t)sample_from_json(&smp, &r, 0);
+	fleet_clear(&flt);
+	mx.sample_fields_bad += (uint64_t)fleet_from_json(&flt, &r, 0);
 	if (sample_is_metric(&smp)) {
 		handled = 1;
 		if (smp.oneshot) {

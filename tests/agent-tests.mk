@@ -38,7 +38,7 @@ UNIT_TESTS += test_agent_alloc
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # The fleet collectors are on in its last case (fleet_poll.h).
 AGENT_FLEET_OBJS = $(O)/obj/agent-min/fleet_poll.o $(O)/obj/agent-min/fleet_read.o $(O)/obj/agent-min/alog.o \
-                   $(O)/obj/wire/fleet.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/logesc.o
+                   $(O)/obj/wire/fleet.o $(O)/obj/wire/fleet_names.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/logesc.o
 $(O)/tests/test_agent_alloc: $(O)/obj/tests/unit/test_agent_alloc.o $(O)/obj/tests/unit/alloc_count.o \
 		$$(AGENT_TEST_OBJS) $$(AGENT_FLEET_OBJS)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,5 @@
-/* fleet.c — the fleet keys' names, clearing and writer (fleet.h); the
- * reader is wire/fleet_parse.c. */
+/* fleet.c — the fleet keys' writer (fleet.h); the names and fleet_clear are
+ * wire/fleet_names.c's, the reader wire/fleet_parse.c. */
 #include "wire/fleet.h"
 
 #include <math.h>
@@ -7,43 +7,6 @@
 #include <string.h>
 
 #include "wire/json.h"
-
-const char *const fleet_state_names[FLEET_ST__COUNT] = {
-	"running", "exited", "restarting", "paused", "created", "dead", "removing",
-};
-const char *const fleet_health_names[4] = { NULL, "healthy", "unhealthy", "starting" };
-const char *const fleet_engine_names[2] = { "docker", "podman" };
-
-static int name_index(const char *const *names, int n, const char *s, int len)
-{
-	for (int i = 0; i < n; i++)
-		if (names[i] && (int)strlen(names[i]) == len && memcmp(names[i], s, (size_t)len) == 0)
-			return i;
-	return -1;
-}
-
-int fleet_state_from(const char *s, int len)
-{
-	return name_index(fleet_state_names, FLEET_ST__COUNT, s, len);
-}
-
-int fleet_health_from(const char *s, int len)
-{
-	return name_index(fleet_health_names, 4, s, len);
-}
-
-void fleet_clear(struct fleet *f)
-{
-	memset(f, 0, sizeof(*f));
-	for (int i = 0; i < FLEET_MAX_CONTAINERS; i++) {
-		f->containers[i].restarts = -1;
-		f->containers[i].cpu = NAN;
-		f->containers[i].mem = NAN;
-	}
-	for (int i = 0; i < FLEET_MAX_SMART; i++)
-		f->smart[i].temp = f->smart[i].used = NAN;
-	f->ups.charge = f->ups.runtime = f->ups.load = NAN;
-}
 
 static void num_member(struct json_w *w, const char *key, double v, int dec)
 {

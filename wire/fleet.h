@@ -112,7 +112,8 @@ struct fleet {
 };
 
 /* The wire names of enum fleet_state / fleet_health / fleet_engine, and
- * back (-1 when the text is none of them). */
+ * back (-1 when the text is none of them). These and fleet_clear are in
+ * wire/fleet_names.c, which both ends link (the writer and the reader). */
 extern const char *const fleet_state_names[FLEET_ST__COUNT];
 extern const char *const fleet_health_names[4]; /* [FLEET_H_NONE] = NULL */
 extern const char *const fleet_engine_names[2];

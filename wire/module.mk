@@ -1,7 +1,7 @@
 # wire/: code both ends share: JSON writing, the metric record, .env and
 # configuration setters; RFC 6455, the connection layer and TLS are in
 # wire/ws.mk. WIRE_OBJS carries the port's socket objects conn.c calls.
-WIRE_SRCS := wire/json.c wire/sample.c wire/fleet.c wire/dotenv.c wire/conf.c wire/logesc.c
+WIRE_SRCS := wire/json.c wire/sample.c wire/fleet.c wire/fleet_names.c wire/dotenv.c wire/conf.c wire/logesc.c
 WIRE_OBJS = $(WIRE_SRCS:%.c=$(O)/obj/%.o) $(PORT_SOCK_OBJS)
 
 UNIT_TESTS += test_json

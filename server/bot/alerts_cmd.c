@@ -49,8 +49,10 @@ static const char *perr_text(struct bot *b, enum al_perr e)
 {
 	switch (e) {
 	case AL_PE_METRIC:
-		return BOT_T(b, "❌ Unknown metric. Metrics: cpu, ram, gpu, vram, disk, cpu_temp, gpu_temp, offline.",
-		             "❌ Неизвестная метрика. Метрики: cpu, ram, gpu, vram, disk, cpu_temp, gpu_temp, offline.");
+		return BOT_T(b, "❌ Unknown metric. Metrics: cpu, ram, gpu, vram, disk, cpu_temp, gpu_temp, offline; "
+		                "container, unit, smart, ups_battery, ups_charge (traffic: /setquota).",
+		             "❌ Неизвестная метрика. Метрики: cpu, ram, gpu, vram, disk, cpu_temp, gpu_temp, offline; "
+		             "container, unit, smart, ups_battery, ups_charge (трафик: /setquota).");
 	case AL_PE_NUMBER:
 		return BOT_T(b, "❌ The threshold must be a number (offline: a duration such as 90, 5m, 1h).",
 		             "❌ Порог должен быть числом (offline: время, например 90, 5m, 1h).");
@@ -80,7 +82,8 @@ void bot_cmd_setalert(struct bot *b, const struct bot_msg *m, int argc, char **a
 	struct bot_buf o = { 0 };
 	struct al_host *h;
 	enum al_perr e;
-	if (argc < 4) {
+	if (argc < 4 && !(argc == 3 && al_metric_kind(argv[2]) == AL_K_FLEET &&
+	                  al_fleet_no_threshold(argv[2]))) {
 		al_usage(b, &o);
 		list_rules(b, m->user_id, &o);
 		reply_buf(b, m, &o, NULL);

@@ -19,6 +19,8 @@ static const struct {
 	{"gpu", AL_K_PCT, SK_GPU},          {"vram", AL_K_PCT, SK_VRAM},
 	{"disk", AL_K_PCT, -1},             {"cpu_temp", AL_K_TEMP, SK_CPU_TEMP},
 	{"gpu_temp", AL_K_TEMP, SK_GPU_TEMP}, {"offline", AL_K_OFFLINE, -2},
+	{"container", AL_K_FLEET, -3}, {"unit", AL_K_FLEET, -3}, {"smart", AL_K_FLEET, -3},
+	{"ups_battery", AL_K_FLEET, -3}, {"ups_charge", AL_K_FLEET, -3}, {"quota", AL_K_FLEET, -3},
 };
 #define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
 
@@ -48,9 +50,18 @@ double al_metric_value(const char *metric, const double *v, double disk_pct)
 	return v[metrics[i].key];
 }
 
+int al_fleet_no_threshold(const char *metric)
+{
+	return !strcmp(metric, "unit") || !strcmp(metric, "smart") || !strcmp(metric, "ups_battery");
+}
+
 void al_range(enum al_kind k, double *lo, double *hi)
 {
 	switch (k) {
+	case AL_K_FLEET:
+		*lo = 0;
+		*hi = 1000000;
+		break;
 	case AL_K_TEMP:
 		*lo = -50;
 		*hi = 150;
@@ -193,6 +204,8 @@ void al_eval_host(struct store_alert *rules, size_t n, const struct al_host_in *
 		struct store_alert *a = &rules[i];
 		ev[i] = AL_EV_NONE;
 		changed[i] = 0;
+		if (al_metric_kind(a->metric) == AL_K_FLEET)
+			continue;
 		if (al_metric_kind(a->metric) == AL_K_OFFLINE) {
 			ev[i] = al_step(a, in->offline_s, in->now, in->quiet, &changed[i]);
 		} else if (in->down) {
@@ -317,21 +330,27 @@ enum al_perr al_parse_rule(int argc, char **argv, struct store_alert *a)
 	enum al_kind k;
 	double lo, hi;
 	size_t n;
-	if (argc < 2)
+	if (argc < 1)
 		return AL_PE_USAGE;
 	n = strlen(argv[0]);
 	if (n >= sizeof(metric))
 		return AL_PE_METRIC;
 	for (size_t i = 0; i <= n; i++)
 		metric[i] = (char)(argv[0][i] >= 'A' && argv[0][i] <= 'Z' ? argv[0][i] + 32 : argv[0][i]);
-	if ((k = al_metric_kind(metric)) == AL_K_NONE)
-		return AL_PE_METRIC;
+	if ((k = al_metric_kind(metric)) == AL_K_NONE || !strcmp(metric, "quota"))
+		return AL_PE_METRIC; /* quota: /setquota */
+	if (argc < 2 && !(k == AL_K_FLEET && al_fleet_no_threshold(metric)))
+		return AL_PE_USAGE;
 	snprintf(a->metric, sizeof(a->metric), "%s", metric);
 	a->for_s = 0;
 	a->hyst = 0;
 	a->remind_s = 0;
 	a->state = STORE_AL_OK;
 	a->since = a->last_sent = a->muted_until = 0;
+	if (k == AL_K_FLEET && al_fleet_no_threshold(metric)) {
+		a->threshold = 0;
+		return argc > 1 ? AL_PE_OPTION : AL_PE_OK;
+	}
 	if (k == AL_K_OFFLINE) {
 		int64_t d;
 		if (al_parse_duration(argv[1], &d) != 0)
@@ -341,8 +360,14 @@ enum al_perr al_parse_rule(int argc, char **argv, struct store_alert *a)
 		return AL_PE_NUMBER;
 	}
 	al_range(k, &lo, &hi);
+	if (!strcmp(metric, "ups_charge"))
+		hi = 100;
+	else if (!strcmp(metric, "container"))
+		hi = 1000;
 	if (a->threshold < lo || a->threshold > hi)
 		return AL_PE_RANGE;
+	if (k == AL_K_FLEET && argc > 2)
+		return AL_PE_OPTION; /* for=, hyst=, remind= are the state machine's */
 	for (int i = 2; i < argc; i++) {
 		enum al_perr e = parse_option(argv[i], a);
 		if (e != AL_PE_OK)

@@ -23,7 +23,16 @@
 
 enum al_event { AL_EV_NONE, AL_EV_FIRE, AL_EV_REMIND, AL_EV_RECOVER };
 
-enum al_kind { AL_K_NONE = -1, AL_K_PCT, AL_K_TEMP, AL_K_OFFLINE };
+enum al_kind { AL_K_NONE = -1, AL_K_PCT, AL_K_TEMP, AL_K_OFFLINE, AL_K_FLEET };
+
+/* Fleet rules (wire/fleet.h; server/bot/fleet.c evaluates them, the state
+ * machine above leaves them alone): container <N> (stopped, unhealthy, or
+ * more than N restarts in 10 min), unit, smart, ups_battery (no threshold),
+ * ups_charge <percent> (below it), quota (/setquota: threshold GB, for_s
+ * the reset day of the month). */
+#define AL_FLEET_RESTART_WINDOW_S 600
+/* 1 when a fleet rule takes no threshold. */
+int al_fleet_no_threshold(const char *metric);
 
 /* What one evaluation of a host's rules sees. */
 struct al_host_in {

@@ -55,6 +55,18 @@ const char *al_metric_label(struct bot *b, const char *metric)
 		return BOT_T(b, "GPU temp", "Темп. GPU");
 	if (!strcmp(metric, "offline"))
 		return BOT_T(b, "Offline", "Нет связи");
+	if (!strcmp(metric, "container"))
+		return BOT_T(b, "Containers", "Контейнеры");
+	if (!strcmp(metric, "unit"))
+		return BOT_T(b, "Failed units", "Упавшие юниты");
+	if (!strcmp(metric, "smart"))
+		return BOT_T(b, "Disk health", "Здоровье дисков");
+	if (!strcmp(metric, "ups_battery"))
+		return BOT_T(b, "UPS on battery", "ИБП на батарее");
+	if (!strcmp(metric, "ups_charge"))
+		return BOT_T(b, "UPS charge", "Заряд ИБП");
+	if (!strcmp(metric, "quota"))
+		return BOT_T(b, "Traffic quota", "Квота трафика");
 	return metric;
 }
 
@@ -160,9 +172,34 @@ void al_item(struct bot *b, struct bot_buf *o, const struct store_alert *a, enum
 	}
 }
 
+static void fleet_describe(struct bot *b, struct bot_buf *o, const struct store_alert *a)
+{
+	if (!strcmp(a->metric, "container"))
+		bot_buf_addf(o, BOT_T(b, "a container stops, turns unhealthy or restarts more than %g times in 10 min",
+		                      "контейнер остановился, нездоров или перезапускался больше %g раз за 10 мин"),
+		             a->threshold);
+	else if (!strcmp(a->metric, "unit"))
+		bot_buf_add(o, BOT_T(b, "a systemd unit fails", "юнит systemd упал"));
+	else if (!strcmp(a->metric, "smart"))
+		bot_buf_add(o, BOT_T(b, "a disk's SMART health fails or an attribute passes its threshold",
+		                     "SMART диска: отказ или атрибут за порогом"));
+	else if (!strcmp(a->metric, "ups_battery"))
+		bot_buf_add(o, BOT_T(b, "the UPS goes on battery", "ИБП перешёл на батарею"));
+	else if (!strcmp(a->metric, "ups_charge"))
+		bot_buf_addf(o, BOT_T(b, "UPS charge below %g%%", "заряд ИБП ниже %g%%"), a->threshold);
+	else if (!strcmp(a->metric, "quota"))
+		bot_buf_addf(o, BOT_T(b, "traffic over %g GB per period from day %d",
+		                      "трафик больше %g ГБ за период с %d-го числа"),
+		             a->threshold, a->for_s);
+}
+
 void al_describe_rule(struct bot *b, struct bot_buf *o, const struct store_alert *a)
 {
 	char thr[48], d[24];
+	if (al_metric_kind(a->metric) == AL_K_FLEET) {
+		fleet_describe(b, o, a);
+		return;
+	}
 	al_fmt_threshold(a, thr, sizeof(thr));
 	if (al_metric_kind(a->metric) == AL_K_OFFLINE)
 		bot_buf_addf(o, BOT_T(b, "no data %s", "нет данных %s"), thr);
@@ -191,7 +228,10 @@ void al_usage(struct bot *b, struct bot_buf *o)
 		"It fires when the value reaches the threshold (at most once per 5 minutes). "
 		"for=2m: only after 2 minutes over it; hyst=5: recovers only 5 points below; "
 		"remind=1h: repeats while it lasts (at least 5m).\n"
-		"Example: <code>/setalert web1 cpu 90 for=2m hyst=5</code>",
+		"Example: <code>/setalert web1 cpu 90 for=2m hyst=5</code>\n"
+		"Fleet: container &lt;N&gt; (a container stops, turns unhealthy or restarts more than N "
+		"times in 10 min), unit (a systemd unit fails), smart (disk health), ups_battery, "
+		"ups_charge &lt;percent&gt; (below it); traffic: /setquota.",
 		"Синтаксис: /setalert &lt;ключ или имя&gt; &lt;метрика&gt; &lt;порог&gt; [for=&lt;время&gt;] "
 		"[hyst=&lt;пункты&gt;] [remind=&lt;время&gt;]\n"
 		"Метрики: cpu, ram, gpu, vram, disk (проценты, 0–100), cpu_temp, gpu_temp (°C), "
@@ -199,5 +239,8 @@ void al_usage(struct bot *b, struct bot_buf *o)
 		"Срабатывает, когда значение достигает порога (не чаще раза в 5 минут). "
 		"for=2m: только после 2 минут выше порога; hyst=5: восстановление на 5 пунктов ниже; "
 		"remind=1h: повтор, пока длится (не меньше 5m).\n"
-		"Пример: <code>/setalert web1 cpu 90 for=2m hyst=5</code>"));
+		"Пример: <code>/setalert web1 cpu 90 for=2m hyst=5</code>\n"
+		"Парк: container &lt;N&gt; (контейнер остановился, нездоров или перезапускался больше N "
+		"раз за 10 мин), unit (упал юнит systemd), smart (здоровье дисков), ups_battery, "
+		"ups_charge &lt;проценты&gt; (ниже него); трафик: /setquota."));
 }

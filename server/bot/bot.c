@@ -50,6 +50,13 @@ static int hook_copy(struct bot_ev *ev, const struct agent_event *e)
 	switch (e->kind) {
 	case AGENT_EV_SAMPLE:
 		hook_sample(ev, e);
+		ev->sample_ts = e->ts ? e->ts : ev->ts;
+		if (e->fleet) {
+			ev->fleet = malloc(sizeof(*ev->fleet));
+			if (!ev->fleet)
+				return -1;
+			memcpy(ev->fleet, e->fleet, sizeof(*ev->fleet));
+		}
 		return 0;
 	case AGENT_EV_ONESHOT:
 		hook_sample(ev, e);
@@ -177,6 +184,8 @@ static void dispatch(struct bot *b, struct bot_ev *ev)
 	 * the previous uptime) */
 	if (ev->kind != BOT_EV_RENDERED && ev->kind != BOT_EV_CALL)
 		bot_alerts_on_event(b, ev);
+	if (ev->kind == BOT_EV_SAMPLE)
+		bot_fleet_on_sample(b, ev);
 	host_track(b, ev);
 	switch (ev->kind) {
 	case BOT_EV_ONESHOT:
@@ -410,6 +419,8 @@ static const struct bot_command_desc command_list[] = {
 	  "оповещение: /setalert <ключ> <метрика> <порог>" },
 	{ "delalert", "remove an alert: /delalert <key> <metric>",
 	  "удалить оповещение: /delalert <ключ> <метрика>" },
+	{ "setquota", "a traffic quota: /setquota <key> <GB> <day>",
+	  "квота трафика: /setquota <ключ> <ГБ> <день>" },
 	{ "mute", "maintenance: /mute <key> <duration|off>", "обслуживание: /mute <ключ> <время|off>" },
 	{ "plot", "a custom chart: /plot <key> <metrics> <interval>",
 	  "свой график: /plot <ключ> <метрики> <интервал>" },
@@ -503,6 +514,7 @@ static void bot_free(struct bot *b)
 	struct bot_ev *ev, *next;
 
 	bot_render_free(b);
+	bot_fleet_free(b);
 	bot_alerts_free(b);
 	bot_status_free(b);
 	for (ev = b->q_head; ev; ev = next) {
@@ -546,7 +558,8 @@ int bot_start(struct bot **out, struct server *srv, char *err, size_t errlen)
 		goto fail;
 	if (store_meta_get(b->st, "bot.offset", buf, sizeof(buf)) == STORE_OK)
 		b->offset = strtoll(buf, NULL, 10);
-	if (bot_status_init(b) != 0 || bot_alerts_init(b) != 0 || bot_render_init(b) != 0) {
+	if (bot_status_init(b) != 0 || bot_alerts_init(b) != 0 || bot_fleet_init(b) != 0 ||
+	    bot_render_init(b) != 0) {
 		snprintf(err, errlen, "bot: could not set up its parts");
 		goto fail;
 	}

@@ -30,6 +30,7 @@
 #include "server/bot/tg.h"
 #include "server/store/store.h"
 #include "server/store/store_keys.h"
+#include "wire/fleet.h"
 #include "wire/sample.h"
 
 struct server;
@@ -37,6 +38,7 @@ struct server_config;
 struct bot_alerts;
 struct bot_render;
 struct bot_status;
+struct bot_fleet;
 
 enum bot_lang { BOT_EN = 0, BOT_RU = 1 };
 
@@ -75,6 +77,8 @@ struct bot_ev {
 	double v[SK__COUNT];         /* SAMPLE, ONESHOT: NAN = absent */
 	double disk_pct;             /* fullest disk, NAN = none */
 	struct sample *sample;       /* ONESHOT: malloc'd copy, freed after dispatch */
+	struct fleet *fleet;         /* SAMPLE with fleet keys: malloc'd copy, else NULL */
+	int64_t sample_ts;           /* SAMPLE: the ts the server stored it under */
 	char *text;                  /* TEXT, DIAG: malloc'd, NUL-terminated */
 	size_t len;
 	int diag_ok;
@@ -131,6 +135,7 @@ struct bot {
 	struct bot_status *status;
 	struct bot_alerts *alerts;
 	struct bot_render *render;
+	struct bot_fleet *fleet;
 	int64_t last_tick;
 	/* display names of users seen lately ("going down: ... requested by") */
 	struct { int64_t id; char name[72]; } names[BOT_NAMES];
@@ -267,6 +272,20 @@ void bot_notify_owners(struct bot *b, const char *secret, const char *html, cons
  * the host is back). */
 void bot_notify_going_down(struct bot *b, const char *secret, const char *command,
                            const char *requested_by);
+
+/* fleet.c: the fleet keys (wire/fleet.h): their alerts, the traffic
+ * quota, the /status lines, /setquota */
+int bot_fleet_init(struct bot *b);
+void bot_fleet_free(struct bot *b);
+void bot_fleet_forget_key(struct bot *b, const char *secret);
+void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev); /* SAMPLE */
+/* Lines for /status: containers, failed units, disks, UPS, custom metrics,
+ * the quota period's use (user's rule). */
+void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *out);
+void bot_cmd_setquota(struct bot *b, const struct bot_msg *m, int argc, char **argv);
+/* 00:00 UTC of the billing period holding ts that resets on day (1..31,
+ * clamped to the month's last day). */
+int64_t bot_fleet_period_start(int64_t ts, int day);
 
 /* render.c */
 int bot_render_init(struct bot *b);  /* GRAPH_WORKERS threads */

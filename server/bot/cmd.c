@@ -141,6 +141,8 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 		"/setalert &lt;key or name&gt; &lt;metric&gt; &lt;threshold&gt; [for=&lt;duration&gt;] "
 		"[hyst=&lt;points&gt;] – set an alert\n"
 		"/delalert &lt;key or name&gt; &lt;metric&gt; – remove an alert\n"
+		"/setquota &lt;key or name&gt; &lt;GB&gt; &lt;day&gt; – traffic quota per billing period "
+		"(resets on that day of the month)\n"
 		"/mute &lt;key or name&gt; &lt;duration&gt; – maintenance: no alerts for a while\n"
 		"/history [key or name] – the commands sent to a host and their answers",
 		"<b>Команды:</b>\n"
@@ -155,6 +157,8 @@ static void cmd_help(struct bot *b, const struct bot_msg *m, int greet)
 		"/setalert &lt;ключ или имя&gt; &lt;метрика&gt; &lt;порог&gt; [for=&lt;время&gt;] "
 		"[hyst=&lt;пункты&gt;] – настроить алерт\n"
 		"/delalert &lt;ключ или имя&gt; &lt;метрика&gt; – удалить алерт\n"
+		"/setquota &lt;ключ или имя&gt; &lt;ГБ&gt; &lt;день&gt; – квота трафика за расчётный период "
+		"(сброс в этот день месяца)\n"
 		"/mute &lt;ключ или имя&gt; &lt;время&gt; – обслуживание: без алертов на время\n"
 		"/history [ключ или имя] – команды хосту и ответы на них"));
 	reply_buf(b, m, &o);
@@ -320,6 +324,7 @@ static void cmd_delkey(struct bot *b, const struct bot_msg *m, struct cmd_line *
 		return;
 	}
 	bot_alerts_forget_key(b, secret);
+	bot_fleet_forget_key(b, secret);
 	st_jobs_forget(b, secret);
 	bot_host_forget(b, secret);
 	copy = strdup(secret);
@@ -369,6 +374,8 @@ void bot_on_message(struct bot *b, const struct bot_msg *m)
 		cmd_delkey(b, m, cl);
 	else if (!strcmp(c, "setalert"))
 		bot_cmd_setalert(b, m, cl->argc, cl->argv);
+	else if (!strcmp(c, "setquota"))
+		bot_cmd_setquota(b, m, cl->argc, cl->argv);
 	else if (!strcmp(c, "delalert"))
 		bot_cmd_delalert(b, m, cl->argc, cl->argv);
 	else if (!strcmp(c, "mute"))

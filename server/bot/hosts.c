@@ -104,6 +104,7 @@ void bot_hosts_free(struct bot *b)
 void bot_ev_free(struct bot_ev *ev)
 {
 	free(ev->sample);
+	free(ev->fleet);
 	free(ev->text);
 	free(ev->rtts);
 	free(ev);

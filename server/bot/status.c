@@ -219,6 +219,7 @@ static void add_foot(struct bot *b, struct bot_buf *o, const char *secret, int64
                      enum st_foot foot)
 {
 	struct bot_buf al = { 0 };
+	bot_fleet_describe(b, secret, user, o);
 	bot_alerts_describe(b, secret, user, &al);
 	if (al.s && al.len && !al.oom) {
 		bot_buf_add(o, al.s);

@@ -399,6 +399,45 @@ static void test_values(void **state)
 	assert_int_equal(al_metric_kind("x"), AL_K_NONE);
 }
 
+/* Fleet rules (alerts_sm.h): taken by /setalert, left alone by the state
+ * machine (server/bot/fleet.c evaluates them). */
+static void test_fleet_rules(void **st)
+{
+	struct store_alert a;
+	struct al_host_in in = { .now = 1000, .disk_pct = NAN };
+	double v[SK__COUNT];
+	enum al_event ev;
+	int changed;
+	(void)st;
+	assert_int_equal(parse("container 3", &a), AL_PE_OK);
+	assert_string_equal(a.metric, "container");
+	assert_true(a.threshold == 3);
+	assert_int_equal(parse("Container", &a), AL_PE_USAGE);
+	assert_int_equal(parse("container 1001", &a), AL_PE_RANGE);
+	assert_int_equal(parse("container 3 for=1m", &a), AL_PE_OPTION);
+	assert_int_equal(parse("unit", &a), AL_PE_OK);
+	assert_true(a.threshold == 0);
+	assert_int_equal(parse("unit 5", &a), AL_PE_OPTION);
+	assert_int_equal(parse("smart", &a), AL_PE_OK);
+	assert_int_equal(parse("ups_battery", &a), AL_PE_OK);
+	assert_int_equal(parse("ups_charge 20", &a), AL_PE_OK);
+	assert_int_equal(parse("ups_charge 150", &a), AL_PE_RANGE);
+	assert_int_equal(parse("quota 5", &a), AL_PE_METRIC);
+	assert_int_equal(al_metric_kind("quota"), AL_K_FLEET);
+	/* the state machine steps none of them, even with a sample or the host down */
+	for (int i = 0; i < SK__COUNT; i++)
+		v[i] = 50;
+	assert_int_equal(parse("ups_charge 20", &a), AL_PE_OK);
+	in.v = v;
+	al_eval_host(&a, 1, &in, &ev, &changed);
+	assert_int_equal(ev, AL_EV_NONE);
+	assert_int_equal(changed, 0);
+	in.down = 1;
+	al_eval_host(&a, 1, &in, &ev, &changed);
+	assert_int_equal(changed, 0);
+	assert_int_equal(a.state, STORE_AL_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,7 +447,7 @@ int main(void)
 		cmocka_unit_test(test_quiet),    cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_offline_rule), cmocka_unit_test(test_storm),
 		cmocka_unit_test(test_duration), cmocka_unit_test(test_parse_rule),
-		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_values), cmocka_unit_test(test_fleet_rules),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }

@@ -1,0 +1,698 @@
+/* fleet.c — the bot's view of the fleet keys (wire/fleet.h): the latest
+ * containers, failed units, disk health, UPS and custom metrics per host
+ * for /status, their alerts (rules "container", "unit", "smart",
+ * "ups_battery", "ups_charge" of alerts_sm.h, sent to the rule's user
+ * through the outbox) and the traffic quota per billing period
+ * (/setquota, rule "quota"). A transition needs the previous sample: the
+ * first one after a start reports no stop, no new unit, no new drive
+ * failure; the UPS rules are conditions and fire on it. Bot thread only. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/bot/alerts_int.h"
+
+#define FL_BUCKETS 1024
+#define FL_RING 16
+/* An interval longer than this between two samples counts no traffic:
+ * the agent was away (a spool replays real samples, never a gap). */
+#define FL_TRAFFIC_GAP_S 600
+#define FL_GB 1e9
+
+struct fl_restarts {           /* one container's restart count when it changed */
+	char name[FLEET_NAME];
+	int64_t ts[FL_RING];
+	int64_t n[FL_RING];
+	unsigned head, len;
+	int64_t fired;             /* last "restarting" message, 0 none */
+};
+
+struct fl_host {
+	char secret[STORE_SECRET_MAX + 1];
+	struct fleet *last;        /* NULL before the first sample with fleet keys */
+	int64_t last_ts;
+	struct fl_restarts *rs;    /* one per container seen, by name */
+	size_t nrs;
+	int ups_batt_told;         /* an on-battery episode announced */
+	double ups_charge_prev;    /* NAN unknown */
+	/* traffic this billing period */
+	int q_loaded;
+	int q_day;
+	int64_t q_start, q_last_ts;
+	double q_bytes;
+	struct fl_host *next;
+};
+
+struct bot_fleet {
+	struct fl_host *bucket[FL_BUCKETS];
+};
+
+static size_t fl_hash(const char *s)
+{
+	size_t h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % FL_BUCKETS;
+}
+
+static struct fl_host *fl_find(struct bot *b, const char *secret)
+{
+	struct fl_host *h;
+	if (!b->fleet)
+		return NULL;
+	for (h = b->fleet->bucket[fl_hash(secret)]; h; h = h->next)
+		if (!strcmp(h->secret, secret))
+			return h;
+	return NULL;
+}
+
+static struct fl_host *fl_get(struct bot *b, const char *secret)
+{
+	struct fl_host *h = fl_find(b, secret);
+	size_t i;
+	if (h || !b->fleet)
+		return h;
+	if (!(h = calloc(1, sizeof(*h))))
+		return NULL;
+	snprintf(h->secret, sizeof(h->secret), "%s", secret);
+	h->ups_charge_prev = NAN;
+	i = fl_hash(secret);
+	h->next = b->fleet->bucket[i];
+	b->fleet->bucket[i] = h;
+	return h;
+}
+
+int bot_fleet_init(struct bot *b)
+{
+	b->fleet = calloc(1, sizeof(*b->fleet));
+	return b->fleet ? 0 : -1;
+}
+
+static void fl_host_free(struct fl_host *h)
+{
+	free(h->last);
+	free(h->rs);
+	free(h);
+}
+
+void bot_fleet_free(struct bot *b)
+{
+	if (!b->fleet)
+		return;
+	for (size_t i = 0; i < FL_BUCKETS; i++) {
+		struct fl_host *h, *n;
+		for (h = b->fleet->bucket[i]; h; h = n) {
+			n = h->next;
+			fl_host_free(h);
+		}
+	}
+	free(b->fleet);
+	b->fleet = NULL;
+}
+
+void bot_fleet_forget_key(struct bot *b, const char *secret)
+{
+	struct fl_host **pp;
+	if (!b->fleet)
+		return;
+	for (pp = &b->fleet->bucket[fl_hash(secret)]; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->secret, secret)) {
+			struct fl_host *h = *pp;
+			*pp = h->next;
+			fl_host_free(h);
+			return;
+		}
+}
+
+/* ---- the billing period ----------------------------------------------------- */
+
+static int days_in(int year, int mon0)
+{
+	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return mon0 == 1 && leap ? 29 : d[mon0];
+}
+
+/* 00:00 UTC of reset day (clamped to the month's last day) of year/mon0. */
+static int64_t period_at(int year, int mon0, int day)
+{
+	struct tm t = { 0 };
+	int dim = days_in(year, mon0);
+	t.tm_year = year - 1900;
+	t.tm_mon = mon0;
+	t.tm_mday = day > dim ? dim : day;
+	return (int64_t)timegm(&t);
+}
+
+int64_t bot_fleet_period_start(int64_t ts, int day)
+{
+	struct tm t;
+	time_t tt = (time_t)ts;
+	int64_t s;
+	gmtime_r(&tt, &t);
+	s = period_at(t.tm_year + 1900, t.tm_mon, day);
+	if (s > ts) {
+		int y = t.tm_year + 1900, m = t.tm_mon - 1;
+		if (m < 0) {
+			m = 11;
+			y--;
+		}
+		s = period_at(y, m, day);
+	}
+	return s;
+}
+
+/* Traffic from the stored samples of [from, to): up + down (bytes/s) times
+ * the interval to the previous sample. */
+static void period_load(struct bot *b, struct fl_host *h, int64_t from, int64_t to)
+{
+	struct store_series up = { 0 }, dn = { 0 };
+	size_t j = 0;
+	int64_t prev = 0;
+	h->q_bytes = 0;
+	h->q_last_ts = 0;
+	if (to <= from)
+		return;
+	if (store_range(b->st, h->secret, SM_NET_UP, from, to - 1, STORE_RES_RAW, &up) != STORE_OK)
+		return;
+	if (store_range(b->st, h->secret, SM_NET_DOWN, from, to - 1, STORE_RES_RAW, &dn) != STORE_OK) {
+		store_series_free(&up);
+		return;
+	}
+	for (size_t i = 0; i < up.n; i++) {
+		double rate = up.pts[i].avg;
+		/* [from, to) exactly: store_range's `to` is inclusive */
+		if (up.pts[i].ts < from || up.pts[i].ts >= to)
+			continue;
+		while (j < dn.n && dn.pts[j].ts < up.pts[i].ts)
+			j++;
+		if (j < dn.n && dn.pts[j].ts == up.pts[i].ts)
+			rate += dn.pts[j].avg;
+		if (prev && up.pts[i].ts - prev <= FL_TRAFFIC_GAP_S && isfinite(rate))
+			h->q_bytes += rate * (double)(up.pts[i].ts - prev);
+		prev = up.pts[i].ts;
+	}
+	h->q_last_ts = prev;
+	store_series_free(&up);
+	store_series_free(&dn);
+}
+
+/* Brings h's period to the one holding ts (loading it from the database
+ * when it changed) and adds this sample's traffic. */
+static void quota_track(struct bot *b, struct fl_host *h, int day, int64_t ts, double up, double down)
+{
+	int64_t start = bot_fleet_period_start(ts, day);
+	if (!h->q_loaded || h->q_day != day || h->q_start != start) {
+		if (h->q_loaded && h->q_day == day && start < h->q_start)
+			return; /* a late sample of a past period */
+		h->q_loaded = 1;
+		h->q_day = day;
+		h->q_start = start;
+		period_load(b, h, start, ts);
+	}
+	if (ts <= h->q_last_ts)
+		return; /* already counted (a resend) */
+	if (h->q_last_ts && ts - h->q_last_ts <= FL_TRAFFIC_GAP_S) {
+		double rate = (isfinite(up) ? up : 0) + (isfinite(down) ? down : 0);
+		h->q_bytes += rate * (double)(ts - h->q_last_ts);
+	}
+	h->q_last_ts = ts;
+}
+
+/* ---- alerts ---------------------------------------------------------------------- */
+
+static int may_tell(struct bot *b, const struct al_host *ah, const struct store_alert *a, int64_t now)
+{
+	(void)b;
+	return !al_maint_active(ah, now) && !al_muted(a, now);
+}
+
+static const struct fleet_container *find_container(const struct fleet *f, const char *name)
+{
+	for (int i = 0; f && i < f->ncontainers; i++)
+		if (!strcmp(f->containers[i].name, name))
+			return &f->containers[i];
+	return NULL;
+}
+
+static struct fl_restarts *restarts_of(struct fl_host *h, const char *name)
+{
+	struct fl_restarts *n;
+	for (size_t i = 0; i < h->nrs; i++)
+		if (!strcmp(h->rs[i].name, name))
+			return &h->rs[i];
+	if (h->nrs >= FLEET_MAX_CONTAINERS * 2)
+		return NULL;
+	n = realloc(h->rs, (h->nrs + 1) * sizeof(*h->rs));
+	if (!n)
+		return NULL;
+	h->rs = n;
+	memset(&n[h->nrs], 0, sizeof(n[h->nrs]));
+	snprintf(n[h->nrs].name, sizeof(n[h->nrs].name), "%s", name);
+	return &n[h->nrs++];
+}
+
+/* Notes a container's restart count; returns the restarts within the
+ * window before ts. */
+static int64_t restarts_note(struct fl_restarts *r, int64_t ts, int64_t n)
+{
+	int64_t base = -1;
+	unsigned last = (r->head + FL_RING - 1) % FL_RING;
+	if (n < 0)
+		return 0;
+	if (!r->len || r->n[last] != n) {
+		if (r->len && n < r->n[last]) /* recreated: the count starts again */
+			r->len = 0;
+		r->ts[r->head] = ts;
+		r->n[r->head] = n;
+		r->head = (r->head + 1) % FL_RING;
+		if (r->len < FL_RING)
+			r->len++;
+	}
+	/* the count at the window's start: the newest entry at or before it,
+	 * else the oldest kept */
+	for (unsigned k = 0; k < r->len; k++) {
+		unsigned i = (r->head + FL_RING - r->len + k) % FL_RING;
+		if (r->ts[i] <= ts - AL_FLEET_RESTART_WINDOW_S || base < 0)
+			base = r->n[i];
+	}
+	return base < 0 ? 0 : n - base;
+}
+
+/* "<emoji> <b>label</b>: text" to the rule's user, through the outbox. */
+static void tell(struct bot *b, const struct store_alert *a, const char *label, const char *emoji,
+                 const char *fmt_en, const char *fmt_ru, ...) __attribute__((format(printf, 5, 7)));
+
+static void tell(struct bot *b, const struct store_alert *a, const char *label, const char *emoji,
+                 const char *fmt_en, const char *fmt_ru, ...)
+{
+	char body[1024];
+	struct bot_buf o = { 0 };
+	va_list ap;
+	va_start(ap, fmt_ru);
+	vsnprintf(body, sizeof(body), BOT_T(b, fmt_en, fmt_ru), ap);
+	va_end(ap);
+	bot_buf_addf(&o, "%s <b>%s</b>: %s", emoji, label, body);
+	if (!o.oom && o.s)
+		al_outbox_send(b, a->user, o.s, NULL);
+	bot_buf_free(&o);
+}
+
+static void containers_rule(struct bot *b, struct fl_host *h, const struct store_alert *a,
+                            const struct fleet *f, const char *label, int tellok, int64_t ts)
+{
+	char n[4 * FLEET_NAME];
+	const struct fleet *p = h->last;
+	if (!f->has_containers)
+		return;
+	for (int i = 0; p && p->has_containers && i < p->ncontainers; i++) {
+		const struct fleet_container *was = &p->containers[i];
+		const struct fleet_container *now = find_container(f, was->name);
+		if (was->state != FLEET_ST_RUNNING || (now && now->state == FLEET_ST_RUNNING) || !tellok)
+			continue;
+		bot_esc(was->name, n, sizeof(n));
+		tell(b, a, label, "🔴", "container <b>%s</b> stopped (running → %s).",
+		     "контейнер <b>%s</b> остановлен (running → %s).", n,
+		     now ? fleet_state_names[now->state] : BOT_T(b, "gone", "удалён"));
+	}
+	for (int i = 0; i < f->ncontainers; i++) {
+		const struct fleet_container *c = &f->containers[i];
+		const struct fleet_container *was = find_container(p, c->name);
+		struct fl_restarts *r;
+		int64_t nr;
+		bot_esc(c->name, n, sizeof(n));
+		if (c->health == FLEET_H_UNHEALTHY && (!was || was->health != FLEET_H_UNHEALTHY) && tellok)
+			tell(b, a, label, "🔴", "container <b>%s</b> is unhealthy.",
+			     "контейнер <b>%s</b> нездоров (unhealthy).", n);
+		if (!(r = restarts_of(h, c->name)))
+			continue;
+		nr = restarts_note(r, ts, c->restarts);
+		if ((double)nr > a->threshold && (!r->fired || ts - r->fired >= AL_FLEET_RESTART_WINDOW_S)) {
+			r->fired = ts;
+			if (tellok)
+				tell(b, a, label, "🔴", "container <b>%s</b> restarted %lld times in 10 min (limit %g).",
+				     "контейнер <b>%s</b> перезапускался %lld раз за 10 мин (порог %g).", n,
+				     (long long)nr, a->threshold);
+		}
+	}
+}
+
+static int unit_in(const struct fleet *f, const char *u)
+{
+	for (int i = 0; f && i < f->nunits; i++)
+		if (!strcmp(f->units_failed[i], u))
+			return 1;
+	return 0;
+}
+
+static void units_rule(struct bot *b, struct fl_host *h, const struct store_alert *a,
+                       const struct fleet *f, const char *label)
+{
+	char n[4 * FLEET_NAME];
+	if (!f->has_units || !h->last || !h->last->has_units)
+		return;
+	for (int i = 0; i < f->nunits; i++) {
+		if (unit_in(h->last, f->units_failed[i]))
+			continue;
+		bot_esc(f->units_failed[i], n, sizeof(n));
+		tell(b, a, label, "🔴", "unit <b>%s</b> failed.", "юнит <b>%s</b> упал.", n);
+	}
+}
+
+static const struct fleet_smart *find_drive(const struct fleet *f, const char *dev)
+{
+	for (int i = 0; f && i < f->nsmart; i++)
+		if (!strcmp(f->smart[i].dev, dev))
+			return &f->smart[i];
+	return NULL;
+}
+
+static int attr_past(const struct fleet_attr *x)
+{
+	return x->thresh > 0 && x->value <= x->thresh;
+}
+
+static int attr_was_past(const struct fleet_smart *d, int id)
+{
+	for (int i = 0; d && i < d->nattrs; i++)
+		if (d->attrs[i].id == id && attr_past(&d->attrs[i]))
+			return 1;
+	return 0;
+}
+
+static void smart_rule(struct bot *b, struct fl_host *h, const struct store_alert *a,
+                       const struct fleet *f, const char *label)
+{
+	char n[4 * 32], an[4 * 32];
+	if (!f->has_smart || !h->last || !h->last->has_smart)
+		return;
+	for (int i = 0; i < f->nsmart; i++) {
+		const struct fleet_smart *d = &f->smart[i], *was = find_drive(h->last, d->dev);
+		bot_esc(d->dev, n, sizeof(n));
+		if (!d->ok && (!was || was->ok))
+			tell(b, a, label, "🔴", "disk <b>%s</b>: SMART health is FAILING.",
+			     "диск <b>%s</b>: SMART сообщает об отказе (FAILING).", n);
+		for (int j = 0; j < d->nattrs; j++) {
+			const struct fleet_attr *x = &d->attrs[j];
+			if (!attr_past(x) || attr_was_past(was, x->id))
+				continue;
+			bot_esc(x->name, an, sizeof(an));
+			tell(b, a, label, "🔴", "disk <b>%s</b>: attribute %d %s is %d, threshold %d.",
+			     "диск <b>%s</b>: атрибут %d %s = %d, порог %d.", n, x->id, an, x->value, x->thresh);
+		}
+	}
+}
+
+static void ups_name(const struct fleet *f, char *out, size_t cap)
+{
+	char e[4 * 64];
+	bot_esc(f->ups.name[0] ? f->ups.name : "ups", e, sizeof(e));
+	snprintf(out, cap, "%s", e);
+}
+
+void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
+{
+	struct al_host *ah = al_host_find(b, ev->secret);
+	struct fl_host *h;
+	const struct fleet *f = ev->fleet;
+	char label[4 * STORE_NAME_MAX + 16], un[4 * 64 + 8];
+	int64_t now = bot_now(), ts = ev->sample_ts ? ev->sample_ts : ev->ts;
+	int have_label = 0, any_quota = 0, noted = 0;
+
+	for (size_t i = 0; ah && i < ah->n; i++)
+		if (!strcmp(ah->rules[i].metric, "quota"))
+			any_quota = 1;
+	if (!f && !any_quota)
+		return;
+	if (!(h = fl_get(b, ev->secret)))
+		return;
+	/* a sample older than the latest (a spool being replayed) changes
+	 * no state and tells nothing */
+	if (f && ts < h->last_ts)
+		f = NULL;
+	if (ah)
+		have_label = al_label(b, ev->secret, label, sizeof(label)) == 0;
+	for (size_t i = 0; ah && have_label && i < ah->n; i++) {
+		struct store_alert *a = &ah->rules[i];
+		int ok = may_tell(b, ah, a, now);
+		if (!strcmp(a->metric, "quota")) {
+			int64_t start;
+			quota_track(b, h, a->for_s, ts, ev->v[SK_NET_UP], ev->v[SK_NET_DOWN]);
+			start = bot_fleet_period_start(ts, a->for_s);
+			if (h->q_start == start && h->q_bytes >= a->threshold * FL_GB && a->last_sent < start) {
+				char since[32];
+				struct tm t;
+				time_t tt = (time_t)start;
+				gmtime_r(&tt, &t);
+				strftime(since, sizeof(since), "%d.%m.%Y", &t);
+				a->last_sent = ts;
+				store_alert_update(b->st, a);
+				if (ok)
+					tell(b, a, label, "📶", "traffic %.2f GB since %s is over the quota of %g GB.",
+					     "трафик %.2f ГБ с %s превысил квоту %g ГБ.", h->q_bytes / FL_GB, since,
+					     a->threshold);
+			}
+			continue;
+		}
+		if (!f)
+			continue;
+		if (!strcmp(a->metric, "container")) {
+			containers_rule(b, h, a, f, label, ok, ts);
+			noted = 1;
+		}
+		else if (!strcmp(a->metric, "unit") && ok)
+			units_rule(b, h, a, f, label);
+		else if (!strcmp(a->metric, "smart") && ok)
+			smart_rule(b, h, a, f, label);
+		else if (!strcmp(a->metric, "ups_battery") && f->has_ups) {
+			ups_name(f, un, sizeof(un));
+			if (f->ups.on_battery && !h->ups_batt_told && ok) {
+				if (isfinite(f->ups.charge))
+					tell(b, a, label, "🔋", "UPS <b>%s</b> is on battery, charge %.0f%%.",
+					     "ИБП <b>%s</b> на батарее, заряд %.0f%%.", un, f->ups.charge);
+				else
+					tell(b, a, label, "🔋", "UPS <b>%s</b> is on battery.", "ИБП <b>%s</b> на батарее.", un);
+			} else if (!f->ups.on_battery && h->ups_batt_told && ok) {
+				tell(b, a, label, "✅", "UPS <b>%s</b> is back on mains.", "ИБП <b>%s</b> снова от сети.", un);
+			}
+		} else if (!strcmp(a->metric, "ups_charge") && f->has_ups && isfinite(f->ups.charge)) {
+			ups_name(f, un, sizeof(un));
+			if (f->ups.charge < a->threshold &&
+			    !(isfinite(h->ups_charge_prev) && h->ups_charge_prev < a->threshold) && ok)
+				tell(b, a, label, "🪫", "UPS <b>%s</b> charge %.0f%% is below %g%%.",
+				     "заряд ИБП <b>%s</b> %.0f%% ниже %g%%.", un, f->ups.charge, a->threshold);
+		}
+	}
+	if (!f)
+		return;
+	if (f->has_ups) {
+		h->ups_batt_told = f->ups.on_battery;
+		h->ups_charge_prev = f->ups.charge;
+	}
+	if (!noted) /* no container rule: the restart counts still follow */
+		for (int i = 0; f->has_containers && i < f->ncontainers; i++) {
+			struct fl_restarts *r = restarts_of(h, f->containers[i].name);
+			if (r)
+				restarts_note(r, ts, f->containers[i].restarts);
+		}
+	if (!h->last && !(h->last = malloc(sizeof(*h->last))))
+		return;
+	/* keys a sample left out keep what the last one said */
+	if (f->has_containers || !h->last_ts) {
+		h->last->has_containers = f->has_containers;
+		h->last->ncontainers = f->ncontainers;
+		memcpy(h->last->containers, f->containers, sizeof(f->containers));
+	}
+	if (f->has_units || !h->last_ts) {
+		h->last->has_units = f->has_units;
+		h->last->nunits = f->nunits;
+		memcpy(h->last->units_failed, f->units_failed, sizeof(f->units_failed));
+	}
+	if (f->has_smart || !h->last_ts) {
+		h->last->has_smart = f->has_smart;
+		h->last->nsmart = f->nsmart;
+		memcpy(h->last->smart, f->smart, sizeof(f->smart));
+	}
+	if (f->has_ups || !h->last_ts) {
+		h->last->has_ups = f->has_ups;
+		h->last->ups = f->ups;
+	}
+	if (f->has_custom || !h->last_ts) {
+		h->last->has_custom = f->has_custom;
+		h->last->ncustom = f->ncustom;
+		memcpy(h->last->custom, f->custom, sizeof(f->custom));
+	}
+	h->last_ts = ts ? ts : 1;
+}
+
+/* ---- /status and /setquota --------------------------------------------------- */
+
+static const struct store_alert *quota_rule(struct bot *b, const char *secret, int64_t user)
+{
+	struct al_host *ah = al_host_find(b, secret);
+	for (size_t i = 0; ah && i < ah->n; i++)
+		if (!strcmp(ah->rules[i].metric, "quota") && ah->rules[i].user == user)
+			return &ah->rules[i];
+	return NULL;
+}
+
+static void describe_containers(struct bot *b, const struct fleet *f, struct bot_buf *o)
+{
+	int running = 0, shown = 0;
+	char n[4 * FLEET_NAME];
+	for (int i = 0; i < f->ncontainers; i++)
+		running += f->containers[i].state == FLEET_ST_RUNNING;
+	bot_buf_addf(o, BOT_T(b, "🐳 Containers: %d of %d running\n", "🐳 Контейнеры: %d из %d работают\n"),
+	             running, f->ncontainers);
+	for (int i = 0; i < f->ncontainers && shown < 10; i++) {
+		const struct fleet_container *c = &f->containers[i];
+		if (c->state == FLEET_ST_RUNNING && c->health != FLEET_H_UNHEALTHY)
+			continue;
+		bot_esc(c->name, n, sizeof(n));
+		bot_buf_addf(o, "   ⚠️ %s: %s%s\n", n, fleet_state_names[c->state],
+		             c->health == FLEET_H_UNHEALTHY ? ", unhealthy" : "");
+		shown++;
+	}
+}
+
+void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *o)
+{
+	struct fl_host *h = fl_find(b, secret);
+	const struct store_alert *q = quota_rule(b, secret, user);
+	const struct fleet *f = h ? h->last : NULL;
+	char n[4 * 128], a[32];
+
+	if (f && f->has_containers)
+		describe_containers(b, f, o);
+	if (f && f->has_units) {
+		if (!f->nunits) {
+			bot_buf_add(o, BOT_T(b, "⚙️ Units: none failed\n", "⚙️ Юниты: упавших нет\n"));
+		} else {
+			bot_buf_addf(o, BOT_T(b, "⚙️ Failed units (%d):", "⚙️ Упавшие юниты (%d):"), f->nunits);
+			for (int i = 0; i < f->nunits && i < 10; i++)
+				bot_buf_addf(o, "%s %s", i ? "," : "", bot_esc(f->units_failed[i], n, sizeof(n)));
+			bot_buf_add(o, "\n");
+		}
+	}
+	if (f && f->has_smart) {
+		for (int i = 0; i < f->nsmart; i++) {
+			const struct fleet_smart *d = &f->smart[i];
+			int past = 0;
+			for (int j = 0; j < d->nattrs; j++)
+				past += attr_past(&d->attrs[j]);
+			bot_buf_addf(o, "💽 %s: %s", bot_esc(d->dev, n, sizeof(n)),
+			             !d->ok ? "FAILING" : past ? BOT_T(b, "attribute past threshold", "атрибут за порогом")
+			                                       : BOT_T(b, "healthy", "исправен"));
+			if (isfinite(d->temp))
+				bot_buf_addf(o, ", %.0f °C", d->temp);
+			if (isfinite(d->used))
+				bot_buf_addf(o, BOT_T(b, ", %.0f%% used", ", износ %.0f%%"), d->used);
+			bot_buf_add(o, "\n");
+		}
+	}
+	if (f && f->has_ups) {
+		ups_name(f, n, sizeof(n));
+		bot_buf_addf(o, "🔋 UPS %s: %s", n,
+		             f->ups.on_battery ? BOT_T(b, "on battery", "на батарее") : BOT_T(b, "on mains", "от сети"));
+		if (isfinite(f->ups.charge))
+			bot_buf_addf(o, BOT_T(b, ", charge %.0f%%", ", заряд %.0f%%"), f->ups.charge);
+		if (isfinite(f->ups.runtime))
+			bot_buf_addf(o, BOT_T(b, ", runtime %.0f min", ", время %.0f мин"), f->ups.runtime / 60);
+		if (isfinite(f->ups.load))
+			bot_buf_addf(o, BOT_T(b, ", load %.0f%%", ", нагрузка %.0f%%"), f->ups.load);
+		if (f->ups.status[0])
+			bot_buf_addf(o, " (%s)", bot_esc(f->ups.status, n, sizeof(n)));
+		bot_buf_add(o, "\n");
+	}
+	if (f && f->has_custom && f->ncustom) {
+		bot_buf_add(o, "📈");
+		for (int i = 0; i < f->ncustom && i < 8; i++)
+			bot_buf_addf(o, "%s %s %g", i ? "," : "", bot_esc(f->custom[i].key, n, sizeof(n)),
+			             f->custom[i].value);
+		if (f->ncustom > 8)
+			bot_buf_addf(o, BOT_T(b, " and %d more", " и ещё %d"), f->ncustom - 8);
+		bot_buf_add(o, "\n");
+	}
+	if (q) {
+		int64_t now = bot_now(), start = bot_fleet_period_start(now, q->for_s);
+		double bytes;
+		struct tm t;
+		time_t tt = (time_t)start;
+		if (h && h->q_loaded && h->q_day == q->for_s && h->q_start == start) {
+			bytes = h->q_bytes;
+		} else {
+			/* not followed yet (no sample since the start): from the
+			 * database, into a scratch host so that the samples still to
+			 * come (a spool replay) are counted when they arrive */
+			struct fl_host tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			snprintf(tmp.secret, sizeof(tmp.secret), "%s", secret);
+			period_load(b, &tmp, start, now + 1);
+			bytes = tmp.q_bytes;
+		}
+		gmtime_r(&tt, &t);
+		strftime(a, sizeof(a), "%d.%m.%Y", &t);
+		bot_buf_addf(o, BOT_T(b, "📶 Traffic: %.2f of %g GB since %s\n", "📶 Трафик: %.2f из %g ГБ с %s\n"),
+		             bytes / FL_GB, q->threshold, a);
+	}
+}
+
+void bot_cmd_setquota(struct bot *b, const struct bot_msg *m, int argc, char **argv)
+{
+	char secret[STORE_SECRET_MAX + 1], label[4 * STORE_NAME_MAX + 16], msg[512], *end;
+	struct store_alert a;
+	struct al_host *h;
+	double gb;
+	long day;
+	if (argc != 4) {
+		bot_send(b, m->chat_id,
+		         BOT_T(b, "Usage: /setquota &lt;key or name&gt; &lt;GB&gt; &lt;day&gt; – alert once per "
+		                  "billing period when the traffic (up + down) since the period's start "
+		                  "(00:00 UTC of that day of the month, 1–31) passes GB (10⁹ bytes). "
+		                  "Remove with /delalert &lt;key&gt; quota.",
+		               "Синтаксис: /setquota &lt;ключ или имя&gt; &lt;ГБ&gt; &lt;день&gt; – алерт раз за "
+		                  "расчётный период, когда трафик (вход + выход) с начала периода (00:00 UTC "
+		                  "этого числа месяца, 1–31) превысит ГБ (10⁹ байт). "
+		                  "Удалить: /delalert &lt;ключ&gt; quota."),
+		         NULL, TG_REPLY, NULL, NULL);
+		return;
+	}
+	gb = strtod(argv[2], &end);
+	if (end == argv[2] || *end || !isfinite(gb) || gb <= 0 || gb > 1.0e6) {
+		bot_send(b, m->chat_id, BOT_T(b, "❌ GB must be a number over 0 (up to 1000000).",
+		                              "❌ ГБ — число больше 0 (до 1000000)."), NULL, TG_REPLY, NULL, NULL);
+		return;
+	}
+	day = strtol(argv[3], &end, 10);
+	if (end == argv[3] || *end || day < 1 || day > 31) {
+		bot_send(b, m->chat_id, BOT_T(b, "❌ The day is the day of the month the period starts, 1–31.",
+		                              "❌ День — число месяца начала периода, 1–31."), NULL, TG_REPLY, NULL, NULL);
+		return;
+	}
+	if (bot_user_key(b, m->chat_id, m->user_id, argv[1], secret) < 0)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.user = m->user_id;
+	snprintf(a.secret, sizeof(a.secret), "%s", secret);
+	snprintf(a.metric, sizeof(a.metric), "quota");
+	a.threshold = gb;
+	a.for_s = (int)day;
+	a.state = STORE_AL_OK;
+	/* a quota set again in a period it is already over tells once more */
+	if (store_alert_set(b->st, &a) != STORE_OK || !(h = al_host_get(b, secret)) || al_rule_put(h, &a) != 0) {
+		bot_send(b, m->chat_id, BOT_T(b, "⚠️ The database is not answering; try again in a minute.",
+		                              "⚠️ База данных не отвечает; попробуйте через минуту."),
+		         NULL, TG_REPLY, NULL, NULL);
+		return;
+	}
+	if (al_label(b, secret, label, sizeof(label)) < 0)
+		snprintf(label, sizeof(label), "?");
+	snprintf(msg, sizeof(msg),
+	         BOT_T(b, "✅ Traffic quota for <b>%s</b>: %g GB per period, from day %ld of each month.",
+	               "Квота трафика для <b>%s</b>: %g ГБ за период, с %ld-го числа каждого месяца."),
+	         label, gb, day);
+	bot_send(b, m->chat_id, msg, NULL, TG_REPLY, NULL, NULL);
+}

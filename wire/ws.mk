@@ -73,7 +73,8 @@ INTEG_TESTS += tests/integration/wire_interop.sh tests/integration/wire_pinning.
 
 # ---- fuzzing (tests/fuzz/module.mk has the rules and the layout) ----
 # The codec sources linked directly; the replay links the same objects.
-WIRE_FUZZ_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c wire/tls_pin.c wire/tls_der.c
+# tls_pin.c writes the pin file through the port (port/posix/file.c).
+WIRE_FUZZ_SRCS := wire/ws.c wire/ws_handshake.c wire/sha1.c wire/base64.c wire/tls_pin.c wire/tls_der.c port/posix/file.c
 FUZZ_NAMES += fuzz_ws_frame fuzz_ws_http fuzz_tls_pin
 $(foreach t,fuzz_ws_frame fuzz_ws_http fuzz_tls_pin,$(eval FUZZ_SRCS_$(t) := $(WIRE_FUZZ_SRCS)))
 $(foreach t,fuzz_ws_frame fuzz_ws_http fuzz_tls_pin,$(eval FUZZ_OBJS_$(t) = $$(WIRE_WS_OBJS) $$(O)/obj/wire/tls_pin.o $$(O)/obj/wire/tls_der.o $$(PORT_SOCK_OBJS)))

@@ -50,7 +50,7 @@ cat >"$R/usr/bin/systemctl" <<'SH'
 echo "$*" >>/var/log/systemctl.calls
 SH
 chmod 755 "$R/usr/bin/systemctl"
-cp "$TMP"/p1/*.deb "$TMP/root/tmp/"
+cp "$TMP"/p1/*.deb "$R/tmp/"
 mkdir -p "$R/tmp/up" && cp "$TMP"/p2/*.deb "$R/tmp/up/"
 in_root() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
 logged() { # <log> command...: its output in the log, shown when it fails

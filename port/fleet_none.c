@@ -1,5 +1,6 @@
-/* fleet_none.c — port.h's fleet sources (issue 16) on this OS: none yet,
- * every call answers PORT_ENOTAVAIL at once. */
+/* fleet_none.c — port.h's fleet sources (issue 16) on the ports that have
+ * none yet (bsd, windows, unsupported): every call answers PORT_ENOTAVAIL
+ * at once. */
 #include "port/port.h"
 int port_unix_connect(const char *path, int *fd, int *os_err) { (void)path; *fd = -1; *os_err = 0; return PORT_ENOTAVAIL; }
 int port_dir_each(const char *path, int (*fn)(const char *, void *), void *arg) { (void)path; (void)fn; (void)arg; return PORT_ENOTAVAIL; }

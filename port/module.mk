@@ -6,6 +6,8 @@ PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/pos
 # The ports with BSD sockets (POSIX and Winsock) share their address code.
 PORT_BSDSOCK := $(filter linux bsd windows,$(PORT))
 PORT_SRCS += $(if $(PORT_BSDSOCK),port/sockaddr.c)
+# The ports without fleet sources yet share their stubs.
+PORT_SRCS += $(if $(filter bsd windows unsupported,$(PORT)),port/fleet_none.c)
 # A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
 # The ports that load NVML at run time share its calls (port/nvml/).
 ifeq ($(PORT)$(STATIC),linux1)

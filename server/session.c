@@ -40,6 +40,7 @@ static jsmntok_t tokpool[SESSION_TOKENS_MAX];
 static struct sample smp;
 static struct fleet flt; /* the fleet keys of smp (wire/fleet.h) */
 static char rowbuf[256u << 10];
+static char fleetbuf[STORE_FLEET_TEXT_MAX]; /* the fleet series of flt */
 
 static void feed_ws(struct client *c, uint8_t *buf, size_t n);
 
@@ -189,6 +190,7 @@ static int on_sample(struct client *c)
 	rc = store_row_from_sample(&row, a->secret, ts, &smp, rowbuf, sizeof(rowbuf));
 	row.has_agent_ts = stamped;
 	row.agent_ts = id;
+	row.fleet = agents_fleet_any(&flt) ? store_fleet_text(&flt, fleetbuf, sizeof(fleetbuf)) : NULL;
 	if (rc == STORE_OK)
 		rc = store_async_sample(s->store, transport_tag(c), &row);
 	if (rc == STORE_OK) {

@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-/* Length of the well-formed UTF-8 character at s (RFC 3629 §4: no overlong
- * forms, no surrogates, nothing past U+10FFFF), 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_char_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -59,7 +57,7 @@ int logesc(const char *in, size_t n, char *out, size_t cap, size_t *out_len)
 		} else if (c >= 0x20 && c < 0x7f) {
 			src = (const char *)s + i;
 			el = 1;
-		} else if (c >= 0x80 && (u = utf8_len(s + i, n - i)) > 0 &&
+		} else if (c >= 0x80 && (u = utf8_char_len(s + i, n - i)) > 0 &&
 		           !(c == 0xc2 && s[i + 1] < 0xa0)) {
 			src = (const char *)s + i;
 			el = take = u;

@@ -13,6 +13,10 @@
  * is. out is always NUL-terminated and holds whole escapes and whole
  * characters only. 0, or -1 when out was too small (what fitted is there);
  * *out_len (may be NULL) is the length written. */
+/* Length of the well-formed UTF-8 character at s (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), 0 if it is not one. */
+size_t utf8_char_len(const unsigned char *s, size_t n);
+
 int logesc(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
 
 #endif

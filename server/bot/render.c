@@ -174,6 +174,7 @@ static void job_run(struct bot_render *r, struct store **stp, struct render_job 
 	struct chart_req q;
 	struct chart_data d;
 	struct chart_rtt rtt;
+	struct chart_named named;
 	struct store_series ser[CHART_M_COUNT];
 	struct store *st;
 	struct tm tm;
@@ -195,6 +196,23 @@ static void job_run(struct bot_render *r, struct store **stp, struct render_job 
 		rtt = (struct chart_rtt){ .start_ms = j->start_ms, .interval_ms = j->interval_ms,
 		                          .rtt_ms = j->rtt, .n = j->nrtt };
 		q.rtt = &rtt;
+	} else if (j->kind == CHART_K_SERIES) {
+		const struct store_point *pt;
+		o.to = (int64_t)now;
+		o.from = o.to - j->span;
+		st = worker_store(r, stp);
+		if (!st || store_fleet_range(st, j->secret, j->series, o.from, o.to, STORE_RES_AUTO, &ser[0]) != 0) {
+			j->rc = RENDER_EDB;
+			goto out;
+		}
+		pt = ser[0].pts;
+		named = (struct chart_named){ .label = j->series, .fam = j->series_fam, .unit = j->series_unit,
+		                              .limit = j->series_limit };
+		if (ser[0].n)
+			named.col = (struct chart_col){ .v = &pt[0].avg, .vmin = &pt[0].min, .vmax = &pt[0].max,
+			                                .stride = sizeof(*pt), .ts = &pt[0].ts,
+			                                .ts_stride = sizeof(*pt), .n = ser[0].n };
+		q.named = &named;
 	} else {
 		o.to = (int64_t)now;
 		o.from = o.to - j->span;

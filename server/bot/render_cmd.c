@@ -233,6 +233,95 @@ static void plot_what(const char *metrics, char *out, size_t cap)
 	out[n] = 0;
 }
 
+/* The fleet series /plot draws (store.h, wire/fleet.h): a name, or a
+ * prefix before a container's, a drive's or a custom metric's name. */
+static const struct {
+	const char *name;
+	int prefix;
+	enum chart_family fam;
+	const char *unit;
+} fleet_series[] = {
+	{ "ups_charge", 0, CHART_F_PERCENT, NULL },  { "ups_load", 0, CHART_F_PERCENT, NULL },
+	{ "ups_runtime", 0, CHART_F_PLAIN, "s" },    { "container_cpu:", 1, CHART_F_PERCENT, NULL },
+	{ "container_mem:", 1, CHART_F_BYTES, NULL }, { "smart_temp:", 1, CHART_F_TEMP, NULL },
+	{ "smart_used:", 1, CHART_F_PERCENT, NULL },  { "custom:", 1, CHART_F_PLAIN, "" },
+};
+
+static int fleet_series_of(const char *name)
+{
+	for (size_t i = 0; i < NELEM(fleet_series); i++) {
+		size_t n = strlen(fleet_series[i].name);
+		if (fleet_series[i].prefix ? !strncmp(name, fleet_series[i].name, n) && name[n]
+		                           : !strcmp(name, fleet_series[i].name))
+			return store_series_ok(name, strlen(name)) ? (int)i : -1;
+	}
+	return -1;
+}
+
+/* /plot <key> <fleet series> <interval…> [limit]: the interval tokens
+ * summed as the original's, a number last is the y-axis top. 0, or -1
+ * with the reason in err. */
+static int series_args(struct bot *b, int argc, char **argv, int64_t *span, double *limit, char *err, size_t cap)
+{
+	*span = 0;
+	*limit = NAN;
+	for (int i = 0; i < argc; i++) {
+		int64_t s = chart_parse_span(argv[i]);
+		char *end;
+		double v;
+		if (s > 0 && *span <= CHART_MAX_RANGE_S) {
+			*span += s;
+			continue;
+		}
+		v = strtod(argv[i], &end);
+		if (i == argc - 1 && i > 0 && end != argv[i] && !*end && isfinite(v) && v > 0) {
+			*limit = v;
+			continue;
+		}
+		snprintf(err, cap, BOT_T(b, "Bad interval or limit: %s", "Неверный интервал или предел: %s"), argv[i]);
+		return -1;
+	}
+	if (*span <= 0 || *span > CHART_MAX_RANGE_S) {
+		snprintf(err, cap, "%s", BOT_T(b, "The interval is 1 s to 366 d, e.g. 24h or 1d12h.",
+		                               "Интервал от 1 с до 366 д, например 24h или 1d12h."));
+		return -1;
+	}
+	return 0;
+}
+
+static void plot_series(struct bot *b, const struct bot_msg *m, int argc, char **argv, int kind)
+{
+	char err[192], esc[4 * sizeof(err)], text[sizeof(esc) + 8];
+	char secret[STORE_SECRET_MAX + 1];
+	struct render_job *j;
+	int64_t span;
+	double limit;
+
+	if (series_args(b, argc - 2, argv + 2, &span, &limit, err, sizeof(err)) != 0) {
+		snprintf(text, sizeof(text), "❌ %s", bot_esc(err, esc, sizeof(esc)));
+		reply(b, m->chat_id, text);
+		return;
+	}
+	if (bot_user_key(b, m->chat_id, m->user_id, argv[0], secret) != 0)
+		return; /* told why */
+	if (!(j = render_job_new(b, m->chat_id, m->user_id))) {
+		reply(b, m->chat_id, BOT_T(b, "❌ Out of memory", "❌ Не хватает памяти"));
+		return;
+	}
+	snprintf(j->secret, sizeof(j->secret), "%s", secret);
+	job_host(b, j);
+	j->kind = CHART_K_SERIES;
+	snprintf(j->series, sizeof(j->series), "%s", argv[1]);
+	j->series_fam = fleet_series[kind].fam;
+	snprintf(j->series_unit, sizeof(j->series_unit), "%s", fleet_series[kind].unit ? fleet_series[kind].unit : "");
+	j->series_limit = limit;
+	j->span = span;
+	snprintf(j->what, sizeof(j->what), "%s", argv[1]);
+	span_label(span, j->lang, j->span_label, sizeof(j->span_label));
+	if (render_submit(b, j) != 0)
+		reply(b, m->chat_id, busy_text(b));
+}
+
 void bot_cmd_plot(struct bot *b, const struct bot_msg *m, int argc, char **argv)
 {
 	enum chart_lang lang = b->lang == BOT_RU ? CHART_RU : CHART_EN;
@@ -246,6 +335,10 @@ void bot_cmd_plot(struct bot *b, const struct bot_msg *m, int argc, char **argv)
 		argv++;
 	}
 	/* As the original: key, metrics and an interval at least. */
+	if (argc >= 3 && fleet_series_of(argv[1]) >= 0) {
+		plot_series(b, m, argc, argv, fleet_series_of(argv[1]));
+		return;
+	}
 	if (argc < 3) {
 		chart_plot_parse(0, NULL, lang, &pl, err, sizeof(err));
 		goto fail;

@@ -23,6 +23,10 @@ struct render_job {
 	enum chart_kind kind;
 	enum chart_metric metric;       /* CHART_K_METRIC */
 	struct chart_plot plot;         /* CHART_K_CUSTOM */
+	char series[STORE_SERIES_MAX];  /* CHART_K_SERIES: a fleet series' name */
+	enum chart_family series_fam;
+	char series_unit[8];
+	double series_limit;            /* NaN = automatic */
 	int64_t span;                   /* seconds back from now */
 	char what[96];                  /* the caption's subject, plain text */
 	char span_label[32];            /* "1 h", "1 d 12 h" */

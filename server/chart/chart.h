@@ -110,7 +110,8 @@ struct chart_opts {
 };
 
 /* A parsed /plot request (SPEC §7): metrics, interval, y limit, unit. */
-enum chart_family { CHART_F_PERCENT, CHART_F_BYTES, CHART_F_BITS, CHART_F_TEMP, CHART_F_MS };
+enum chart_family { CHART_F_PERCENT, CHART_F_BYTES, CHART_F_BITS, CHART_F_TEMP, CHART_F_MS,
+                    CHART_F_PLAIN /* a number in the caller's unit (chart_named.unit) */ };
 struct chart_plot {
 	int nmetrics;
 	enum chart_metric metric[CHART_MAX_SERIES]; /* "net" already split in up/down */
@@ -152,7 +153,19 @@ enum chart_kind {
 	CHART_K_NET,       /* net up and down, bit/s scaled with best_unit */
 	CHART_K_ALL,       /* CPU, RAM, GPU, VRAM (the last two when present), % */
 	CHART_K_CUSTOM,    /* a /plot request (plot below) */
-	CHART_K_STABILITY  /* RTT of a stability test (rtt below), outages hatched red */
+	CHART_K_STABILITY, /* RTT of a stability test (rtt below), outages hatched red */
+	CHART_K_SERIES     /* one series the caller names (named below): a fleet series */
+};
+
+/* CHART_K_SERIES: a series that is none of enum chart_metric, described by
+ * the caller (the fleet keys' ups_charge, container_cpu:web...). */
+struct chart_named {
+	const char *label;          /* the title's subject and the legend, UTF-8 */
+	enum chart_family fam;      /* PERCENT (0..100 axis), BYTES (binary prefixes),
+	                               TEMP, or PLAIN */
+	const char *unit;           /* PLAIN: the axis unit ("s"; NULL or "" = none) */
+	double limit;               /* y-axis top; NaN = automatic */
+	struct chart_col col;       /* its values, with their own ts */
 };
 
 /* A stability test's result (SPEC §3 "stability"): one RTT per packet sent
@@ -170,6 +183,7 @@ struct chart_req {
 	const struct chart_plot *plot;  /* CHART_K_CUSTOM */
 	const struct chart_data *data;  /* every kind but stability */
 	const struct chart_rtt *rtt;    /* CHART_K_STABILITY */
+	const struct chart_named *named; /* CHART_K_SERIES */
 };
 
 /* Summary of a stability test (what the report message needs). */

@@ -32,12 +32,13 @@ static const struct metric_info minfo[CHART_M_COUNT] = {
 	[CHART_M_GPU_TEMP] = {{"GPU temp", "Темп. GPU"}, "GPU temp", CHART_F_TEMP, 1},
 };
 
-static int add_series(struct chart_plan *p, const struct chart_data *d, enum chart_metric m,
-                      const char *label, uint32_t color)
+/* Column c as a series; d (may be NULL) has the ts a column without its
+ * own shares. */
+static int add_col(struct chart_plan *p, const struct chart_data *d, const struct chart_col *c, double to_base,
+                   const char *label, uint32_t color)
 {
-	const struct chart_col *c = &d->col[m];
-	const int64_t *ts = c->ts ? c->ts : d->ts;
-	size_t n = c->ts ? c->n : d->n;
+	const int64_t *ts = c->ts ? c->ts : d ? d->ts : NULL;
+	size_t n = c->ts ? c->n : d ? d->n : 0;
 	if (!c->v || !ts || !n)
 		return 0;
 	struct chart_series *s = &p->s[p->ns++];
@@ -46,14 +47,41 @@ static int add_series(struct chart_plan *p, const struct chart_data *d, enum cha
 	if (!s->ts_stride)
 		s->ts_stride = sizeof(int64_t);
 	s->n = n;
-	s->v = d->col[m].v;
-	s->vmin = d->col[m].vmin;
-	s->vmax = d->col[m].vmax;
-	s->stride = d->col[m].stride ? d->col[m].stride : sizeof(double);
-	s->to_base = minfo[m].to_base;
+	s->v = c->v;
+	s->vmin = c->vmin;
+	s->vmax = c->vmax;
+	s->stride = c->stride ? c->stride : sizeof(double);
+	s->to_base = to_base;
 	s->color = color;
 	snprintf(s->label, sizeof(s->label), "%s", label);
 	return 1;
+}
+
+static int add_series(struct chart_plan *p, const struct chart_data *d, enum chart_metric m,
+                      const char *label, uint32_t color)
+{
+	return add_col(p, d, &d->col[m], minfo[m].to_base, label, color);
+}
+
+/* CHART_K_SERIES: the caller's series, its family and unit. */
+static int plan_named(struct chart_plan *p, const struct chart_named *nm, struct chart_result *r)
+{
+	if (!nm || !nm->label || (unsigned)nm->fam > CHART_F_PLAIN || nm->fam == CHART_F_BITS ||
+	    nm->fam == CHART_F_MS)
+		return chart_set_err(r, CHART_EINVAL, "bad named series");
+	add_col(p, NULL, &nm->col, 1, nm->label, palette[0]);
+	p->fam = nm->fam;
+	p->unit_scale = nm->fam == CHART_F_BYTES ? 0 : 1;
+	if (nm->fam == CHART_F_PLAIN)
+		snprintf(p->unit, sizeof(p->unit), "%s", nm->unit ? nm->unit : "");
+	if (isfinite(nm->limit) && nm->limit > 0) {
+		p->ymode = CHART_Y_LIMIT;
+		p->limit = nm->limit;
+	} else {
+		p->ymode = nm->fam == CHART_F_PERCENT ? CHART_Y_PERCENT : CHART_Y_AUTO;
+	}
+	snprintf(p->what, sizeof(p->what), "%s", nm->label);
+	return CHART_OK;
 }
 
 int chart_plan_build(struct chart_plan *p, const struct chart_req *q, int lang, struct chart_result *r)
@@ -87,6 +115,12 @@ int chart_plan_build(struct chart_plan *p, const struct chart_req *q, int lang, 
 		p->stability = 1;
 		p->interval_ms = t->interval_ms;
 		return CHART_OK;
+	}
+	if (q->kind == CHART_K_SERIES) {
+		int rc = plan_named(p, q->named, r);
+		if (rc != CHART_OK)
+			return rc;
+		goto units;
 	}
 	const struct chart_data *d = q->data;
 	if (!d)
@@ -151,6 +185,7 @@ int chart_plan_build(struct chart_plan *p, const struct chart_req *q, int lang, 
 	default:
 		return chart_set_err(r, CHART_EINVAL, "unknown chart kind");
 	}
+units:
 	if (p->fam == CHART_F_PERCENT)
 		snprintf(p->unit, sizeof(p->unit), "%%");
 	else if (p->fam == CHART_F_TEMP)

@@ -507,7 +507,8 @@ int store_async_sample(struct store_async *a, uint64_t tag, const struct store_r
 	size_t ld = row->disks ? strlen(row->disks) + 1 : 0;
 	size_t lp = row->top_procs ? strlen(row->top_procs) + 1 : 0;
 	size_t lg = row->gpus ? strlen(row->gpus) + 1 : 0;
-	size_t bytes = sizeof(struct qnode) + ld + lp + lg;
+	size_t lf = row->fleet ? strlen(row->fleet) + 1 : 0;
+	size_t bytes = sizeof(struct qnode) + ld + lp + lg + lf;
 	struct qnode *q;
 	char *d;
 	pthread_mutex_lock(&a->mu);
@@ -547,6 +548,11 @@ int store_async_sample(struct store_async *a, uint64_t tag, const struct store_r
 	if (lg) {
 		memcpy(d, row->gpus, lg);
 		q->row.gpus = d;
+		d += lg;
+	}
+	if (lf) {
+		memcpy(d, row->fleet, lf);
+		q->row.fleet = d;
 	}
 	pthread_mutex_lock(&a->mu);
 	if (a->stopping) {

@@ -187,6 +187,12 @@ static int displace_stamped(struct store *st, const struct store_row *w, const s
 		st->ops->bind_int(s, 2, r->ts);
 		if ((rc = store_exec_stmt(st, s, "stamp move")) != 0)
 			return rc;
+		STORE_GET_STMT(s, st, STORE_ST_FLEET_MOVE);
+		st->ops->bind_int(s, 0, to);
+		store_bind_text(st, s, 1, r->secret);
+		st->ops->bind_int(s, 2, r->ts);
+		if ((rc = store_exec_stmt(st, s, "stamp move fleet")) != 0)
+			return rc;
 		store_log(st, 0, "re-stamped row of %.8s... moved from %lld to %lld for a sample taken then", r->secret,
 		          (long long)r->ts, (long long)to);
 		mv[(*nmv)++] = (struct moved){r->secret, to};
@@ -240,6 +246,42 @@ static int64_t insert_rows(struct store *st, const struct store_row *rows, const
 		i += ins_sizes[k];
 	}
 	return stored;
+}
+
+/* The fleet series of rows[idx[0..n)] (store_fleet_text's lines) at the
+ * rows' final seconds, in the open transaction; a (secret, series, ts)
+ * already stored is ignored, as the row is. A line that is not one is
+ * skipped: it came from this process, never from the peer. */
+static int insert_fleet(struct store *st, const struct store_row *rows, const size_t *idx, size_t n)
+{
+	char name[STORE_SERIES_MAX];
+	struct db_stmt *s;
+	int rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_row *r = &rows[idx[i]];
+		const char *p = r->fleet;
+		while (p && *p) {
+			const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
+			char *end;
+			double v;
+			if (!nl)
+				break;
+			v = strtod(tab + 1, &end);
+			if ((size_t)(tab - p) < sizeof(name) && end == nl && isfinite(v)) {
+				memcpy(name, p, (size_t)(tab - p));
+				name[tab - p] = '\0';
+				STORE_GET_STMT(s, st, STORE_ST_FLEET_INS);
+				store_bind_text(st, s, 0, r->secret);
+				store_bind_text(st, s, 1, name);
+				st->ops->bind_int(s, 2, r->ts);
+				st->ops->bind_double(s, 3, v);
+				if ((rc = store_exec_stmt(st, s, "insert fleet series")) != 0)
+					return rc;
+			}
+			p = nl + 1;
+		}
+	}
+	return 0;
 }
 
 struct ins_ctx {
@@ -353,6 +395,8 @@ static int64_t insert_tx(struct store *st, const struct store_row *rows, const s
 			return rc;
 		rc = displace_stamped(st, rows, idx, n, nodes, x->mv, &x->nmv);
 		stored = rc < 0 ? rc : insert_rows(st, rows, idx, n);
+		if (stored >= 0 && (rc = insert_fleet(st, rows, idx, n)) != 0)
+			stored = rc;
 		rc = stored < 0 ? (int)stored : insert_side(st, rows, idx, n, nodes, x, now);
 		if (rc == 0)
 			rc = store_commit(st);

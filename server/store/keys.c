@@ -462,7 +462,8 @@ int store_key_delete(struct store *st, const char *secret)
 {
 	static const int ids[] = {STORE_ST_DEL_AGENT, STORE_ST_DEL_OWNERS, STORE_ST_DEL_ACTIVE, STORE_ST_DEL_ALERTS,
 	                          STORE_ST_DEL_CMDS, STORE_ST_DEL_METRICS, STORE_ST_DEL_1M, STORE_ST_DEL_1H,
-	                          STORE_ST_DEL_DIRTY};
+	                          STORE_ST_DEL_DIRTY, STORE_ST_FLEET_DEL_RAW, STORE_ST_FLEET_DEL_1M,
+	                          STORE_ST_FLEET_DEL_1H};
 	int rc, existed = 0;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;

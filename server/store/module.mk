@@ -21,7 +21,8 @@ $(O)/obj/tests/unit/test_store.o $(O)/obj/tests/bench/store_bench.o: MB_CPPFLAGS
 
 # wire/ objects the store uses: the sample record, JSON writing and reading;
 # the port's file calls (the database file created 0600).
-STORE_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(PORT_SOCK_OBJS)
+STORE_WIRE_OBJS = $(O)/obj/wire/json.o $(O)/obj/wire/jsonr.o $(O)/obj/wire/sample.o $(O)/obj/wire/logesc.o \
+                  $(PORT_SOCK_OBJS)
 
 # Unit tests: SQLite on temporary files; the same program runs against a
 # private MariaDB from tests/integration/store_mysql.sh (DB=mysql).

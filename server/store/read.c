@@ -62,31 +62,28 @@ int store_metric_from_name(const char *name)
 	return STORE_EINVAL;
 }
 
-int store_range(struct store *st, const char *secret, enum store_metric m, int64_t from, int64_t to,
-                enum store_res res, struct store_series *out)
+static enum store_res auto_res(int64_t from, int64_t to, enum store_res res)
 {
-	struct db_stmt *s;
+	if (res != STORE_RES_AUTO)
+		return res;
+	return to - from <= STORE_RAW_MAX_SPAN      ? STORE_RES_RAW
+	       : to - from <= STORE_MINUTE_MAX_SPAN ? STORE_RES_MINUTE
+	                                            : STORE_RES_HOUR;
+}
+
+/* Runs range statement s (bound from parameter `first` on: from, to) and
+ * reads its rows: (ts, value) raw, (bucket, n, sum, min, max) rolled up. */
+static int range_rows(struct store *st, struct db_stmt *s, int first, int64_t from, int64_t to,
+                      struct store_series *out)
+{
 	size_t cap = 0;
 	int rc;
-	memset(out, 0, sizeof(*out));
-	if ((int)m < 0 || m >= SM__COUNT || to < from || (int)res < 0 || res > STORE_RES_HOUR)
-		return STORE_EINVAL;
-	if (res == STORE_RES_AUTO)
-		res = to - from <= STORE_RAW_MAX_SPAN      ? STORE_RES_RAW
-		      : to - from <= STORE_MINUTE_MAX_SPAN ? STORE_RES_MINUTE
-		                                           : STORE_RES_HOUR;
-	out->res = res;
-	if (!store_secret_ok(secret))
-		return 0;
-	STORE_NEED_CONN(st);
-	STORE_GET_STMT(s, st, STORE_ST_RANGE_BASE + ((int)res - 1) * SM__COUNT + (int)m);
-	if (res == STORE_RES_MINUTE)
+	if (out->res == STORE_RES_MINUTE)
 		from -= ((from % 60) + 60) % 60;
-	else if (res == STORE_RES_HOUR)
+	else if (out->res == STORE_RES_HOUR)
 		from -= ((from % 3600) + 3600) % 3600;
-	store_bind_text(st, s, 0, secret);
-	st->ops->bind_int(s, 1, from);
-	st->ops->bind_int(s, 2, to);
+	st->ops->bind_int(s, first, from);
+	st->ops->bind_int(s, first + 1, to);
 	while ((rc = store_next(st, s, "range read")) == 1) {
 		struct store_point *p;
 		if (out->n == cap) {
@@ -102,7 +99,7 @@ int store_range(struct store *st, const char *secret, enum store_metric m, int64
 		}
 		p = &out->pts[out->n++];
 		p->ts = st->ops->col_int(s, 0);
-		if (res == STORE_RES_RAW) {
+		if (out->res == STORE_RES_RAW) {
 			p->avg = p->min = p->max = st->ops->col_double(s, 1);
 			p->n = 1;
 		} else {
@@ -116,6 +113,60 @@ int store_range(struct store *st, const char *secret, enum store_metric m, int64
 	if (rc < 0)
 		store_series_free(out);
 	return rc;
+}
+
+int store_range(struct store *st, const char *secret, enum store_metric m, int64_t from, int64_t to,
+                enum store_res res, struct store_series *out)
+{
+	struct db_stmt *s;
+	memset(out, 0, sizeof(*out));
+	if ((int)m < 0 || m >= SM__COUNT || to < from || (int)res < 0 || res > STORE_RES_HOUR)
+		return STORE_EINVAL;
+	out->res = res = auto_res(from, to, res);
+	if (!store_secret_ok(secret))
+		return 0;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_RANGE_BASE + ((int)res - 1) * SM__COUNT + (int)m);
+	store_bind_text(st, s, 0, secret);
+	return range_rows(st, s, 1, from, to, out);
+}
+
+int store_fleet_range(struct store *st, const char *secret, const char *series, int64_t from, int64_t to,
+                      enum store_res res, struct store_series *out)
+{
+	struct db_stmt *s;
+	memset(out, 0, sizeof(*out));
+	if (!series || to < from || (int)res < 0 || res > STORE_RES_HOUR)
+		return STORE_EINVAL;
+	out->res = res = auto_res(from, to, res);
+	if (!store_secret_ok(secret) || !store_series_ok(series, strlen(series)))
+		return 0;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_FLEET_RANGE_RAW + ((int)res - 1));
+	store_bind_text(st, s, 0, secret);
+	store_bind_text(st, s, 1, series);
+	return range_rows(st, s, 2, from, to, out);
+}
+
+int store_fleet_series(struct store *st, const char *secret, int64_t since, char (*names)[STORE_SERIES_MAX],
+                       size_t max)
+{
+	struct db_stmt *s;
+	size_t n = 0;
+	int rc;
+	if (!store_secret_ok(secret) || !max)
+		return 0;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_FLEET_SERIES);
+	store_bind_text(st, s, 0, secret);
+	st->ops->bind_int(s, 1, since - since % 3600);
+	st->ops->bind_int(s, 2, (int64_t)max);
+	while ((rc = store_next(st, s, "fleet series")) == 1) {
+		const char *v = st->ops->col_text(s, 0, NULL);
+		if (v && n < max)
+			snprintf(names[n++], STORE_SERIES_MAX, "%s", v);
+	}
+	return rc < 0 ? rc : (int)n;
 }
 
 void store_series_free(struct store_series *s)

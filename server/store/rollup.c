@@ -21,6 +21,20 @@ static int due_cmp(const void *a, const void *b)
 	return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
 }
 
+/* The fleet series' bucket [bucket, bucket + len) of a key, every series
+ * of it in one statement (the same journal as the metrics row: the fleet
+ * rows are written in the sample's transaction). */
+static int fold_fleet(struct store *st, int id, const char *secret, int64_t bucket, int64_t len)
+{
+	struct db_stmt *f;
+	STORE_GET_STMT(f, st, id);
+	st->ops->bind_int(f, 0, bucket);
+	store_bind_text(st, f, 1, secret);
+	st->ops->bind_int(f, 2, bucket);
+	st->ops->bind_int(f, 3, bucket + len);
+	return store_exec_stmt(st, f, "fold fleet series");
+}
+
 static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 {
 	struct db_stmt *m, *h, *del;
@@ -33,6 +47,8 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 	st->ops->bind_int(m, 4, d->bucket + 60);
 	if ((rc = store_exec_stmt(st, m, "fold minute")) != 0)
 		return rc;
+	if ((rc = fold_fleet(st, STORE_ST_FLEET_FOLD_MIN, d->secret, d->bucket, 60)) != 0)
+		return rc;
 	if (hour_too) {
 		int64_t hb = d->bucket - d->bucket % 3600;
 		STORE_GET_STMT(h, st, STORE_ST_FOLD_HOUR);
@@ -42,6 +58,8 @@ static int fold_bucket(struct store *st, const struct due *d, int hour_too)
 		st->ops->bind_int(h, 3, hb);
 		st->ops->bind_int(h, 4, hb + 3600);
 		if ((rc = store_exec_stmt(st, h, "fold hour")) != 0)
+			return rc;
+		if ((rc = fold_fleet(st, STORE_ST_FLEET_FOLD_HOUR, d->secret, hb, 3600)) != 0)
 			return rc;
 	}
 	STORE_GET_STMT(del, st, STORE_ST_DIRTY_DEL);
@@ -185,19 +203,20 @@ int store_purge_step(struct store *st, int64_t now, size_t max_keys)
 	cut_hour = now - (int64_t)st->cfg.hour_retention_days * 86400;
 	end = st->purge_n - st->purge_pos > max_keys ? st->purge_pos + max_keys : st->purge_n;
 	for (; rc == 0 && st->purge_pos < end; st->purge_pos++) {
-		static const int ids[] = {STORE_ST_PURGE_RAW, STORE_ST_PURGE_1M, STORE_ST_PURGE_1H};
+		static const int ids[] = {STORE_ST_PURGE_RAW, STORE_ST_PURGE_1M, STORE_ST_PURGE_1H,
+		                          STORE_ST_FLEET_PURGE_RAW, STORE_ST_FLEET_PURGE_1M, STORE_ST_FLEET_PURGE_1H};
 		const char *key = st->purge_keys[st->purge_pos];
 		int64_t n = 0;
 		if ((rc = store_begin(st)) != 0)
 			break;
-		for (int k = 0; k < 3 && rc == 0; k++) {
+		for (int k = 0; k < 6 && rc == 0; k++) {
 			struct db_stmt *d = store_stmt(st, ids[k]);
 			if (!d) {
 				rc = st->c ? STORE_EDB : STORE_EDOWN;
 				break;
 			}
 			store_bind_text(st, d, 0, key);
-			st->ops->bind_int(d, 1, k == 2 ? cut_hour : cut_raw);
+			st->ops->bind_int(d, 1, k % 3 == 2 ? cut_hour : cut_raw);
 			if ((rc = store_exec_stmt(st, d, "purge")) == 0)
 				n += st->ops->changes(d);
 		}

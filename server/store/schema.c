@@ -43,6 +43,13 @@ static const char *const ddl_sqlite[] = {
 	"html TEXT NOT NULL, markup TEXT, created INTEGER NOT NULL DEFAULT 0)",
 	"CREATE TABLE IF NOT EXISTS bot_maint (secret TEXT PRIMARY KEY, until INTEGER NOT NULL, "
 	"by_user INTEGER NOT NULL DEFAULT 0, since INTEGER NOT NULL DEFAULT 0)",
+	/* the fleet keys' numeric series (wire/fleet.h), raw and rolled up */
+	"CREATE TABLE IF NOT EXISTS fleet_metrics (secret TEXT NOT NULL, series TEXT NOT NULL, "
+	"ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (secret, series, ts)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS fleet_1m (secret TEXT NOT NULL, series TEXT NOT NULL, bucket INTEGER NOT NULL, "
+	"n INTEGER NOT NULL, vsum REAL, vmin REAL, vmax REAL, PRIMARY KEY (secret, series, bucket)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS fleet_1h (secret TEXT NOT NULL, series TEXT NOT NULL, bucket INTEGER NOT NULL, "
+	"n INTEGER NOT NULL, vsum REAL, vmin REAL, vmax REAL, PRIMARY KEY (secret, series, bucket)) WITHOUT ROWID",
 	NULL,
 };
 
@@ -85,6 +92,17 @@ static const char *const ddl_mysql[] = {
 	"CREATE TABLE IF NOT EXISTS bot_maint (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL "
 	"PRIMARY KEY, until BIGINT NOT NULL, by_user BIGINT NOT NULL DEFAULT 0, since BIGINT NOT NULL DEFAULT 0) "
 	"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	"CREATE TABLE IF NOT EXISTS fleet_metrics (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+	"series VARCHAR(" FLEET_SERIES_SQL_LEN ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, ts BIGINT NOT NULL, "
+	"value DOUBLE NOT NULL, PRIMARY KEY (secret, series, ts)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS fleet_1m (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+	"series VARCHAR(" FLEET_SERIES_SQL_LEN ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, "
+	"bucket BIGINT NOT NULL, n INT NOT NULL, vsum DOUBLE, vmin DOUBLE, vmax DOUBLE, "
+	"PRIMARY KEY (secret, series, bucket)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS fleet_1h (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+	"series VARCHAR(" FLEET_SERIES_SQL_LEN ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, "
+	"bucket BIGINT NOT NULL, n INT NOT NULL, vsum DOUBLE, vmin DOUBLE, vmax DOUBLE, "
+	"PRIMARY KEY (secret, series, bucket)) ENGINE=InnoDB",
 	NULL,
 };
 

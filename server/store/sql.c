@@ -145,6 +145,28 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_MAINT_SET] = {.sqlite = "REPLACE INTO bot_maint (secret, until, by_user, since) VALUES (?, ?, ?, ?)"},
 	[STORE_ST_MAINT_DEL] = {.sqlite = "DELETE FROM bot_maint WHERE secret=?"},
 	[STORE_ST_MAINT_LIST] = {.sqlite = "SELECT secret, until, by_user, since FROM bot_maint ORDER BY secret"},
+	[STORE_ST_FLEET_INS] = {.sqlite = "INSERT OR IGNORE INTO fleet_metrics (secret, series, ts, value) VALUES (?, ?, ?, ?)"},
+	[STORE_ST_FLEET_MOVE] = {.sqlite = "UPDATE fleet_metrics SET ts=? WHERE secret=? AND ts=?"},
+	[STORE_ST_FLEET_FOLD_MIN] = {.sqlite = "REPLACE INTO fleet_1m (secret, series, bucket, n, vsum, vmin, vmax) "
+	                       "SELECT secret, series, ?, COUNT(*), SUM(value), MIN(value), MAX(value) "
+	                       "FROM fleet_metrics WHERE secret=? AND ts>=? AND ts<? GROUP BY secret, series"},
+	[STORE_ST_FLEET_FOLD_HOUR] = {.sqlite = "REPLACE INTO fleet_1h (secret, series, bucket, n, vsum, vmin, vmax) "
+	                        "SELECT secret, series, ?, SUM(n), SUM(vsum), MIN(vmin), MAX(vmax) "
+	                        "FROM fleet_1m WHERE secret=? AND bucket>=? AND bucket<? GROUP BY secret, series"},
+	[STORE_ST_FLEET_RANGE_RAW] = {.sqlite = "SELECT ts, value FROM fleet_metrics WHERE secret=? AND series=? "
+	                        "AND ts>=? AND ts<=? ORDER BY ts"},
+	[STORE_ST_FLEET_RANGE_1M] = {.sqlite = "SELECT bucket, n, vsum, vmin, vmax FROM fleet_1m WHERE secret=? AND series=? "
+	                       "AND bucket>=? AND bucket<=? AND n>0 ORDER BY bucket"},
+	[STORE_ST_FLEET_RANGE_1H] = {.sqlite = "SELECT bucket, n, vsum, vmin, vmax FROM fleet_1h WHERE secret=? AND series=? "
+	                       "AND bucket>=? AND bucket<=? AND n>0 ORDER BY bucket"},
+	[STORE_ST_FLEET_PURGE_RAW] = {.sqlite = "DELETE FROM fleet_metrics WHERE secret=? AND ts<?"},
+	[STORE_ST_FLEET_PURGE_1M] = {.sqlite = "DELETE FROM fleet_1m WHERE secret=? AND bucket<?"},
+	[STORE_ST_FLEET_PURGE_1H] = {.sqlite = "DELETE FROM fleet_1h WHERE secret=? AND bucket<?"},
+	[STORE_ST_FLEET_DEL_RAW] = {.sqlite = "DELETE FROM fleet_metrics WHERE secret=?"},
+	[STORE_ST_FLEET_DEL_1M] = {.sqlite = "DELETE FROM fleet_1m WHERE secret=?"},
+	[STORE_ST_FLEET_DEL_1H] = {.sqlite = "DELETE FROM fleet_1h WHERE secret=?"},
+	[STORE_ST_FLEET_SERIES] = {.sqlite = "SELECT DISTINCT series FROM fleet_1h WHERE secret=? AND bucket>=? "
+	                     "ORDER BY series LIMIT ?"},
 };
 
 struct sbuf {

@@ -120,6 +120,7 @@ struct store_row {
 	const char *disks;      /* [{"mount","percent","used","total"}] */
 	const char *top_procs;  /* [{"name","cpu","ram"}] */
 	const char *gpus;       /* [{"index","name","util",...}] (addition) */
+	const char *fleet;      /* the fleet series, store_fleet_text's lines */
 	/* A sample whose own ts was not sane: the agent's ts in ms beside the
 	 * server's stamp, unique per secret, so a resend (after a crash too)
 	 * is found and kept once. ts is then only a proposal (store_insert). */
@@ -187,6 +188,32 @@ struct store_series {
 int store_range(struct store *st, const char *secret, enum store_metric m,
                 int64_t from, int64_t to, enum store_res res, struct store_series *out);
 void store_series_free(struct store_series *s);
+
+/* ---- the fleet keys' numeric series (wire/fleet.h) -------------------------- */
+
+/* Stored per key and name beside the sample's row (table fleet_metrics,
+ * minute and hour rollups fleet_1m / fleet_1h, the same journal, retention
+ * and key removal as the row). The names, as /plot takes them:
+ *   ups_charge, ups_load, ups_runtime, container_cpu:<name>,
+ *   container_mem:<name>, smart_temp:<dev>, smart_used:<dev>, custom:<key>. */
+#define STORE_SERIES_MAX 160   /* bytes of a name, with the NUL */
+struct fleet;
+/* A name the store keeps: 1 to STORE_SERIES_MAX - 1 bytes of well-formed
+ * UTF-8 with no control character. */
+int store_series_ok(const char *name, size_t len);
+/* The sample's numeric fleet values as "<name>\t<value>\n" lines into
+ * buf (what store_row.fleet points at): absent values (NAN) and names the
+ * store does not keep are left out, and lines past cap (STORE_FLEET_TEXT_MAX
+ * holds every line of a full struct fleet). NULL when there is none. */
+#define STORE_FLEET_TEXT_MAX 40960
+const char *store_fleet_text(const struct fleet *f, char *buf, size_t cap);
+/* Points of one series (store_range's rules). */
+int store_fleet_range(struct store *st, const char *secret, const char *series, int64_t from, int64_t to,
+                      enum store_res res, struct store_series *out);
+/* The names a key has hour rollups for since `since`, in order, at most
+ * max of them. Returns how many, or STORE_E*. */
+int store_fleet_series(struct store *st, const char *secret, int64_t since, char (*names)[STORE_SERIES_MAX],
+                       size_t max);
 
 /* Rollups are kept by recomputing each touched (secret, minute) from raw
  * rows and its hour from the minutes, so duplicates, retries and late

@@ -20,6 +20,7 @@
 #include "server/store/db_backend.h"
 #include "server/store/store.h"
 #include "server/store/store_int.h"
+#include "wire/fleet.h"
 #include "wire/sample.h"
 
 static struct store_config base;
@@ -527,6 +528,148 @@ static void test_retention_purge(void **state)
 	assert_int_equal(store_meta_get(t->st, "purge.last", buf, sizeof(buf)), 0);
 	assert_int_equal(strtoll(buf, NULL, 10), now);
 	assert_int_equal(store_purge(t->st, now), 0);
+}
+
+/* ---- the fleet series ----------------------------------------------------------- */
+
+static void fleet_sample(struct fleet *f, double charge)
+{
+	memset(f, 0, sizeof(*f));
+	f->has_containers = 1;
+	f->ncontainers = 4;
+	snprintf(f->containers[0].name, FLEET_NAME, "web");
+	f->containers[0].cpu = 1.5;
+	f->containers[0].mem = 1048576;
+	snprintf(f->containers[1].name, FLEET_NAME, "db");
+	f->containers[1].cpu = NAN;
+	f->containers[1].mem = 2048;
+	snprintf(f->containers[2].name, FLEET_NAME, "bad\x01name"); /* a control character: not kept */
+	f->containers[2].cpu = 5;
+	f->containers[2].mem = NAN;
+	snprintf(f->containers[3].name, FLEET_NAME, "bad\xff"); /* not UTF-8: not kept */
+	f->containers[3].cpu = 6;
+	f->containers[3].mem = NAN;
+	f->has_smart = 1;
+	f->nsmart = 1;
+	snprintf(f->smart[0].dev, sizeof(f->smart[0].dev), "sda");
+	f->smart[0].temp = 30;
+	f->smart[0].used = NAN;
+	f->has_ups = 1;
+	f->ups.charge = charge;
+	f->ups.load = 20;
+	f->ups.runtime = NAN;
+	f->has_custom = 1;
+	f->ncustom = 1;
+	snprintf(f->custom[0].key, FLEET_CUSTOM_KEY, "temp{room=\"attic\"}");
+	f->custom[0].value = 21.5;
+}
+
+static void test_fleet_series(void **state)
+{
+	static const char want[] = "container_cpu:web\t1.5\ncontainer_mem:web\t1048576\ncontainer_mem:db\t2048\n"
+	                           "smart_temp:sda\t30\nups_charge\t100\nups_load\t20\n"
+	                           "custom:temp{room=\"attic\"}\t21.5\n";
+	static const char *const names[7] = {"container_cpu:web", "container_mem:db", "container_mem:web",
+	                                     "custom:temp{room=\"attic\"}", "smart_temp:sda", "ups_charge",
+	                                     "ups_load"};
+	struct t *t = *state;
+	char k[STORE_SECRET_MAX + 1], txt[3][STORE_FLEET_TEXT_MAX], small[40], got[8][STORE_SERIES_MAX];
+	struct store_row r[3];
+	struct store_series ser;
+	struct fleet f;
+	int64_t h = hour_base(), now = (int64_t)time(NULL);
+	new_key(t, 7, NULL, k);
+
+	/* the text: absent values, a control character and bytes that are
+	 * not UTF-8 left out; what does not fit left out whole */
+	fleet_sample(&f, 100);
+	assert_string_equal(store_fleet_text(&f, txt[0], sizeof(txt[0])), want);
+	assert_string_equal(store_fleet_text(&f, small, sizeof(small)), "container_cpu:web\t1.5\n");
+	assert_null(store_fleet_text(&f, small, 10));
+	memset(&f, 0, sizeof(f));
+	assert_null(store_fleet_text(&f, small, sizeof(small)));
+	assert_int_equal(store_series_ok("ups_charge", 10), 1);
+	assert_int_equal(store_series_ok("container_cpu:w\xc3\xa9", 17), 1);
+	assert_int_equal(store_series_ok("a\tb", 3), 0);
+	assert_int_equal(store_series_ok("\xed\xa0\x80", 3), 0); /* a surrogate */
+	assert_int_equal(store_series_ok("", 0), 0);
+
+	/* charge 100 and 90 in minute h, 50 in the next hour */
+	fleet_sample(&f, 100);
+	row(&r[0], k, h + 0, 10, 1);
+	r[0].fleet = store_fleet_text(&f, txt[0], sizeof(txt[0]));
+	fleet_sample(&f, 90);
+	row(&r[1], k, h + 20, 30, 2);
+	r[1].fleet = store_fleet_text(&f, txt[1], sizeof(txt[1]));
+	fleet_sample(&f, 50);
+	row(&r[2], k, h + 3605, 70, 6);
+	r[2].fleet = store_fleet_text(&f, txt[2], sizeof(txt[2]));
+	assert_int_equal(store_insert(t->st, r, 3, NULL), 3);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_metrics"), 21);
+	/* a resend changes nothing */
+	assert_int_equal(store_insert(t->st, &r[1], 1, NULL), 0);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_metrics"), 21);
+	assert_int_equal(store_rollup_run(t->st, h + 99999, 1), 2);
+
+	assert_int_equal(store_fleet_range(t->st, k, "ups_charge", h, h + 7199, STORE_RES_RAW, &ser), 0);
+	assert_int_equal(ser.n, 3);
+	expect_point(&ser.pts[0], h, 1, 100, 100, 100);
+	expect_point(&ser.pts[1], h + 20, 1, 90, 90, 90);
+	expect_point(&ser.pts[2], h + 3605, 1, 50, 50, 50);
+	store_series_free(&ser);
+	assert_int_equal(store_fleet_range(t->st, k, "ups_charge", h, h + 7199, STORE_RES_MINUTE, &ser), 0);
+	assert_int_equal(ser.n, 2);
+	expect_point(&ser.pts[0], h, 2, 95, 90, 100);
+	expect_point(&ser.pts[1], h + 3600, 1, 50, 50, 50);
+	store_series_free(&ser);
+	assert_int_equal(store_fleet_range(t->st, k, "ups_charge", h + 30, h + 7199, STORE_RES_HOUR, &ser), 0);
+	assert_int_equal(ser.res, STORE_RES_HOUR);
+	assert_int_equal(ser.n, 2);
+	expect_point(&ser.pts[0], h, 2, 95, 90, 100);
+	expect_point(&ser.pts[1], h + 3600, 1, 50, 50, 50);
+	store_series_free(&ser);
+	/* AUTO over 24 h: minutes */
+	assert_int_equal(store_fleet_range(t->st, k, "container_mem:web", now - 86400, now, STORE_RES_AUTO, &ser), 0);
+	assert_int_equal(ser.res, STORE_RES_MINUTE);
+	assert_int_equal(ser.n, 2);
+	expect_point(&ser.pts[0], h, 2, 1048576, 1048576, 1048576);
+	store_series_free(&ser);
+	assert_int_equal(store_fleet_range(t->st, k, "custom:temp{room=\"attic\"}", h, h + 59, STORE_RES_RAW, &ser), 0);
+	assert_int_equal(ser.n, 2);
+	expect_point(&ser.pts[1], h + 20, 1, 21.5, 21.5, 21.5);
+	store_series_free(&ser);
+	/* one never sent, a name the store does not keep, another key */
+	assert_int_equal(store_fleet_range(t->st, k, "container_cpu:db", h, h + 7199, STORE_RES_RAW, &ser), 0);
+	assert_int_equal(ser.n, 0);
+	assert_int_equal(store_fleet_range(t->st, k, "a\nb", h, h + 7199, STORE_RES_RAW, &ser), 0);
+	assert_int_equal(ser.n, 0);
+	assert_int_equal(store_fleet_range(t->st, "nokey", "ups_charge", h, h + 7199, STORE_RES_RAW, &ser), 0);
+	assert_int_equal(ser.n, 0);
+	assert_int_equal(store_fleet_range(t->st, k, "ups_charge", h + 1, h, STORE_RES_RAW, &ser), STORE_EINVAL);
+
+	/* the names a key has, in order */
+	assert_int_equal(store_fleet_series(t->st, k, h, got, 8), 7);
+	for (int i = 0; i < 7; i++)
+		assert_string_equal(got[i], names[i]);
+	assert_int_equal(store_fleet_series(t->st, k, h, got, 2), 2);
+	assert_string_equal(got[1], names[1]);
+	assert_int_equal(store_fleet_series(t->st, k, h + 7200, got, 8), 0);
+
+	/* retention: a row 31 days old goes with its fleet rows, rollups stay */
+	fleet_sample(&f, 10);
+	row(&r[0], k, now - 31 * 86400, 1, 1);
+	r[0].fleet = store_fleet_text(&f, txt[0], sizeof(txt[0]));
+	assert_int_equal(store_insert(t->st, r, 1, NULL), 1);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_metrics"), 28);
+	assert_true(store_purge(t->st, now) >= 8);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_metrics"), 21);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_1h"), 14);
+
+	/* removing the key removes its series */
+	assert_int_equal(store_key_delete(t->st, k), 0);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_metrics"), 0);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_1m"), 0);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM fleet_1h"), 0);
 }
 
 /* The async layer folds and purges in slices so samples never wait long:
@@ -1411,6 +1554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_range_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sliced_fold_and_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_delete_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_meta_seen, setup, teardown),

@@ -294,18 +294,20 @@ struct al_hit {
 	struct store_alert prev;
 };
 
-static void group_keyboard(struct bot_kb *k, struct bot *b, const struct al_host *h,
-                           const char *metric)
+void al_mute_keyboard(struct bot_kb *k, struct bot *b, const char *secret, const char *metric,
+                      int until_recovered)
 {
 	char data[STORE_SECRET_MAX + 64];
 	/* an imported secret may be too long for callback_data: no buttons then */
-	if (snprintf(data, sizeof(data), "mu:1h:%s:%s", metric, h->secret) > BOT_CB_MAX)
+	if (snprintf(data, sizeof(data), "mu:1h:%s:%s", metric, secret) > BOT_CB_MAX)
 		return;
 	bot_kb_btn(k, BOT_T(b, "🔕 1 h", "🔕 1 ч"), data);
-	snprintf(data, sizeof(data), "mu:rc:%s:%s", metric, h->secret);
-	bot_kb_btn(k, BOT_T(b, "🔕 Until recovered", "🔕 До восстановления"), data);
+	if (until_recovered) {
+		snprintf(data, sizeof(data), "mu:rc:%s:%s", metric, secret);
+		bot_kb_btn(k, BOT_T(b, "🔕 Until recovered", "🔕 До восстановления"), data);
+	}
 	bot_kb_row(k);
-	if (snprintf(data, sizeof(data), "al:mt:%d:%s", AL_MAINT_BUTTON_S, h->secret) <= BOT_CB_MAX)
+	if (snprintf(data, sizeof(data), "al:mt:%d:%s", AL_MAINT_BUTTON_S, secret) <= BOT_CB_MAX)
 		bot_kb_btn(k, BOT_T(b, "🛠 Maintenance 2 h", "🛠 Обслуживание 2 ч"), data);
 }
 
@@ -334,7 +336,7 @@ static void send_group(struct bot *b, const struct al_host *h, const struct al_h
 	}
 	bot_kb_init(&k);
 	if (nfiring)
-		group_keyboard(&k, b, h, nfiring == 1 ? firing_metric : "*");
+		al_mute_keyboard(&k, b, h->secret, nfiring == 1 ? firing_metric : "*", 1);
 	if (!o.oom)
 		al_outbox_send(b, hits[0].prev.user, o.s, nfiring ? bot_kb_json(&k) : NULL);
 	bot_kb_free(&k);

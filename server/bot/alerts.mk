@@ -14,4 +14,4 @@ $(O)/tests/test_outbox: $(O)/obj/tests/unit/test_outbox.o $$(STORE_OBJS) $$(STOR
 # The alerts with the real server, raw WebSocket peers and the Telegram double;
 # the outbox test again on a private MariaDB.
 INTEG_TESTS += tests/integration/bot_alerts.py tests/integration/bot_outbox_mysql.sh \
-               tests/integration/bot_fleet.py
+               tests/integration/bot_fleet.py tests/integration/bot_fleet_owners.py

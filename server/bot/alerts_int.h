@@ -57,6 +57,12 @@ int al_maint_active(const struct al_host *h, int64_t now);
 int al_maint_set(struct bot *b, struct al_host *h, int64_t until, int64_t user, int64_t chat);
 /* Sends through the outbox (stored first; resent until Telegram takes it). */
 void al_outbox_send(struct bot *b, int64_t chat, const char *html, const char *markup);
+/* The firing message's buttons for rule `metric` ("*" = every rule) of a
+ * key: 🔕 1 h, 🔕 Until recovered (until_recovered: a rule with a state to
+ * recover from), 🛠 Maintenance 2 h. None when the secret is too long for
+ * callback data. */
+void al_mute_keyboard(struct bot_kb *k, struct bot *b, const char *secret, const char *metric,
+                      int until_recovered);
 
 /* alerts_txt.c: the key's label (nickname or the secret's start), escaped
  * into out; 0, or -1 when the key no longer exists. */

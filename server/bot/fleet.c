@@ -22,12 +22,24 @@
 #define FL_TRAFFIC_GAP_S 600
 #define FL_GB 1e9
 
+#define FL_FIRED 4              /* users whose "restarting" message is remembered */
+
 struct fl_restarts {           /* one container's restart count when it changed */
 	char name[FLEET_NAME];
 	int64_t ts[FL_RING];
 	int64_t n[FL_RING];
 	unsigned head, len;
-	int64_t fired;             /* last "restarting" message, 0 none */
+	/* each rule's (user's) last "restarting" message: one owner's message
+	 * does not hold back another's */
+	struct { int64_t user, ts; } fired[FL_FIRED];
+};
+
+struct fl_quota {              /* one user's quota rule: traffic this billing period */
+	int64_t user;
+	int loaded;
+	int day;
+	int64_t start, last_ts;
+	double bytes;
 };
 
 struct fl_host {
@@ -38,11 +50,8 @@ struct fl_host {
 	size_t nrs;
 	int ups_batt_told;         /* an on-battery episode announced */
 	double ups_charge_prev;    /* NAN unknown */
-	/* traffic this billing period */
-	int q_loaded;
-	int q_day;
-	int64_t q_start, q_last_ts;
-	double q_bytes;
+	struct fl_quota *q;        /* one per quota rule, by user */
+	size_t nq;
 	struct fl_host *next;
 };
 
@@ -95,6 +104,7 @@ static void fl_host_free(struct fl_host *h)
 {
 	free(h->last);
 	free(h->rs);
+	free(h->q);
 	free(h);
 }
 
@@ -167,18 +177,18 @@ int64_t bot_fleet_period_start(int64_t ts, int day)
 
 /* Traffic from the stored samples of [from, to): up + down (bytes/s) times
  * the interval to the previous sample. */
-static void period_load(struct bot *b, struct fl_host *h, int64_t from, int64_t to)
+static void period_load(struct bot *b, const char *secret, struct fl_quota *q, int64_t from, int64_t to)
 {
 	struct store_series up = { 0 }, dn = { 0 };
 	size_t j = 0;
 	int64_t prev = 0;
-	h->q_bytes = 0;
-	h->q_last_ts = 0;
+	q->bytes = 0;
+	q->last_ts = 0;
 	if (to <= from)
 		return;
-	if (store_range(b->st, h->secret, SM_NET_UP, from, to - 1, STORE_RES_RAW, &up) != STORE_OK)
+	if (store_range(b->st, secret, SM_NET_UP, from, to - 1, STORE_RES_RAW, &up) != STORE_OK)
 		return;
-	if (store_range(b->st, h->secret, SM_NET_DOWN, from, to - 1, STORE_RES_RAW, &dn) != STORE_OK) {
+	if (store_range(b->st, secret, SM_NET_DOWN, from, to - 1, STORE_RES_RAW, &dn) != STORE_OK) {
 		store_series_free(&up);
 		return;
 	}
@@ -192,34 +202,50 @@ static void period_load(struct bot *b, struct fl_host *h, int64_t from, int64_t 
 		if (j < dn.n && dn.pts[j].ts == up.pts[i].ts)
 			rate += dn.pts[j].avg;
 		if (prev && up.pts[i].ts - prev <= FL_TRAFFIC_GAP_S && isfinite(rate))
-			h->q_bytes += rate * (double)(up.pts[i].ts - prev);
+			q->bytes += rate * (double)(up.pts[i].ts - prev);
 		prev = up.pts[i].ts;
 	}
-	h->q_last_ts = prev;
+	q->last_ts = prev;
 	store_series_free(&up);
 	store_series_free(&dn);
 }
 
-/* Brings h's period to the one holding ts (loading it from the database
+/* The quota state of user's rule on h, made when missing; NULL out of memory. */
+static struct fl_quota *quota_of(struct fl_host *h, int64_t user)
+{
+	struct fl_quota *n;
+	for (size_t i = 0; i < h->nq; i++)
+		if (h->q[i].user == user)
+			return &h->q[i];
+	if (!(n = realloc(h->q, (h->nq + 1) * sizeof(*h->q))))
+		return NULL;
+	h->q = n;
+	memset(&n[h->nq], 0, sizeof(n[h->nq]));
+	n[h->nq].user = user;
+	return &n[h->nq++];
+}
+
+/* Brings q's period to the one holding ts (loading it from the database
  * when it changed) and adds this sample's traffic. */
-static void quota_track(struct bot *b, struct fl_host *h, int day, int64_t ts, double up, double down)
+static void quota_track(struct bot *b, const char *secret, struct fl_quota *q, int day, int64_t ts, double up,
+                        double down)
 {
 	int64_t start = bot_fleet_period_start(ts, day);
-	if (!h->q_loaded || h->q_day != day || h->q_start != start) {
-		if (h->q_loaded && h->q_day == day && start < h->q_start)
+	if (!q->loaded || q->day != day || q->start != start) {
+		if (q->loaded && q->day == day && start < q->start)
 			return; /* a late sample of a past period */
-		h->q_loaded = 1;
-		h->q_day = day;
-		h->q_start = start;
-		period_load(b, h, start, ts);
+		q->loaded = 1;
+		q->day = day;
+		q->start = start;
+		period_load(b, secret, q, start, ts);
 	}
-	if (ts <= h->q_last_ts)
+	if (ts <= q->last_ts)
 		return; /* already counted (a resend) */
-	if (h->q_last_ts && ts - h->q_last_ts <= FL_TRAFFIC_GAP_S) {
+	if (q->last_ts && ts - q->last_ts <= FL_TRAFFIC_GAP_S) {
 		double rate = (isfinite(up) ? up : 0) + (isfinite(down) ? down : 0);
-		h->q_bytes += rate * (double)(ts - h->q_last_ts);
+		q->bytes += rate * (double)(ts - q->last_ts);
 	}
-	h->q_last_ts = ts;
+	q->last_ts = ts;
 }
 
 /* ---- alerts ---------------------------------------------------------------------- */
@@ -282,22 +308,45 @@ static int64_t restarts_note(struct fl_restarts *r, int64_t ts, int64_t n)
 	return base < 0 ? 0 : n - base;
 }
 
-/* "<emoji> <b>label</b>: text" to the rule's user, through the outbox. */
-static void tell(struct bot *b, const struct store_alert *a, const char *label, const char *emoji,
-                 const char *fmt_en, const char *fmt_ru, ...) __attribute__((format(printf, 5, 7)));
+/* The slot of user's last "restarting" message for r (the oldest one is
+ * taken over when every slot is another user's). */
+static int64_t *fired_of(struct fl_restarts *r, int64_t user)
+{
+	size_t old = 0;
+	for (size_t i = 0; i < FL_FIRED; i++) {
+		if (r->fired[i].user == user && r->fired[i].ts)
+			return &r->fired[i].ts;
+		if (r->fired[i].ts < r->fired[old].ts)
+			old = i;
+	}
+	r->fired[old].user = user;
+	r->fired[old].ts = 0;
+	return &r->fired[old].ts;
+}
 
-static void tell(struct bot *b, const struct store_alert *a, const char *label, const char *emoji,
+/* "<emoji> <b>label</b>: text" to the rule's user, through the outbox; a
+ * firing one (fires) with the buttons that mute the rule for an hour or
+ * put the key in maintenance. */
+static void tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
+                 const char *fmt_en, const char *fmt_ru, ...) __attribute__((format(printf, 6, 8)));
+
+static void tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
                  const char *fmt_en, const char *fmt_ru, ...)
 {
 	char body[1024];
 	struct bot_buf o = { 0 };
+	struct bot_kb k;
 	va_list ap;
 	va_start(ap, fmt_ru);
 	vsnprintf(body, sizeof(body), BOT_T(b, fmt_en, fmt_ru), ap);
 	va_end(ap);
 	bot_buf_addf(&o, "%s <b>%s</b>: %s", emoji, label, body);
+	bot_kb_init(&k);
+	if (fires)
+		al_mute_keyboard(&k, b, a->secret, a->metric, 0);
 	if (!o.oom && o.s)
-		al_outbox_send(b, a->user, o.s, NULL);
+		al_outbox_send(b, a->user, o.s, fires && !k.j.oom && k.j.s ? bot_kb_json(&k) : NULL);
+	bot_kb_free(&k);
 	bot_buf_free(&o);
 }
 
@@ -314,7 +363,7 @@ static void containers_rule(struct bot *b, struct fl_host *h, const struct store
 		if (was->state != FLEET_ST_RUNNING || (now && now->state == FLEET_ST_RUNNING) || !tellok)
 			continue;
 		bot_esc(was->name, n, sizeof(n));
-		tell(b, a, label, "🔴", "container <b>%s</b> stopped (running → %s).",
+		tell(b, a, 1, label, "🔴", "container <b>%s</b> stopped (running → %s).",
 		     "контейнер <b>%s</b> остановлен (running → %s).", n,
 		     now ? fleet_state_names[now->state] : BOT_T(b, "gone", "удалён"));
 	}
@@ -322,18 +371,19 @@ static void containers_rule(struct bot *b, struct fl_host *h, const struct store
 		const struct fleet_container *c = &f->containers[i];
 		const struct fleet_container *was = find_container(p, c->name);
 		struct fl_restarts *r;
-		int64_t nr;
+		int64_t nr, *fired;
 		bot_esc(c->name, n, sizeof(n));
 		if (c->health == FLEET_H_UNHEALTHY && (!was || was->health != FLEET_H_UNHEALTHY) && tellok)
-			tell(b, a, label, "🔴", "container <b>%s</b> is unhealthy.",
+			tell(b, a, 1, label, "🔴", "container <b>%s</b> is unhealthy.",
 			     "контейнер <b>%s</b> нездоров (unhealthy).", n);
 		if (!(r = restarts_of(h, c->name)))
 			continue;
 		nr = restarts_note(r, ts, c->restarts);
-		if ((double)nr > a->threshold && (!r->fired || ts - r->fired >= AL_FLEET_RESTART_WINDOW_S)) {
-			r->fired = ts;
+		fired = fired_of(r, a->user);
+		if ((double)nr > a->threshold && (!*fired || ts - *fired >= AL_FLEET_RESTART_WINDOW_S)) {
+			*fired = ts;
 			if (tellok)
-				tell(b, a, label, "🔴", "container <b>%s</b> restarted %lld times in 10 min (limit %g).",
+				tell(b, a, 1, label, "🔴", "container <b>%s</b> restarted %lld times in 10 min (limit %g).",
 				     "контейнер <b>%s</b> перезапускался %lld раз за 10 мин (порог %g).", n,
 				     (long long)nr, a->threshold);
 		}
@@ -358,7 +408,7 @@ static void units_rule(struct bot *b, struct fl_host *h, const struct store_aler
 		if (unit_in(h->last, f->units_failed[i]))
 			continue;
 		bot_esc(f->units_failed[i], n, sizeof(n));
-		tell(b, a, label, "🔴", "unit <b>%s</b> failed.", "юнит <b>%s</b> упал.", n);
+		tell(b, a, 1, label, "🔴", "unit <b>%s</b> failed.", "юнит <b>%s</b> упал.", n);
 	}
 }
 
@@ -393,14 +443,14 @@ static void smart_rule(struct bot *b, struct fl_host *h, const struct store_aler
 		const struct fleet_smart *d = &f->smart[i], *was = find_drive(h->last, d->dev);
 		bot_esc(d->dev, n, sizeof(n));
 		if (!d->ok && (!was || was->ok))
-			tell(b, a, label, "🔴", "disk <b>%s</b>: SMART health is FAILING.",
+			tell(b, a, 1, label, "🔴", "disk <b>%s</b>: SMART health is FAILING.",
 			     "диск <b>%s</b>: SMART сообщает об отказе (FAILING).", n);
 		for (int j = 0; j < d->nattrs; j++) {
 			const struct fleet_attr *x = &d->attrs[j];
 			if (!attr_past(x) || attr_was_past(was, x->id))
 				continue;
 			bot_esc(x->name, an, sizeof(an));
-			tell(b, a, label, "🔴", "disk <b>%s</b>: attribute %d %s is %d, threshold %d.",
+			tell(b, a, 1, label, "🔴", "disk <b>%s</b>: attribute %d %s is %d, threshold %d.",
 			     "диск <b>%s</b>: атрибут %d %s = %d, порог %d.", n, x->id, an, x->value, x->thresh);
 		}
 	}
@@ -439,10 +489,13 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 		struct store_alert *a = &ah->rules[i];
 		int ok = may_tell(b, ah, a, now);
 		if (!strcmp(a->metric, "quota")) {
+			struct fl_quota *q = quota_of(h, a->user);
 			int64_t start;
-			quota_track(b, h, a->for_s, ts, ev->v[SK_NET_UP], ev->v[SK_NET_DOWN]);
+			if (!q)
+				continue;
+			quota_track(b, ev->secret, q, a->for_s, ts, ev->v[SK_NET_UP], ev->v[SK_NET_DOWN]);
 			start = bot_fleet_period_start(ts, a->for_s);
-			if (h->q_start == start && h->q_bytes >= a->threshold * FL_GB && a->last_sent < start) {
+			if (q->start == start && q->bytes >= a->threshold * FL_GB && a->last_sent < start) {
 				char since[32];
 				struct tm t;
 				time_t tt = (time_t)start;
@@ -451,8 +504,8 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 				a->last_sent = ts;
 				store_alert_update(b->st, a);
 				if (ok)
-					tell(b, a, label, "📶", "traffic %.2f GB since %s is over the quota of %g GB.",
-					     "трафик %.2f ГБ с %s превысил квоту %g ГБ.", h->q_bytes / FL_GB, since,
+					tell(b, a, 1, label, "📶", "traffic %.2f GB since %s is over the quota of %g GB.",
+					     "трафик %.2f ГБ с %s превысил квоту %g ГБ.", q->bytes / FL_GB, since,
 					     a->threshold);
 			}
 			continue;
@@ -471,18 +524,18 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 			ups_name(f, un, sizeof(un));
 			if (f->ups.on_battery && !h->ups_batt_told && ok) {
 				if (isfinite(f->ups.charge))
-					tell(b, a, label, "🔋", "UPS <b>%s</b> is on battery, charge %.0f%%.",
+					tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery, charge %.0f%%.",
 					     "ИБП <b>%s</b> на батарее, заряд %.0f%%.", un, f->ups.charge);
 				else
-					tell(b, a, label, "🔋", "UPS <b>%s</b> is on battery.", "ИБП <b>%s</b> на батарее.", un);
+					tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery.", "ИБП <b>%s</b> на батарее.", un);
 			} else if (!f->ups.on_battery && h->ups_batt_told && ok) {
-				tell(b, a, label, "✅", "UPS <b>%s</b> is back on mains.", "ИБП <b>%s</b> снова от сети.", un);
+				tell(b, a, 0, label, "✅", "UPS <b>%s</b> is back on mains.", "ИБП <b>%s</b> снова от сети.", un);
 			}
 		} else if (!strcmp(a->metric, "ups_charge") && f->has_ups && isfinite(f->ups.charge)) {
 			ups_name(f, un, sizeof(un));
 			if (f->ups.charge < a->threshold &&
 			    !(isfinite(h->ups_charge_prev) && h->ups_charge_prev < a->threshold) && ok)
-				tell(b, a, label, "🪫", "UPS <b>%s</b> charge %.0f%% is below %g%%.",
+				tell(b, a, 1, label, "🪫", "UPS <b>%s</b> charge %.0f%% is below %g%%.",
 				     "заряд ИБП <b>%s</b> %.0f%% ниже %g%%.", un, f->ups.charge, a->threshold);
 		}
 	}
@@ -621,17 +674,20 @@ void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct 
 		double bytes;
 		struct tm t;
 		time_t tt = (time_t)start;
-		if (h && h->q_loaded && h->q_day == q->for_s && h->q_start == start) {
-			bytes = h->q_bytes;
+		const struct fl_quota *mine = NULL;
+		for (size_t i = 0; h && i < h->nq; i++)
+			if (h->q[i].user == user)
+				mine = &h->q[i];
+		if (mine && mine->loaded && mine->day == q->for_s && mine->start == start) {
+			bytes = mine->bytes;
 		} else {
 			/* not followed yet (no sample since the start): from the
-			 * database, into a scratch host so that the samples still to
+			 * database, into a scratch state so that the samples still to
 			 * come (a spool replay) are counted when they arrive */
-			struct fl_host tmp;
+			struct fl_quota tmp;
 			memset(&tmp, 0, sizeof(tmp));
-			snprintf(tmp.secret, sizeof(tmp.secret), "%s", secret);
-			period_load(b, &tmp, start, now + 1);
-			bytes = tmp.q_bytes;
+			period_load(b, secret, &tmp, start, now + 1);
+			bytes = tmp.bytes;
 		}
 		gmtime_r(&tt, &t);
 		strftime(a, sizeof(a), "%d.%m.%Y", &t);

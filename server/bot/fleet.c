@@ -4,8 +4,12 @@
  * "ups_battery", "ups_charge" of alerts_sm.h, sent to the rule's user
  * through the outbox) and the traffic quota per billing period
  * (/setquota, rule "quota"). A transition needs the previous sample: the
- * first one after a start reports no stop, no new unit, no new drive
- * failure; the UPS rules are conditions and fire on it. Bot thread only. */
+ * the last view of a key is kept in the database (fleet_state) whenever
+ * what the rules compare changes, and read back when the key is first
+ * seen after a start, so a container that stopped while the server was
+ * down is told; with none kept the first sample reports no stop, no new
+ * unit, no new drive failure. The UPS rules are conditions and fire on
+ * it. Bot thread only. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +18,9 @@
 #include <time.h>
 
 #include "server/bot/alerts_int.h"
+#include "server/log.h"
+#include "wire/json.h"
+#include "wire/jsonr.h"
 
 #define FL_BUCKETS 1024
 #define FL_RING 16
@@ -21,6 +28,8 @@
  * the agent was away (a spool replays real samples, never a gap). */
 #define FL_TRAFFIC_GAP_S 600
 #define FL_GB 1e9
+#define FL_STATE_MAX (96u << 10)  /* a full struct fleet as JSON: about 40 KiB */
+#define FL_STATE_TOKENS 12288
 
 #define FL_FIRED 4              /* users whose "restarting" message is remembered */
 
@@ -52,6 +61,7 @@ struct fl_host {
 	double ups_charge_prev;    /* NAN unknown */
 	struct fl_quota *q;        /* one per quota rule, by user */
 	size_t nq;
+	uint64_t saved;            /* fl_digest of what fleet_state holds */
 	struct fl_host *next;
 };
 
@@ -78,6 +88,88 @@ static struct fl_host *fl_find(struct bot *b, const char *secret)
 	return NULL;
 }
 
+/* What the rules compare between two samples (FNV-1a): the containers'
+ * names, states and health, the failed units, each drive's verdict and
+ * attributes past their threshold, the UPS on battery and its charge. */
+static uint64_t fl_digest(const struct fleet *f)
+{
+	uint64_t x = 1469598103934665603ULL;
+#define MIX(p, n) do { const unsigned char *q_ = (const unsigned char *)(p); \
+		for (size_t k_ = 0; k_ < (size_t)(n); k_++) x = (x ^ q_[k_]) * 1099511628211ULL; } while (0)
+	int flags[4] = { f->has_containers, f->has_units, f->has_smart, f->has_ups };
+	MIX(flags, sizeof(flags));
+	for (int i = 0; f->has_containers && i < f->ncontainers; i++) {
+		MIX(f->containers[i].name, strlen(f->containers[i].name) + 1);
+		MIX(&f->containers[i].state, 1);
+		MIX(&f->containers[i].health, 1);
+	}
+	for (int i = 0; f->has_units && i < f->nunits; i++)
+		MIX(f->units_failed[i], strlen(f->units_failed[i]) + 1);
+	for (int i = 0; f->has_smart && i < f->nsmart; i++) {
+		MIX(f->smart[i].dev, strlen(f->smart[i].dev) + 1);
+		MIX(&f->smart[i].ok, sizeof(f->smart[i].ok));
+		for (int j = 0; j < f->smart[i].nattrs; j++)
+			if (f->smart[i].attrs[j].thresh > 0 && f->smart[i].attrs[j].value <= f->smart[i].attrs[j].thresh)
+				MIX(&f->smart[i].attrs[j].id, sizeof(int));
+	}
+	if (f->has_ups) {
+		long charge = isfinite(f->ups.charge) ? lround(f->ups.charge) : -1;
+		MIX(&f->ups.on_battery, sizeof(f->ups.on_battery));
+		MIX(&charge, sizeof(charge));
+	}
+#undef MIX
+	return x;
+}
+
+/* The view fleet_state keeps for h's key, if any, as h's last sample. */
+static void fl_load(struct bot *b, struct fl_host *h)
+{
+	struct jsonr r;
+	jsmntok_t *tok = NULL;
+	char *js = NULL;
+	int64_t ts;
+	if (store_fleet_state_get(b->st, h->secret, &ts, &js) != STORE_OK)
+		return;
+	if (!(tok = malloc(FL_STATE_TOKENS * sizeof(*tok))) || !(h->last = malloc(sizeof(*h->last))))
+		goto out;
+	if (jsonr_parse(&r, js, strlen(js), tok, FL_STATE_TOKENS, 8) != JSONR_OK ||
+	    jsonr_type(&r, 0) != JSONR_T_OBJECT) {
+		log_warn("bot: the kept fleet view of %.6s… is not valid JSON: ignored", h->secret);
+		free(h->last);
+		h->last = NULL;
+		goto out;
+	}
+	fleet_clear(h->last);
+	fleet_from_json(h->last, &r, 0);
+	h->last_ts = ts > 0 ? ts : 1;
+	h->saved = fl_digest(h->last);
+	if (h->last->has_ups) {
+		h->ups_batt_told = h->last->ups.on_battery;
+		h->ups_charge_prev = h->last->ups.charge;
+	}
+out:
+	free(tok);
+	free(js);
+}
+
+/* Keeps h's view when what the rules compare changed. */
+static void fl_save(struct bot *b, struct fl_host *h)
+{
+	static char buf[FL_STATE_MAX];
+	struct json_w w;
+	uint64_t d = fl_digest(h->last);
+	size_t len;
+	if (d == h->saved)
+		return;
+	json_init(&w, buf, sizeof(buf));
+	json_obj_open(&w);
+	fleet_json_members(&w, h->last);
+	json_obj_close(&w);
+	if (json_finish(&w, &len) != JSON_OK || store_fleet_state_set(b->st, h->secret, h->last_ts, buf) != STORE_OK)
+		return; /* tried again at the next change */
+	h->saved = d;
+}
+
 static struct fl_host *fl_get(struct bot *b, const char *secret)
 {
 	struct fl_host *h = fl_find(b, secret);
@@ -88,6 +180,7 @@ static struct fl_host *fl_get(struct bot *b, const char *secret)
 		return NULL;
 	snprintf(h->secret, sizeof(h->secret), "%s", secret);
 	h->ups_charge_prev = NAN;
+	fl_load(b, h);
 	i = fl_hash(secret);
 	h->next = b->fleet->bucket[i];
 	b->fleet->bucket[i] = h;
@@ -579,6 +672,7 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 		memcpy(h->last->custom, f->custom, sizeof(f->custom));
 	}
 	h->last_ts = ts ? ts : 1;
+	fl_save(b, h);
 }
 
 /* ---- /status and /setquota --------------------------------------------------- */
@@ -613,7 +707,7 @@ static void describe_containers(struct bot *b, const struct fleet *f, struct bot
 
 void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *o)
 {
-	struct fl_host *h = fl_find(b, secret);
+	struct fl_host *h = fl_get(b, secret);
 	const struct store_alert *q = quota_rule(b, secret, user);
 	const struct fleet *f = h ? h->last : NULL;
 	char n[4 * 128], a[32];

@@ -463,7 +463,7 @@ int store_key_delete(struct store *st, const char *secret)
 	static const int ids[] = {STORE_ST_DEL_AGENT, STORE_ST_DEL_OWNERS, STORE_ST_DEL_ACTIVE, STORE_ST_DEL_ALERTS,
 	                          STORE_ST_DEL_CMDS, STORE_ST_DEL_METRICS, STORE_ST_DEL_1M, STORE_ST_DEL_1H,
 	                          STORE_ST_DEL_DIRTY, STORE_ST_FLEET_DEL_RAW, STORE_ST_FLEET_DEL_1M,
-	                          STORE_ST_FLEET_DEL_1H};
+	                          STORE_ST_FLEET_DEL_1H, STORE_ST_FLEET_STATE_DEL};
 	int rc, existed = 0;
 	if (!store_secret_ok(secret))
 		return STORE_ENOKEY;
@@ -705,6 +705,39 @@ int store_meta_set(struct store *st, const char *key, const char *value)
 	store_bind_text(st, s, 0, key);
 	store_bind_text(st, s, 1, value);
 	return store_exec_stmt(st, s, "meta set");
+}
+
+int store_fleet_state_get(struct store *st, const char *secret, int64_t *ts, char **state)
+{
+	struct db_stmt *s;
+	int rc;
+	*state = NULL;
+	*ts = 0;
+	if (!store_secret_ok(secret))
+		return STORE_ENOTFOUND;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_FLEET_STATE_GET);
+	store_bind_text(st, s, 0, secret);
+	rc = store_next(st, s, "fleet state get");
+	if (rc <= 0)
+		return rc == 0 ? STORE_ENOTFOUND : rc;
+	*ts = st->ops->col_int(s, 0);
+	*state = store_dup_col(st, s, 1);
+	st->ops->reset(s);
+	return *state ? 0 : STORE_ENOMEM;
+}
+
+int store_fleet_state_set(struct store *st, const char *secret, int64_t ts, const char *state)
+{
+	struct db_stmt *s;
+	if (!store_secret_ok(secret) || !state)
+		return STORE_EINVAL;
+	STORE_NEED_CONN(st);
+	STORE_GET_STMT(s, st, STORE_ST_FLEET_STATE_SET);
+	store_bind_text(st, s, 0, secret);
+	st->ops->bind_int(s, 1, ts);
+	store_bind_text(st, s, 2, state);
+	return store_exec_stmt(st, s, "fleet state set");
 }
 
 int store_meta_get_int(struct store *st, const char *key, int64_t *out)

@@ -50,6 +50,8 @@ static const char *const ddl_sqlite[] = {
 	"n INTEGER NOT NULL, vsum REAL, vmin REAL, vmax REAL, PRIMARY KEY (secret, series, bucket)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS fleet_1h (secret TEXT NOT NULL, series TEXT NOT NULL, bucket INTEGER NOT NULL, "
 	"n INTEGER NOT NULL, vsum REAL, vmin REAL, vmax REAL, PRIMARY KEY (secret, series, bucket)) WITHOUT ROWID",
+	/* the bot's last view of a key's fleet keys, so a restart loses no transition */
+	"CREATE TABLE IF NOT EXISTS fleet_state (secret TEXT PRIMARY KEY, ts INTEGER NOT NULL, state TEXT NOT NULL)",
 	NULL,
 };
 
@@ -103,6 +105,8 @@ static const char *const ddl_mysql[] = {
 	"series VARCHAR(" FLEET_SERIES_SQL_LEN ") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, "
 	"bucket BIGINT NOT NULL, n INT NOT NULL, vsum DOUBLE, vmin DOUBLE, vmax DOUBLE, "
 	"PRIMARY KEY (secret, series, bucket)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS fleet_state (secret VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL "
+	"PRIMARY KEY, ts BIGINT NOT NULL, state MEDIUMTEXT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	NULL,
 };
 

@@ -165,6 +165,9 @@ static const struct sql_text fixed_sql[STORE_ST_LATEST] = {
 	[STORE_ST_FLEET_DEL_RAW] = {.sqlite = "DELETE FROM fleet_metrics WHERE secret=?"},
 	[STORE_ST_FLEET_DEL_1M] = {.sqlite = "DELETE FROM fleet_1m WHERE secret=?"},
 	[STORE_ST_FLEET_DEL_1H] = {.sqlite = "DELETE FROM fleet_1h WHERE secret=?"},
+	[STORE_ST_FLEET_STATE_GET] = {.sqlite = "SELECT ts, state FROM fleet_state WHERE secret=?"},
+	[STORE_ST_FLEET_STATE_SET] = {.sqlite = "REPLACE INTO fleet_state (secret, ts, state) VALUES (?, ?, ?)"},
+	[STORE_ST_FLEET_STATE_DEL] = {.sqlite = "DELETE FROM fleet_state WHERE secret=?"},
 	[STORE_ST_FLEET_SERIES] = {.sqlite = "SELECT DISTINCT series FROM fleet_1h WHERE secret=? AND bucket>=? "
 	                     "ORDER BY series LIMIT ?"},
 };

@@ -169,6 +169,13 @@ int store_cmd_get(struct store *st, int64_t id, struct store_cmd *out, char **an
 
 /* ---- small persisted values (bot's getUpdates offset, markers) ------------- */
 
+/* The bot's last view of a key's fleet keys (the sample members of
+ * wire/fleet.h as JSON) and the sample ts it is from, kept across restarts;
+ * *state is malloc'd (free it). STORE_ENOTFOUND when there is none. Removed
+ * with the key. */
+int store_fleet_state_get(struct store *st, const char *secret, int64_t *ts, char **state);
+int store_fleet_state_set(struct store *st, const char *secret, int64_t ts, const char *state);
+
 int store_meta_get(struct store *st, const char *key, char *buf, size_t cap);
 int store_meta_set(struct store *st, const char *key, const char *value);
 

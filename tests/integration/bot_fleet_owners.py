@@ -5,7 +5,8 @@ one message at their own crossing and their own line on /status; a
 container stopping and one restarting too often reach both owners (one
 owner's message does not hold back the other's); the firing message
 carries the buttons 🔕 1 h and 🛠 Maintenance 2 h, and 🔕 1 h mutes that
-owner's rule only. A raw WebSocket peer against the real server and the
+owner's rule only; the bot's view of the key is kept across a restart, so
+a container that stopped while the server was down is told. A raw WebSocket peer against the real server and the
 Telegram double (SQLite: the logic under test is the bot's; bot_fleet.py
 runs the rules on MariaDB too). Waits are upper bounds for "it happened",
 never timing assertions."""
@@ -132,6 +133,32 @@ def main():
         got = settle(marks, {U1: 0, U2: 1})
         t.eq(texts(got[U2]), [stop], "U2: the next stop")
         t.eq(texts(got[U1]), [], "U1, muted: nothing")
+
+        # the server restarts; web stops while it is down: told from the view it kept
+        last["containers"] = [ctr("web", "running"), ctr("db", "running", restarts=6)]
+        p.send(containers=last["containers"], ups=last["ups"])
+        deadline = time.monotonic() + WAIT
+        kept = []
+        while time.monotonic() < deadline:
+            kept = srv.rows("SELECT state FROM fleet_state WHERE secret=?", (web,))
+            if kept and '"name":"web","engine":"docker","state":"running"' in kept[0][0]:
+                break
+            time.sleep(0.05)
+        t.ok(kept and '"name":"web","engine":"docker","state":"running"' in kept[0][0],
+             "fleet_state keeps web running", kept)
+        p.close()
+        p = None
+        t.eq(srv.stop(), 0, "server stops")
+        srv = Server(work, env=env).start()
+        p = Peer(srv, web)
+        marks = {U1: d.last_mid(U1), U2: d.last_mid(U2)}
+        last["containers"] = [ctr("web", "exited"), ctr("db", "running", restarts=6)]
+        p.send(containers=last["containers"], ups=last["ups"])
+        got = settle(marks, {U1: 0, U2: 1})
+        t.eq(texts(got[U2]), [stop], "after a restart: the stop that happened while it was down, to U2")
+        t.eq(texts(got[U1]), [], "U1's mute outlives the restart")
+        srv.cli("key", "del", web)
+        t.eq(srv.rows("SELECT COUNT(*) FROM fleet_state"), [(0,)], "the kept view goes with the key")
     finally:
         if p:
             p.close()

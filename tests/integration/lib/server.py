@@ -144,6 +144,7 @@ class Server:
         return self.cli(*args).stdout.split()[0]
 
     def start(self, wait=True):
+        started = self.log().count("agents on")  # a restart in the same directory appends
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.bin], cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT)
@@ -152,7 +153,7 @@ class Server:
             while time.time() < deadline:
                 if self.proc.poll() is not None:
                     raise RuntimeError("server exited: " + self.log()[-3000:])
-                if "agents on" in self.log():
+                if self.log().count("agents on") > started:
                     break
                 try:  # LOG_LEVEL may hide the start line: the port answers
                     socket.create_connection(("127.0.0.1", self.port), timeout=1).close()

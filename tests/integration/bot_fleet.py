@@ -67,7 +67,7 @@ def check(tag, work, mariadb=None):
     srv = Server(work, db="mysql" if mariadb else "sqlite", mariadb=mariadb, env=env).start()
     p = None
     try:
-        d.wait_call("getUpdates", timeout=WAIT)
+        d.wait_polling(timeout=WAIT)
         web = srv.cli("key", "new", "web1", "--owner", str(U)).stdout.split()[0]
         p = Peer(srv, web)
         d.user(U, first_name="Ann")

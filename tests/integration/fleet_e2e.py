@@ -47,7 +47,7 @@ def check(tag, work, mariadb=None):
     nut.set("OL", 100)
     ap = None
     try:
-        d.wait_call("getUpdates", timeout=WAIT)
+        d.wait_polling(timeout=WAIT)
         key = srv.cli("key", "new", NAME, "--owner", str(U)).stdout.split()[0]
         d.user(U, first_name="Ann")
 

@@ -82,7 +82,7 @@ def check(tag, work, mariadb=None):
 
         def outbox_empty():
             deadline = time.monotonic() + WAIT
-            while srv.rows("SELECT COUNT(*) FROM bot_outbox") != [(0,)] and time.monotonic() < deadline:
+            while int(srv.rows("SELECT COUNT(*) FROM bot_outbox")[0][0]) != 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
 
         def settle(mark, n, **kw):

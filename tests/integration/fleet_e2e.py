@@ -6,8 +6,8 @@ key's owner through the Telegram double. A container going running → exited
 in the engine gives exactly one message, the UPS going on battery one, back
 on mains one, each with the server's exact text. SQLite, then a private
 MariaDB. Waits are upper bounds for "it happened", never timing assertions;
-the agent asks the UPS every 30 s (fleet_poll.c UPS_PERIOD_MS), which sets
-the UPS steps' length."""
+the agent asks the UPS every 30 s (fleet_poll.c UPS_PERIOD_MS), so the two
+UPS steps make a backend's run about a minute."""
 import os
 import sys
 import time
@@ -19,7 +19,10 @@ from tg import TgDouble  # noqa: E402
 
 t = Tap()
 WAIT = 30
-UPS_WAIT = 30 + WAIT  # the agent's UPS period, then the way to the double
+# upper bounds past the agent's own periods (fleet_poll.c): the UPS is asked
+# every 30 s; an engine late for a cycle's budget is asked again in 60 s
+UPS_WAIT = 30 + WAIT
+DOCKER_WAIT = 60 + WAIT
 U = 8301
 NAME = "rack1"
 WEB, DB = "a" * 64, "b" * 64
@@ -88,7 +91,7 @@ def check(tag, work, mariadb=None):
         # the server has the agent's fleet keys: both containers running, the UPS on mains
         want = {("monbot_agent_container_running", "web"): 1.0, ("monbot_agent_container_running", "db"): 1.0,
                 ("monbot_agent_ups_on_battery", None): 0.0, ("monbot_agent_ups_charge_percent", None): 100.0}
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + DOCKER_WAIT
         while True:
             fams = srv.metrics()
             got = {k: series(fams, k[0], agent=NAME, **({"container": k[1]} if k[1] else {})) for k in want}
@@ -102,7 +105,7 @@ def check(tag, work, mariadb=None):
         mark = d.last_mid(U)
         eng.containers = [(WEB, "web", "exited", "Exited (0) 1 second ago", 0), eng.containers[1]]
         stop_msg = f"🔴 {NAME}: container web stopped (running → exited)."
-        t.eq(settle(mark, 1, WAIT), [stop_msg], f"[{tag}] web running → exited: one message to the owner, exact text")
+        t.eq(settle(mark, 1, DOCKER_WAIT), [stop_msg], f"[{tag}] web running → exited: one message to the owner, exact text")
 
         nut.set("OB DISCHRG", 80)
         batt_msg = f"🔋 {NAME}: UPS ups is on battery, charge 80%."

@@ -11,16 +11,13 @@ FLEET_AGENT and FLEET_QEMU run a board's binary instead (see below)."""
 import json
 import os
 import shutil
-import socket
-import socketserver
-import stat
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from fleetfakes import FX, Engine, apc_server, nut_server, start_engine, tcp_listener  # noqa: E402
 
 O = os.environ.get("O", "build/native")
 AGENT = os.path.abspath(os.environ.get("FLEET_AGENT") or os.path.join(O, "monbot-agent"))
@@ -29,7 +26,6 @@ AGENT = os.path.abspath(os.environ.get("FLEET_AGENT") or os.path.join(O, "monbot
 QEMU = os.environ.get("FLEET_QEMU", "").split()
 if QEMU:
     QEMU[0] = shutil.which(QEMU[0]) or QEMU[0]
-FX = os.path.abspath("tests/fixtures/fleet")
 TMP = tempfile.mkdtemp(prefix="monbot-fleet-")
 failures = 0
 
@@ -41,140 +37,6 @@ def check(ok, what, got=None):
         failures += 1
         if got is not None:
             print("# got: " + json.dumps(got)[:2000])
-
-
-# ---- a Docker Engine on a Unix socket --------------------------------------
-
-def summary(cid, name, state, status):
-    """One ContainerSummary as GET /containers/json returns it."""
-    return {"Id": cid, "Names": ["/" + name], "Image": "nginx:1.25", "ImageID": "sha256:" + "0" * 64,
-            "Command": "nginx -g 'daemon off;'", "Created": 1701648000,
-            "Ports": [{"PrivatePort": 80, "Type": "tcp"}], "Labels": {}, "State": state, "Status": status,
-            "HostConfig": {"NetworkMode": "default"},
-            "NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.2"}}}, "Mounts": []}
-
-
-class Engine:
-    def __init__(self, containers, truncate=False):
-        self.containers = containers  # list of (id, name, state, status, restarts)
-        self.truncate = truncate
-        self.calls = {}
-        self.requests = []
-
-
-class UnixHTTP(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, *a):
-        pass
-
-    def address_string(self):
-        return "unix"
-
-    def reply(self, code, body, claim=None):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Server", "Docker/24.0.7 (linux)")
-        self.send_header("Content-Length", str(claim if claim is not None else len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        eng = self.server.engine
-        eng.requests.append(self.path)
-        path = self.path.split("?")[0]
-        if path == "/containers/json":
-            body = [summary(c[0], c[1], c[2], c[3]) for c in eng.containers]
-            if eng.truncate:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data[: len(data) // 2])  # and close: cut short
-                return
-            return self.reply(200, body)
-        parts = path.split("/")
-        byid = {c[0]: c for c in eng.containers}
-        if len(parts) == 4 and parts[1] == "containers" and parts[2] in byid:
-            c = byid[parts[2]]
-            if parts[3] == "json":
-                return self.reply(200, {"Id": c[0], "Name": "/" + c[1], "RestartCount": c[4],
-                                        "State": {"Status": c[2], "Running": c[2] == "running"}})
-            if parts[3] == "stats":
-                n = eng.calls[c[0]] = eng.calls.get(c[0], 0) + 1
-                # each call: 0.5 s more CPU over 5 s more of 4 CPUs' time: 2.5 %
-                return self.reply(200, {
-                    "read": "2023-12-04T01:00:00Z", "pids_stats": {"current": 3},
-                    "cpu_stats": {"cpu_usage": {"total_usage": 100000000000 + n * 500000000},
-                                  "system_cpu_usage": 4000000000000000 + n * 20000000000, "online_cpus": 4},
-                    "precpu_stats": {"cpu_usage": {"total_usage": 0}},
-                    "memory_stats": {"usage": 52428800, "stats": {"inactive_file": 10485760}, "limit": 8589934592}})
-        self.reply(404, {"message": "page not found"})
-
-
-class Handler11(Handler):
-    """The engine as Go's server is: keep-alive, pipelined requests answered in order."""
-    protocol_version = "HTTP/1.1"
-
-
-def start_engine(path, engine, http11=False):
-    srv = UnixHTTP(path, Handler11 if http11 else Handler)
-    srv.engine = engine
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-# ---- UPS daemons ------------------------------------------------------------
-
-def tcp_listener():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-    return s
-
-
-def nut_server(s, silent=False):
-    def serve(c):
-        with c:
-            f = c.makefile("rb")
-            for line in f:
-                if silent:
-                    continue  # reads, never answers
-                cmd = line.decode().strip()
-                if cmd == "LIST UPS":
-                    c.sendall(open(os.path.join(FX, "nut_list_ups.txt"), "rb").read())
-                elif cmd == "LIST VAR ups":
-                    c.sendall(open(os.path.join(FX, "nut_list_var.txt"), "rb").read())
-                else:
-                    c.sendall(b"ERR UNKNOWN-UPS\n")
-
-    def loop():
-        while True:
-            c, _ = s.accept()
-            threading.Thread(target=serve, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-
-
-def apc_server(s):
-    def loop():
-        while True:
-            c, _ = s.accept()
-            with c:
-                hdr = c.recv(2)
-                n = struct.unpack(">H", hdr)[0]
-                cmd = c.recv(n)
-                out = b""
-                if cmd == b"status":
-                    for line in open(os.path.join(FX, "apcupsd_status.txt"), "rb").read().splitlines(True):
-                        out += struct.pack(">H", len(line)) + line
-                c.sendall(out + b"\0\0")
-    threading.Thread(target=loop, daemon=True).start()
 
 
 # ---- the agent --------------------------------------------------------------
@@ -332,7 +194,6 @@ def main():
     # The real server takes the larger samples (it ignores the fleet keys:
     # SPEC §3), acknowledges each, and the agent stops with none left.
     if not QEMU and os.path.exists(os.path.join(O, "monbot-server")):
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
         import re
         from server import Server, agent_log, start_agent, stop_agent  # noqa: E402
         os.makedirs(os.path.join(TMP, "srv"), exist_ok=True)

@@ -39,7 +39,7 @@ def main():
     srv = Server(work, env=env).start()
     p = None
     try:
-        d.wait_call("getUpdates", timeout=WAIT)
+        d.wait_polling(timeout=WAIT)
         web = srv.cli("key", "new", "web1", "--owner", str(U1)).stdout.split()[0]
         srv.cli("key", "owner", web, str(U2))
         d.user(U1, first_name="Ann")

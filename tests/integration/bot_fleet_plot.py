@@ -72,7 +72,7 @@ def check(tag, work, mariadb=None):
         return [tuple(float(c) for c in r) for r in srv.rows(sql, args)]
 
     try:
-        d.wait_call("getUpdates", timeout=WAIT)
+        d.wait_polling(timeout=WAIT)
         d.user(OWNER, first_name="Ann")
         d.user(OTHER, first_name="Bob")
         key = srv.cli("key", "new", "web1", "--owner", str(OWNER)).stdout.split()[0]

@@ -12,19 +12,20 @@ class Peer:
         status, self.s = open_ws(srv, key)
         if status != 101:
             raise RuntimeError(f"peer refused: {status}")
-        self.ts = 0
+        self.ts = 0.0
         self.base = {"cpu": 10.0, "ram": 10.0, "uptime": 5000, "net_up": 1.0, "net_down": 1.0,
                      "host": {"hostname": "h1"}}
 
     def send(self, **kw):
         """One sample (the base's values, then kw) and its ack. Its ts, unless given, is
-        now or one past the last one sent, as our agent's are (each sample after the
-        one before: the server's own stamps for a sample without ts may not be)."""
+        the clock in ms as the agent's writer sends it: without one the server stamps
+        samples that come faster than one a second at most 2 s ahead, and then below
+        the latest, which the fleet rules skip."""
+        self.ts = max(round(time.time(), 3), self.ts + 0.001)
         v = dict(self.base)
         v["uptime"] = 100000 + int(time.time())
-        v["ts"] = max(int(time.time()), self.ts + 1)
+        v["ts"] = self.ts
         v.update(kw)
-        self.ts = max(self.ts, v["ts"])
         self.s.sendall(frame(1, json.dumps(v).encode()))
         next_data(self.s)
 

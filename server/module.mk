@@ -49,7 +49,7 @@ $(O)/tests/test_dist: $(O)/obj/tests/unit/test_dist.o $(O)/obj/server/dist.o $(O
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
 
 UNIT_TESTS += test_fleet_parse
-$(O)/tests/test_fleet_parse: $(O)/obj/tests/unit/test_fleet_parse.o $(FLEET_PARSE_OBJS) $(O)/obj/wire/jsonr.o
+$(O)/tests/test_fleet_parse: $(O)/obj/tests/unit/test_fleet_parse.o $(FLEET_PARSE_OBJS) $(O)/obj/wire/jsonr.o $(O)/obj/wire/logesc.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 
@@ -69,6 +69,8 @@ FUZZ_LIBS_fuzz_sample_parse := -lm
 
 # tests/fuzz/fuzz_fleet_parse.c: the fleet keys (wire/fleet_parse.c).
 FUZZ_NAMES += fuzz_fleet_parse
-FUZZ_SRCS_fuzz_fleet_parse := wire/jsonr.c $(FLEET_PARSE_SRCS)
-FUZZ_OBJS_fuzz_fleet_parse = $(O)/obj/wire/jsonr.o $(FLEET_PARSE_OBJS)
+FUZZ_SRCS_fuzz_fleet_parse := wire/jsonr.c $(FLEET_PARSE_SRCS) server/store/fleet_text.c wire/json.c wire/logesc.c \
+                              wire/fleet.c
+FUZZ_OBJS_fuzz_fleet_parse = $(O)/obj/wire/jsonr.o $(FLEET_PARSE_OBJS) $(O)/obj/server/store/fleet_text.o \
+                             $(O)/obj/wire/json.o $(O)/obj/wire/logesc.o $(O)/obj/wire/fleet.o
 FUZZ_LIBS_fuzz_fleet_parse := -lm

@@ -5,6 +5,7 @@
  * container's name, a drive's dev) is dropped and counted. */
 #include "wire/fleet.h"
 #include "wire/jsonr.h"
+#include "wire/logesc.h"
 
 #include <math.h>
 #include <string.h>
@@ -28,11 +29,18 @@ static void take_num(const struct jsonr *r, int v, double min, double max, doubl
 		(*bad)++;
 }
 
+/* A control character or bytes that are not well-formed UTF-8 (a name
+ * must stay the same name when written back as JSON). */
 static int has_ctl(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		const unsigned char c = (unsigned char)s[i];
+		size_t u = 1;
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !(u = utf8_char_len((const unsigned char *)s + i, n - i))))
 			return 1;
+		i += u;
+	}
 	return 0;
 }
 

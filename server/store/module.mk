@@ -6,7 +6,7 @@ STORE_SRCS := server/store/config.c server/store/sql.c server/store/tables.c ser
               server/store/keys.c server/store/cmd.c server/store/read.c server/store/insert.c \
               server/store/rollup.c server/store/import.c server/store/schema.c server/store/async.c \
               server/store/sample.c server/store/db_sqlite.c server/store/db_mysql.c server/store/keycli.c \
-              server/store/outbox.c
+              server/store/outbox.c server/store/fleet_text.c
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/obj/%.o)
 
 # MariaDB's libmysqlclient-compatible client; its headers as system headers so

@@ -2,19 +2,26 @@
  * server's reader of the fleet keys of a sample (wire/fleet.h). What it
  * takes must be in range: counts within the struct's bounds, strings
  * NUL-terminated and free of control characters, numbers absent or in
- * their ranges. Kept inputs: tests/fuzz/fuzz_fleet_parse/. */
+ * their ranges. What the server then makes of it must hold too: the store's
+ * series lines (server/store/sample.c) are whole "<name>\t<value>\n" lines
+ * with names the store keeps and finite values, and the bot's kept view
+ * (wire/fleet.c written, read back here) gives the same containers, units,
+ * drives and UPS. Kept inputs: tests/fuzz/fuzz_fleet_parse/. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/store/store.h"
 #include "wire/fleet.h"
+#include "wire/json.h"
 #include "wire/jsonr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static jsmntok_t tok[4096];
-static struct fleet f;
+static jsmntok_t tok[4096], tok2[16384];
+static struct fleet f, back;
+static char text[STORE_FLEET_TEXT_MAX], js[96 << 10];
 
 static void check_str(const char *s, size_t cap)
 {
@@ -76,6 +83,55 @@ static void check(void)
 	}
 }
 
+static void check_text(void)
+{
+	const char *p = store_fleet_text(&f, text, sizeof(text));
+	while (p && *p) {
+		const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+		char *end;
+		double v;
+		if (!tab || !nl || tab > nl || !store_series_ok(p, (size_t)(tab - p)))
+			abort();
+		v = strtod(tab + 1, &end);
+		if (end != nl || !isfinite(v))
+			abort();
+		p = nl + 1;
+	}
+}
+
+static void check_round_trip(void)
+{
+	struct json_w w;
+	struct jsonr r;
+	size_t len;
+	json_init(&w, js, sizeof(js));
+	json_obj_open(&w);
+	fleet_json_members(&w, &f);
+	json_obj_close(&w);
+	if (json_finish(&w, &len) != JSON_OK)
+		abort();
+	fleet_clear(&back);
+	if (jsonr_parse(&r, js, len, tok2, sizeof(tok2) / sizeof(tok2[0]), 8) != JSONR_OK ||
+	    fleet_from_json(&back, &r, 0) < 0)
+		abort(); /* a number the reader took as absent may come back out of range: left out again */
+	if (back.has_containers != f.has_containers || back.ncontainers != f.ncontainers ||
+	    back.has_units != f.has_units || back.nunits != f.nunits || back.has_smart != f.has_smart ||
+	    back.nsmart != f.nsmart || back.has_ups != f.has_ups || back.ups.on_battery != f.ups.on_battery)
+		abort();
+	for (int i = 0; i < f.ncontainers; i++)
+		if (strcmp(back.containers[i].name, f.containers[i].name) ||
+		    back.containers[i].state != f.containers[i].state ||
+		    back.containers[i].health != f.containers[i].health)
+			abort();
+	for (int i = 0; i < f.nunits; i++)
+		if (strcmp(back.units_failed[i], f.units_failed[i]))
+			abort();
+	for (int i = 0; i < f.nsmart; i++)
+		if (strcmp(back.smart[i].dev, f.smart[i].dev) || back.smart[i].ok != f.smart[i].ok ||
+		    back.smart[i].nattrs != f.smart[i].nattrs)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jsonr r;
@@ -86,5 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fleet_from_json(&f, &r, 0) < 0)
 		abort();
 	check();
+	check_text();
+	check_round_trip();
 	return 0;
 }

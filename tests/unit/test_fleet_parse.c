@@ -135,6 +135,13 @@ static void test_hostile_containers(void **st)
 	/* not an array */
 	assert_int_equal(parse("{\"containers\": {\"name\": \"web\"}}"), 1);
 	assert_int_equal(f.has_containers, 0);
+	/* bytes that are not UTF-8 (a lone continuation, an overlong '/'): the
+	 * element goes; a name in UTF-8 stays as it is */
+	assert_int_equal(parse("{\"containers\": [{\"name\": \"a\x80\", \"state\": \"running\"}, "
+	                       "{\"name\": \"b\xc0\xaf\", \"state\": \"running\"}, "
+	                       "{\"name\": \"caf\xc3\xa9\", \"state\": \"exited\"}]}"), 2);
+	assert_int_equal(f.ncontainers, 1);
+	assert_string_equal(f.containers[0].name, "caf\xc3\xa9");
 }
 
 static void test_too_many(void **st)

@@ -70,7 +70,7 @@ class Rig:
         env.update({"BOT_LANG": lang, "COMMAND_POLL": "1"})
         os.makedirs(tmp, exist_ok=True)
         self.srv = Server(tmp, env=env).start()
-        d.wait_call("getUpdates", timeout=WAIT)
+        d.wait_polling(timeout=WAIT)
 
     def key(self, name, owner=U):
         return self.srv.cli("key", "new", name, "--owner", str(owner)).stdout.split()[0]
@@ -341,7 +341,7 @@ def notices(r, web, db, p):
                           "key (/newkey).", "a second host on the key")
     q.close()
     r.srv.cli("command", db, "reboot", "--by", str(U), "--chat", str(U), "--ttl", "1")
-    m = r.d.wait_text(U, "was dropped", after=mark)
+    m = r.d.wait_text(U, "was dropped", after=mark, timeout=45)  # the server sweeps expired commands every 30 s
     t.ok(m and re.fullmatch(r"⌛ reboot for db1 \(asked at \d\d:\d\d\) was dropped: the host did not connect in "
                             r"time \(COMMAND_TTL\)\.", m["text"]), "an expired power command: its requester told",
          m and m["text"])

@@ -102,7 +102,7 @@ def inner():
     srv = Server(tmp, tls=True, env=env).start()
     dest = os.path.join(tmp, "host-root")
     try:
-        d.wait_call("getUpdates", timeout=30)
+        d.wait_polling(timeout=30)
         log = srv.log()
         t.ok("agent install: 1 binaries" in log, "the server reads AGENT_DIST_DIR at start", log[-2000:])
         mark = d.last_mid(1001)

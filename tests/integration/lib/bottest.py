@@ -24,7 +24,7 @@ class BotRig:
         e.update(env or {})
         self.srv = Server(self.tmp, env=e).start()
         self.agents = []
-        self.d.wait_call("getUpdates", timeout=WAIT)
+        self.d.wait_polling(timeout=WAIT)
 
     def close(self):
         for p in self.agents:

@@ -6,6 +6,7 @@
  * such message is stored before it is handed to Telegram and deleted once
  * Telegram took it, so neither a restart nor an outage loses one. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,26 @@ void al_mute_keyboard(struct bot_kb *k, struct bot *b, const char *secret, const
 	bot_kb_row(k);
 	if (snprintf(data, sizeof(data), "al:mt:%d:%s", AL_MAINT_BUTTON_S, secret) <= BOT_CB_MAX)
 		bot_kb_btn(k, BOT_T(b, "🛠 Maintenance 2 h", "🛠 Обслуживание 2 ч"), data);
+}
+
+void al_tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
+             const char *fmt_en, const char *fmt_ru, ...)
+{
+	char body[1024];
+	struct bot_buf o = { 0 };
+	struct bot_kb k;
+	va_list ap;
+	va_start(ap, fmt_ru);
+	vsnprintf(body, sizeof(body), BOT_T(b, fmt_en, fmt_ru), ap);
+	va_end(ap);
+	bot_buf_addf(&o, "%s <b>%s</b>: %s", emoji, label, body);
+	bot_kb_init(&k);
+	if (fires)
+		al_mute_keyboard(&k, b, a->secret, a->metric, 0);
+	if (!o.oom && o.s)
+		al_outbox_send(b, a->user, o.s, fires && !k.j.oom && k.j.s ? bot_kb_json(&k) : NULL);
+	bot_kb_free(&k);
+	bot_buf_free(&o);
 }
 
 /* One message for one user's hits on one host. */

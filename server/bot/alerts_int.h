@@ -64,6 +64,12 @@ void al_outbox_send(struct bot *b, int64_t chat, const char *html, const char *m
 void al_mute_keyboard(struct bot_kb *k, struct bot *b, const char *secret, const char *metric,
                       int until_recovered);
 
+/* "<emoji> <b>label</b>: text" to the rule's user, through the outbox; a
+ * firing one (fires) with the buttons that mute the rule for an hour or
+ * put the key in maintenance. */
+void al_tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
+             const char *fmt_en, const char *fmt_ru, ...) __attribute__((format(printf, 6, 8)));
+
 /* alerts_txt.c: the key's label (nickname or the secret's start), escaped
  * into out; 0, or -1 when the key no longer exists. */
 int al_label(struct bot *b, const char *secret, char *out, size_t cap);

@@ -2,32 +2,26 @@
  * containers, failed units, disk health, UPS and custom metrics per host
  * for /status, their alerts (rules "container", "unit", "smart",
  * "ups_battery", "ups_charge" of alerts_sm.h, sent to the rule's user
- * through the outbox) and the traffic quota per billing period
- * (/setquota, rule "quota"). A transition needs the previous sample: the
- * the last view of a key is kept in the database (fleet_state) whenever
+ * through the outbox); the traffic quota's rule (fleet_quota.c) runs on
+ * the same samples. A transition needs the previous sample: the last view of a key is kept in the database (fleet_state) whenever
  * what the rules compare changes, and read back when the key is first
  * seen after a start, so a container that stopped while the server was
  * down is told; with none kept the first sample reports no stop, no new
  * unit, no new drive failure. The UPS rules are conditions and fire on
  * it. Bot thread only. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "server/bot/alerts_int.h"
+#include "server/bot/fleet_int.h"
 #include "server/log.h"
 #include "wire/json.h"
 #include "wire/jsonr.h"
 
 #define FL_BUCKETS 1024
 #define FL_RING 16
-/* An interval longer than this between two samples counts no traffic:
- * the agent was away (a spool replays real samples, never a gap). */
-#define FL_TRAFFIC_GAP_S 600
-#define FL_GB 1e9
 #define FL_STATE_MAX (96u << 10)  /* a full struct fleet as JSON: about 40 KiB */
 #define FL_STATE_TOKENS 12288
 
@@ -41,14 +35,6 @@ struct fl_restarts {           /* one container's restart count when it changed 
 	/* each rule's (user's) last "restarting" message: one owner's message
 	 * does not hold back another's */
 	struct { int64_t user, ts; } fired[FL_FIRED];
-};
-
-struct fl_quota {              /* one user's quota rule: traffic this billing period */
-	int64_t user;
-	int loaded;
-	int day;
-	int64_t start, last_ts;
-	double bytes;
 };
 
 struct fl_host {
@@ -230,117 +216,6 @@ void bot_fleet_forget_key(struct bot *b, const char *secret)
 		}
 }
 
-/* ---- the billing period ----------------------------------------------------- */
-
-static int days_in(int year, int mon0)
-{
-	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	return mon0 == 1 && leap ? 29 : d[mon0];
-}
-
-/* 00:00 UTC of reset day (clamped to the month's last day) of year/mon0. */
-static int64_t period_at(int year, int mon0, int day)
-{
-	struct tm t = { 0 };
-	int dim = days_in(year, mon0);
-	t.tm_year = year - 1900;
-	t.tm_mon = mon0;
-	t.tm_mday = day > dim ? dim : day;
-	return (int64_t)timegm(&t);
-}
-
-int64_t bot_fleet_period_start(int64_t ts, int day)
-{
-	struct tm t;
-	time_t tt = (time_t)ts;
-	int64_t s;
-	gmtime_r(&tt, &t);
-	s = period_at(t.tm_year + 1900, t.tm_mon, day);
-	if (s > ts) {
-		int y = t.tm_year + 1900, m = t.tm_mon - 1;
-		if (m < 0) {
-			m = 11;
-			y--;
-		}
-		s = period_at(y, m, day);
-	}
-	return s;
-}
-
-/* Traffic from the stored samples of [from, to): up + down (bytes/s) times
- * the interval to the previous sample. */
-static void period_load(struct bot *b, const char *secret, struct fl_quota *q, int64_t from, int64_t to)
-{
-	struct store_series up = { 0 }, dn = { 0 };
-	size_t j = 0;
-	int64_t prev = 0;
-	q->bytes = 0;
-	q->last_ts = 0;
-	if (to <= from)
-		return;
-	if (store_range(b->st, secret, SM_NET_UP, from, to - 1, STORE_RES_RAW, &up) != STORE_OK)
-		return;
-	if (store_range(b->st, secret, SM_NET_DOWN, from, to - 1, STORE_RES_RAW, &dn) != STORE_OK) {
-		store_series_free(&up);
-		return;
-	}
-	for (size_t i = 0; i < up.n; i++) {
-		double rate = up.pts[i].avg;
-		/* [from, to) exactly: store_range's `to` is inclusive */
-		if (up.pts[i].ts < from || up.pts[i].ts >= to)
-			continue;
-		while (j < dn.n && dn.pts[j].ts < up.pts[i].ts)
-			j++;
-		if (j < dn.n && dn.pts[j].ts == up.pts[i].ts)
-			rate += dn.pts[j].avg;
-		if (prev && up.pts[i].ts - prev <= FL_TRAFFIC_GAP_S && isfinite(rate))
-			q->bytes += rate * (double)(up.pts[i].ts - prev);
-		prev = up.pts[i].ts;
-	}
-	q->last_ts = prev;
-	store_series_free(&up);
-	store_series_free(&dn);
-}
-
-/* The quota state of user's rule on h, made when missing; NULL out of memory. */
-static struct fl_quota *quota_of(struct fl_host *h, int64_t user)
-{
-	struct fl_quota *n;
-	for (size_t i = 0; i < h->nq; i++)
-		if (h->q[i].user == user)
-			return &h->q[i];
-	if (!(n = realloc(h->q, (h->nq + 1) * sizeof(*h->q))))
-		return NULL;
-	h->q = n;
-	memset(&n[h->nq], 0, sizeof(n[h->nq]));
-	n[h->nq].user = user;
-	return &n[h->nq++];
-}
-
-/* Brings q's period to the one holding ts (loading it from the database
- * when it changed) and adds this sample's traffic. */
-static void quota_track(struct bot *b, const char *secret, struct fl_quota *q, int day, int64_t ts, double up,
-                        double down)
-{
-	int64_t start = bot_fleet_period_start(ts, day);
-	if (!q->loaded || q->day != day || q->start != start) {
-		if (q->loaded && q->day == day && start < q->start)
-			return; /* a late sample of a past period */
-		q->loaded = 1;
-		q->day = day;
-		q->start = start;
-		period_load(b, secret, q, start, ts);
-	}
-	if (ts <= q->last_ts)
-		return; /* already counted (a resend) */
-	if (q->last_ts && ts - q->last_ts <= FL_TRAFFIC_GAP_S) {
-		double rate = (isfinite(up) ? up : 0) + (isfinite(down) ? down : 0);
-		q->bytes += rate * (double)(ts - q->last_ts);
-	}
-	q->last_ts = ts;
-}
-
 /* ---- alerts ---------------------------------------------------------------------- */
 
 static int may_tell(struct bot *b, const struct al_host *ah, const struct store_alert *a, int64_t now)
@@ -417,32 +292,6 @@ static int64_t *fired_of(struct fl_restarts *r, int64_t user)
 	return &r->fired[old].ts;
 }
 
-/* "<emoji> <b>label</b>: text" to the rule's user, through the outbox; a
- * firing one (fires) with the buttons that mute the rule for an hour or
- * put the key in maintenance. */
-static void tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
-                 const char *fmt_en, const char *fmt_ru, ...) __attribute__((format(printf, 6, 8)));
-
-static void tell(struct bot *b, const struct store_alert *a, int fires, const char *label, const char *emoji,
-                 const char *fmt_en, const char *fmt_ru, ...)
-{
-	char body[1024];
-	struct bot_buf o = { 0 };
-	struct bot_kb k;
-	va_list ap;
-	va_start(ap, fmt_ru);
-	vsnprintf(body, sizeof(body), BOT_T(b, fmt_en, fmt_ru), ap);
-	va_end(ap);
-	bot_buf_addf(&o, "%s <b>%s</b>: %s", emoji, label, body);
-	bot_kb_init(&k);
-	if (fires)
-		al_mute_keyboard(&k, b, a->secret, a->metric, 0);
-	if (!o.oom && o.s)
-		al_outbox_send(b, a->user, o.s, fires && !k.j.oom && k.j.s ? bot_kb_json(&k) : NULL);
-	bot_kb_free(&k);
-	bot_buf_free(&o);
-}
-
 static void containers_rule(struct bot *b, struct fl_host *h, const struct store_alert *a,
                             const struct fleet *f, const char *label, int tellok, int64_t ts)
 {
@@ -456,7 +305,7 @@ static void containers_rule(struct bot *b, struct fl_host *h, const struct store
 		if (was->state != FLEET_ST_RUNNING || (now && now->state == FLEET_ST_RUNNING) || !tellok)
 			continue;
 		bot_esc(was->name, n, sizeof(n));
-		tell(b, a, 1, label, "🔴", "container <b>%s</b> stopped (running → %s).",
+		al_tell(b, a, 1, label, "🔴", "container <b>%s</b> stopped (running → %s).",
 		     "контейнер <b>%s</b> остановлен (running → %s).", n,
 		     now ? fleet_state_names[now->state] : BOT_T(b, "gone", "удалён"));
 	}
@@ -467,7 +316,7 @@ static void containers_rule(struct bot *b, struct fl_host *h, const struct store
 		int64_t nr, *fired;
 		bot_esc(c->name, n, sizeof(n));
 		if (c->health == FLEET_H_UNHEALTHY && (!was || was->health != FLEET_H_UNHEALTHY) && tellok)
-			tell(b, a, 1, label, "🔴", "container <b>%s</b> is unhealthy.",
+			al_tell(b, a, 1, label, "🔴", "container <b>%s</b> is unhealthy.",
 			     "контейнер <b>%s</b> нездоров (unhealthy).", n);
 		if (!(r = restarts_of(h, c->name)))
 			continue;
@@ -476,7 +325,7 @@ static void containers_rule(struct bot *b, struct fl_host *h, const struct store
 		if ((double)nr > a->threshold && (!*fired || ts - *fired >= AL_FLEET_RESTART_WINDOW_S)) {
 			*fired = ts;
 			if (tellok)
-				tell(b, a, 1, label, "🔴", "container <b>%s</b> restarted %lld times in 10 min (limit %g).",
+				al_tell(b, a, 1, label, "🔴", "container <b>%s</b> restarted %lld times in 10 min (limit %g).",
 				     "контейнер <b>%s</b> перезапускался %lld раз за 10 мин (порог %g).", n,
 				     (long long)nr, a->threshold);
 		}
@@ -501,7 +350,7 @@ static void units_rule(struct bot *b, struct fl_host *h, const struct store_aler
 		if (unit_in(h->last, f->units_failed[i]))
 			continue;
 		bot_esc(f->units_failed[i], n, sizeof(n));
-		tell(b, a, 1, label, "🔴", "unit <b>%s</b> failed.", "юнит <b>%s</b> упал.", n);
+		al_tell(b, a, 1, label, "🔴", "unit <b>%s</b> failed.", "юнит <b>%s</b> упал.", n);
 	}
 }
 
@@ -536,14 +385,14 @@ static void smart_rule(struct bot *b, struct fl_host *h, const struct store_aler
 		const struct fleet_smart *d = &f->smart[i], *was = find_drive(h->last, d->dev);
 		bot_esc(d->dev, n, sizeof(n));
 		if (!d->ok && (!was || was->ok))
-			tell(b, a, 1, label, "🔴", "disk <b>%s</b>: SMART health is FAILING.",
+			al_tell(b, a, 1, label, "🔴", "disk <b>%s</b>: SMART health is FAILING.",
 			     "диск <b>%s</b>: SMART сообщает об отказе (FAILING).", n);
 		for (int j = 0; j < d->nattrs; j++) {
 			const struct fleet_attr *x = &d->attrs[j];
 			if (!attr_past(x) || attr_was_past(was, x->id))
 				continue;
 			bot_esc(x->name, an, sizeof(an));
-			tell(b, a, 1, label, "🔴", "disk <b>%s</b>: attribute %d %s is %d, threshold %d.",
+			al_tell(b, a, 1, label, "🔴", "disk <b>%s</b>: attribute %d %s is %d, threshold %d.",
 			     "диск <b>%s</b>: атрибут %d %s = %d, порог %d.", n, x->id, an, x->value, x->thresh);
 		}
 	}
@@ -582,25 +431,9 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 		struct store_alert *a = &ah->rules[i];
 		int ok = may_tell(b, ah, a, now);
 		if (!strcmp(a->metric, "quota")) {
-			struct fl_quota *q = quota_of(h, a->user);
-			int64_t start;
-			if (!q)
-				continue;
-			quota_track(b, ev->secret, q, a->for_s, ts, ev->v[SK_NET_UP], ev->v[SK_NET_DOWN]);
-			start = bot_fleet_period_start(ts, a->for_s);
-			if (q->start == start && q->bytes >= a->threshold * FL_GB && a->last_sent < start) {
-				char since[32];
-				struct tm t;
-				time_t tt = (time_t)start;
-				gmtime_r(&tt, &t);
-				strftime(since, sizeof(since), "%d.%m.%Y", &t);
-				a->last_sent = ts;
-				store_alert_update(b->st, a);
-				if (ok)
-					tell(b, a, 1, label, "📶", "traffic %.2f GB since %s is over the quota of %g GB.",
-					     "трафик %.2f ГБ с %s превысил квоту %g ГБ.", q->bytes / FL_GB, since,
-					     a->threshold);
-			}
+			struct fl_quota *q = fl_quota_of(&h->q, &h->nq, a->user);
+			if (q)
+				fl_quota_rule(b, ev->secret, a, q, ts, ev->v[SK_NET_UP], ev->v[SK_NET_DOWN], label, ok);
 			continue;
 		}
 		if (!f)
@@ -617,18 +450,18 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 			ups_name(f, un, sizeof(un));
 			if (f->ups.on_battery && !h->ups_batt_told && ok) {
 				if (isfinite(f->ups.charge))
-					tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery, charge %.0f%%.",
+					al_tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery, charge %.0f%%.",
 					     "ИБП <b>%s</b> на батарее, заряд %.0f%%.", un, f->ups.charge);
 				else
-					tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery.", "ИБП <b>%s</b> на батарее.", un);
+					al_tell(b, a, 1, label, "🔋", "UPS <b>%s</b> is on battery.", "ИБП <b>%s</b> на батарее.", un);
 			} else if (!f->ups.on_battery && h->ups_batt_told && ok) {
-				tell(b, a, 0, label, "✅", "UPS <b>%s</b> is back on mains.", "ИБП <b>%s</b> снова от сети.", un);
+				al_tell(b, a, 0, label, "✅", "UPS <b>%s</b> is back on mains.", "ИБП <b>%s</b> снова от сети.", un);
 			}
 		} else if (!strcmp(a->metric, "ups_charge") && f->has_ups && isfinite(f->ups.charge)) {
 			ups_name(f, un, sizeof(un));
 			if (f->ups.charge < a->threshold &&
 			    !(isfinite(h->ups_charge_prev) && h->ups_charge_prev < a->threshold) && ok)
-				tell(b, a, 1, label, "🪫", "UPS <b>%s</b> charge %.0f%% is below %g%%.",
+				al_tell(b, a, 1, label, "🪫", "UPS <b>%s</b> charge %.0f%% is below %g%%.",
 				     "заряд ИБП <b>%s</b> %.0f%% ниже %g%%.", un, f->ups.charge, a->threshold);
 		}
 	}
@@ -675,16 +508,7 @@ void bot_fleet_on_sample(struct bot *b, const struct bot_ev *ev)
 	fl_save(b, h);
 }
 
-/* ---- /status and /setquota --------------------------------------------------- */
-
-static const struct store_alert *quota_rule(struct bot *b, const char *secret, int64_t user)
-{
-	struct al_host *ah = al_host_find(b, secret);
-	for (size_t i = 0; ah && i < ah->n; i++)
-		if (!strcmp(ah->rules[i].metric, "quota") && ah->rules[i].user == user)
-			return &ah->rules[i];
-	return NULL;
-}
+/* ---- /status --------------------------------------------------------------------- */
 
 static void describe_containers(struct bot *b, const struct fleet *f, struct bot_buf *o)
 {
@@ -708,9 +532,8 @@ static void describe_containers(struct bot *b, const struct fleet *f, struct bot
 void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct bot_buf *o)
 {
 	struct fl_host *h = fl_get(b, secret);
-	const struct store_alert *q = quota_rule(b, secret, user);
 	const struct fleet *f = h ? h->last : NULL;
-	char n[4 * 128], a[32];
+	char n[4 * 128];
 
 	if (f && f->has_containers)
 		describe_containers(b, f, o);
@@ -763,86 +586,5 @@ void bot_fleet_describe(struct bot *b, const char *secret, int64_t user, struct 
 			bot_buf_addf(o, BOT_T(b, " and %d more", " и ещё %d"), f->ncustom - 8);
 		bot_buf_add(o, "\n");
 	}
-	if (q) {
-		int64_t now = bot_now(), start = bot_fleet_period_start(now, q->for_s);
-		double bytes;
-		struct tm t;
-		time_t tt = (time_t)start;
-		const struct fl_quota *mine = NULL;
-		for (size_t i = 0; h && i < h->nq; i++)
-			if (h->q[i].user == user)
-				mine = &h->q[i];
-		if (mine && mine->loaded && mine->day == q->for_s && mine->start == start) {
-			bytes = mine->bytes;
-		} else {
-			/* not followed yet (no sample since the start): from the
-			 * database, into a scratch state so that the samples still to
-			 * come (a spool replay) are counted when they arrive */
-			struct fl_quota tmp;
-			memset(&tmp, 0, sizeof(tmp));
-			period_load(b, secret, &tmp, start, now + 1);
-			bytes = tmp.bytes;
-		}
-		gmtime_r(&tt, &t);
-		strftime(a, sizeof(a), "%d.%m.%Y", &t);
-		bot_buf_addf(o, BOT_T(b, "📶 Traffic: %.2f of %g GB since %s\n", "📶 Трафик: %.2f из %g ГБ с %s\n"),
-		             bytes / FL_GB, q->threshold, a);
-	}
-}
-
-void bot_cmd_setquota(struct bot *b, const struct bot_msg *m, int argc, char **argv)
-{
-	char secret[STORE_SECRET_MAX + 1], label[4 * STORE_NAME_MAX + 16], msg[512], *end;
-	struct store_alert a;
-	struct al_host *h;
-	double gb;
-	long day;
-	if (argc != 4) {
-		bot_send(b, m->chat_id,
-		         BOT_T(b, "Usage: /setquota &lt;key or name&gt; &lt;GB&gt; &lt;day&gt; – alert once per "
-		                  "billing period when the traffic (up + down) since the period's start "
-		                  "(00:00 UTC of that day of the month, 1–31) passes GB (10⁹ bytes). "
-		                  "Remove with /delalert &lt;key&gt; quota.",
-		               "Синтаксис: /setquota &lt;ключ или имя&gt; &lt;ГБ&gt; &lt;день&gt; – алерт раз за "
-		                  "расчётный период, когда трафик (вход + выход) с начала периода (00:00 UTC "
-		                  "этого числа месяца, 1–31) превысит ГБ (10⁹ байт). "
-		                  "Удалить: /delalert &lt;ключ&gt; quota."),
-		         NULL, TG_REPLY, NULL, NULL);
-		return;
-	}
-	gb = strtod(argv[2], &end);
-	if (end == argv[2] || *end || !isfinite(gb) || gb <= 0 || gb > 1.0e6) {
-		bot_send(b, m->chat_id, BOT_T(b, "❌ GB must be a number over 0 (up to 1000000).",
-		                              "❌ ГБ — число больше 0 (до 1000000)."), NULL, TG_REPLY, NULL, NULL);
-		return;
-	}
-	day = strtol(argv[3], &end, 10);
-	if (end == argv[3] || *end || day < 1 || day > 31) {
-		bot_send(b, m->chat_id, BOT_T(b, "❌ The day is the day of the month the period starts, 1–31.",
-		                              "❌ День — число месяца начала периода, 1–31."), NULL, TG_REPLY, NULL, NULL);
-		return;
-	}
-	if (bot_user_key(b, m->chat_id, m->user_id, argv[1], secret) < 0)
-		return;
-	memset(&a, 0, sizeof(a));
-	a.user = m->user_id;
-	snprintf(a.secret, sizeof(a.secret), "%s", secret);
-	snprintf(a.metric, sizeof(a.metric), "quota");
-	a.threshold = gb;
-	a.for_s = (int)day;
-	a.state = STORE_AL_OK;
-	/* a quota set again in a period it is already over tells once more */
-	if (store_alert_set(b->st, &a) != STORE_OK || !(h = al_host_get(b, secret)) || al_rule_put(h, &a) != 0) {
-		bot_send(b, m->chat_id, BOT_T(b, "⚠️ The database is not answering; try again in a minute.",
-		                              "⚠️ База данных не отвечает; попробуйте через минуту."),
-		         NULL, TG_REPLY, NULL, NULL);
-		return;
-	}
-	if (al_label(b, secret, label, sizeof(label)) < 0)
-		snprintf(label, sizeof(label), "?");
-	snprintf(msg, sizeof(msg),
-	         BOT_T(b, "✅ Traffic quota for <b>%s</b>: %g GB per period, from day %ld of each month.",
-	               "Квота трафика для <b>%s</b>: %g ГБ за период, с %ld-го числа каждого месяца."),
-	         label, gb, day);
-	bot_send(b, m->chat_id, msg, NULL, TG_REPLY, NULL, NULL);
+	fl_quota_describe(b, secret, user, h ? h->q : NULL, h ? h->nq : 0, o);
 }

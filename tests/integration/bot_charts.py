@@ -18,10 +18,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-import websockets  # noqa: E402
 from server import Server, Tap, tmpdir  # noqa: E402
 from tg import TgDouble  # noqa: E402  (tests/integration/lib/tg.py)
-from bottest import png_check  # noqa: E402
+from bottest import png_check, push, wait_for  # noqa: E402
 
 t = Tap()
 WAIT = 30
@@ -51,24 +50,6 @@ def history():
 def quiet():
     """quiet: CPU and RAM only, 50 to 20 minutes ago (nothing in the last 10)."""
     return [sample(x, i, gpu=False, net=False) for i, x in enumerate(range(NOW - 3000, NOW - 1200, 30))]
-
-
-async def push(srv, key, samples):
-    async with websockets.connect(srv.ws_url(key), ping_interval=None) as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
-        for s in samples:
-            await ws.send(json.dumps(s))
-            await asyncio.wait_for(ws.recv(), WAIT)
-
-
-def wait_for(cond, limit=WAIT):
-    end = time.time() + limit
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    return cond()
 
 
 def seed(srv, key, samples):

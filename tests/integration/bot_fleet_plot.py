@@ -11,14 +11,12 @@ sent, a bad interval, someone else's key. Waits are upper bounds for "it
 happened", never timing assertions."""
 import asyncio
 import base64
-import json
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-import websockets  # noqa: E402
-from bottest import png_check, png_rgb  # noqa: E402
+from bottest import png_check, png_rgb, push, wait_for  # noqa: E402
 from server import Server, Tap, on_both_backends  # noqa: E402
 from tg import TgDouble  # noqa: E402
 
@@ -42,24 +40,6 @@ def sample(i):
 
 
 N = (NOW - 300 - START) // 300 + 1  # the last one five minutes back at most
-
-
-async def push(srv, key, samples):
-    async with websockets.connect(srv.ws_url(key), ping_interval=None) as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
-        for s in samples:
-            await ws.send(json.dumps(s))
-            await asyncio.wait_for(ws.recv(), WAIT)
-
-
-def wait_for(cond, limit=WAIT):
-    end = time.time() + limit
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    return cond()
 
 
 def check(tag, work, mariadb=None):

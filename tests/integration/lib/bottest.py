@@ -2,17 +2,41 @@
 monbot-server talking to the Telegram double (tests/fakes/tgdouble.py),
 real agents, and waits for the bot's answers. Waits are upper bounds for
 "it happened", never timing assertions."""
+import asyncio
+import json
 import os
 import re
 import struct
 import time
 import zlib
 
+import websockets
+
 from server import Server, start_agent, stop_agent, tmpdir  # noqa: F401
 from tg import TgDouble, buttons  # noqa: F401
 
 SECRET_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{20})(?![A-Za-z0-9])")
 WAIT = 30
+
+
+async def push(srv, key, samples):
+    """Sends samples on one connection, each after the server's previous reply."""
+    async with websockets.connect(srv.ws_url(key), ping_interval=None) as ws:
+        await asyncio.wait_for(ws.recv(), WAIT)
+        for s in samples:
+            await ws.send(json.dumps(s))
+            await asyncio.wait_for(ws.recv(), WAIT)
+
+
+def wait_for(cond, limit=WAIT):
+    """cond() once it is true, polled every 50 ms up to limit seconds."""
+    end = time.time() + limit
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    return cond()
 
 
 class BotRig:

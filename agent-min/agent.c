@@ -493,8 +493,9 @@ static int on_upgrade_bytes(struct agent *a, uint64_t now)
 	a->last_rx = a->last_ping = a->open_at = now;
 	a->open_tail = a->spool.tail;
 	spool_rewind(&a->spool);
-	LOG_INFO("connected to %s:%u (%s), %u samples spooled", a->cfg->server, a->cfg->port,
-	         a->tls ? conn_tls_backend() : "plain", spool_count(&a->spool));
+	LOG_INFO("connected to %s:%u (%s%s), %u samples spooled", a->cfg->server, a->cfg->port,
+	         a->tls ? conn_tls_backend() : "plain", conn_resumed(&a->c) ? ", session resumed" : "",
+	         spool_count(&a->spool));
 	return a->rx_len ? on_bytes(a, now) : 0;
 }
 

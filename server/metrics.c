@@ -163,6 +163,7 @@ void metrics_write_counters(struct prom *p)
 	static const char *const codes[MX_CLOSE__COUNT] = {
 		"1001", "1002", "1007", "1008", "1009", "1011", "1013",
 	};
+	static const char *const kinds[2] = { "full", "resumed" };
 	static const char *const routes[8] = {
 		"error", "ws", "healthz", "metrics", "speedtest_down", "speedtest_up",
 		"install", "agent",
@@ -172,6 +173,9 @@ void metrics_write_counters(struct prom *p)
 
 	counter(p, "monbot_connections_accepted_total", "TCP connections accepted.",
 	        mx.connections_accepted);
+	prom_family(p, "monbot_tls_handshakes_total", "counter",
+	            "TLS handshakes completed: full, or resumed from a session ticket (no key exchange).");
+	labelled(p, "monbot_tls_handshakes_total", "kind", kinds, mx.tls_handshakes, 2);
 	prom_family(p, "monbot_connections_rejected_total", "counter",
 	            "Connections refused or dropped for misbehaviour, by reason.");
 	labelled(p, "monbot_connections_rejected_total", "reason", rej, mx.rejected, MX_REJ__COUNT);

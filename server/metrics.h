@@ -46,6 +46,7 @@ int metrics_close_index(unsigned code);
 
 struct metrics {
 	uint64_t connections_accepted;
+	uint64_t tls_handshakes[2];    /* completed: [0] full, [1] resumed from a session ticket */
 	uint64_t rejected[MX_REJ__COUNT];
 	uint64_t http_requests[8];     /* by enum http_route */
 	uint64_t sessions_opened;

@@ -508,6 +508,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "monbot-loadgen: TLS: %s\n", err);
 		return 1;
 	}
+	if (G.ctx) /* each session a full handshake, as a new agent's */
+		conn_tls_client_resume(G.ctx, 0);
 	if (ev_loop_new(&G.loop, G.n + 256, err, sizeof(err)) != EV_OK) {
 		fprintf(stderr, "monbot-loadgen: %s\n", err);
 		return 1;

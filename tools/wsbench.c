@@ -2,6 +2,7 @@
  * client in two processes, on whichever TLS back-end the build has.
  *   wsbench msg <size> <count> [tls]   client->server messages: msgs/s, MB/s
  *   wsbench hs <count>                  sequential TLS handshakes/s (ECDHE-ECDSA P-256)
+ *   wsbench hsr <count>                 the same, each resuming the last session (ticket)
  *   wsbench arena                       the client's TLS arena peak (agent-like)
  * Prints one line of numbers; tools/wsbench.sh turns them into table rows. */
 #include <arpa/inet.h>
@@ -281,14 +282,25 @@ static double run_msgs(size_t size, long count, int tls)
 	return t;
 }
 
-static double run_handshakes(long count)
+static double run_handshakes(long count, int resume)
 {
 	struct conn_tls *stls = NULL, *ctls = tls_pair(&stls);
 	unsigned port;
 	int lfd = listen_any(&port), status;
-	pid_t pid = server(lfd, stls, count, -1);
-	double t0 = now_s(), t;
+	pid_t pid;
+	double t0, t;
 
+	conn_tls_client_resume(ctls, resume);
+	if (resume) { /* the first connection gets the ticket, untimed */
+		struct conn c;
+		pid = server(lfd, stls, 1, -1);
+		client_connect(&c, ctls, port);
+		conn_shutdown(&c);
+		conn_close(&c);
+		waitpid(pid, &status, 0);
+	}
+	pid = server(lfd, stls, count, -1);
+	t0 = now_s();
 	for (long i = 0; i < count; i++) {
 		struct conn c;
 		client_connect(&c, ctls, port);
@@ -321,7 +333,10 @@ int main(int argc, char **argv)
 		printf("%.0f %.1f\n", count / t, (double)count * (double)size / t / 1e6);
 	} else if (!strcmp(argv[1], "hs") && argc >= 3) {
 		long count = strtol(argv[2], NULL, 10);
-		printf("%.0f\n", count / run_handshakes(count));
+		printf("%.0f\n", count / run_handshakes(count, 0));
+	} else if (!strcmp(argv[1], "hsr") && argc >= 3) {
+		long count = strtol(argv[2], NULL, 10);
+		printf("%.0f\n", count / run_handshakes(count, 1));
 	} else if (!strcmp(argv[1], "arena")) {
 		/* the client alone on an arena, as in the agent; the server is the
 		 * forked child on the C library's heap */

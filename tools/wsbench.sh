@@ -37,6 +37,11 @@ for b in "$O:mbedtls" "$WO:wolfssl"; do
 	else
 		row "TLS handshakes/s ($name)" FAILED ""; rc=1
 	fi
+	if hs=$("$dir/tools/wsbench" hsr 200); then
+		row "TLS resumed handshakes/s ($name)" "$hs" "the same, each connection resuming the last one's session from its ticket (no key exchange, no signature; the wolfSSL back-end does full ones)"
+	else
+		row "TLS resumed handshakes/s ($name)" FAILED ""; rc=1
+	fi
 	if ar=$("$dir/tools/wsbench" arena); then
 		read -r peak left <<<"$ar"
 		row "agent TLS arena peak ($name)" "$(( peak / 1024 )) KiB" "client only, against a $name server in another process: handshake + 100 messages on conn_tls_arena_init; $left B left in use after close (tls_pairs.sh checks the real agent against both servers)"

@@ -80,9 +80,15 @@ static const char *tcp_strerror(const struct conn *c, int rc, char *buf, size_t 
 	return buf;
 }
 
+static int tcp_resumed(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
 static const struct conn_ops tcp_ops = {
 	tcp_handshake, conn_sock_recv, conn_sock_send, tcp_pending,
-	tcp_shutdown, tcp_free, tcp_peer_hashes, tcp_strerror,
+	tcp_shutdown, tcp_free, tcp_peer_hashes, tcp_strerror, tcp_resumed,
 };
 
 /* ---- connection set-up ---- */
@@ -253,6 +259,11 @@ int conn_peer_hashes(const struct conn *c, uint8_t cert_sha256[32], uint8_t spki
 	if (c->state != CONN_ST_OPEN || !c->ops)
 		return CONN_EINVAL;
 	return c->ops->peer_hashes(c, cert_sha256, spki_sha256);
+}
+
+int conn_resumed(const struct conn *c)
+{
+	return c->state == CONN_ST_OPEN && c->ops ? c->ops->resumed(c) : 0;
 }
 
 const char *conn_strerror(const struct conn *c, int rc, char *buf, size_t len)

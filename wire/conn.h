@@ -100,6 +100,11 @@ void conn_tls_arena_stats(struct conn_arena_stats *st);
 int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
                         const char *ca_file, char *err, size_t errlen);
 
+/* Client context: whether a connection offers the session of the context's
+ * last one (on by default; see conn_resumed). Off, every connection is a
+ * full handshake (a load generator measuring them). */
+void conn_tls_client_resume(struct conn_tls *t, int on);
+
 /* A clock that has not been set: a router before NTP runs reads 1970, or
  * the date its firmware was built (OpenWrt). Before CONN_CLOCK_FLOOR no
  * certificate's start date can be told from the future, so `force` mode
@@ -200,6 +205,14 @@ int conn_is_tls(const struct conn *c);
  * there is no peer certificate (plain TCP, server side). */
 int conn_peer_hashes(const struct conn *c, uint8_t cert_sha256[32],
                      uint8_t spki_sha256[32]);
+
+/* After a TLS handshake: 1 if it resumed an earlier session (RFC 5077
+ * session ticket) without a key exchange or signature, 0 for a full one or
+ * plain TCP. With mbedTLS a client context offers its last connection's
+ * session on the next connection, and a server context seals tickets under
+ * a key derived from its private key, so they stay good across a restart
+ * for up to three weeks; the wolfSSL back-end does full handshakes only. */
+int conn_resumed(const struct conn *c);
 
 /* A server context's own certificate: SHA-256 of its DER and of its
  * SubjectPublicKeyInfo DER, the hashes an agent pins (the install command

@@ -17,6 +17,7 @@ struct conn_ops {
 	void (*free)(struct conn *c); /* session state only; conn.c closes the fd */
 	int (*peer_hashes)(const struct conn *c, uint8_t cert[32], uint8_t spki[32]);
 	const char *(*strerror)(const struct conn *c, int rc, char *buf, size_t len);
+	int (*resumed)(const struct conn *c);
 };
 
 /* Raw socket I/O for the back-ends' BIO callbacks: > 0 bytes, 0 EOF,

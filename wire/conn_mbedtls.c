@@ -15,9 +15,11 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/gcm.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
@@ -40,15 +42,26 @@ int mbedtls_internal_sha1_process(mbedtls_sha1_context *ctx, const unsigned char
 
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
+struct sess {
+	mbedtls_ssl_context ssl;
+	int resumed;            /* the handshake resumed an earlier session */
+};
+
 struct conn_tls {
 	int is_server;
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt chain; /* server: own certificate; client: trusted CAs */
 	mbedtls_pk_context key; /* server */
-};
-
-struct sess {
-	mbedtls_ssl_context ssl;
+	/* server: what the session tickets' keys come from (tk_key) and the
+	 * session whose handshake is running (a parsed ticket marks it) */
+	uint8_t tk_secret[32];
+	struct sess *cur;
+	/* client: the last connection's session, offered on the next one to
+	 * the same server name (a session proves the name it was checked for) */
+	mbedtls_ssl_session saved;
+	int have_saved;
+	int no_resume;
+	char saved_name[256];
 };
 
 /* The one generator, seeded from the OS on first use (no heap). */
@@ -124,6 +137,7 @@ static struct conn_tls *ctx_new(int is_server)
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_x509_crt_init(&t->chain);
 	mbedtls_pk_init(&t->key);
+	mbedtls_ssl_session_init(&t->saved);
 	return t;
 }
 
@@ -134,6 +148,8 @@ void conn_tls_free(struct conn_tls *t)
 	mbedtls_ssl_config_free(&t->conf);
 	mbedtls_x509_crt_free(&t->chain);
 	mbedtls_pk_free(&t->key);
+	mbedtls_ssl_session_free(&t->saved);
+	mbedtls_platform_zeroize(t->tk_secret, sizeof t->tk_secret);
 	tls_free(t);
 }
 
@@ -223,6 +239,16 @@ out:
 	else
 		*out = t;
 	return rc;
+}
+
+void conn_tls_client_resume(struct conn_tls *t, int on)
+{
+	t->no_resume = !on;
+	if (!on && t->have_saved) {
+		mbedtls_ssl_session_free(&t->saved);
+		mbedtls_ssl_session_init(&t->saved);
+		t->have_saved = 0;
+	}
 }
 
 /* ---- self-signed certificate (SPEC §2) ---- */
@@ -316,6 +342,126 @@ out:
 	return rc;
 }
 
+/* ---- session tickets (RFC 5077) ----
+ *
+ * A reconnecting agent resumes its session from a ticket instead of a new
+ * key exchange and signature: after a server restart thousands reconnect
+ * at once. A ticket is the session (mbedtls_ssl_session_save) sealed with
+ * AES-256-GCM under a key of its week: SHA-256 of tk_secret and the week's
+ * number, where tk_secret is SHA-256 of a label and the server's private
+ * key, so a restarted server (same key file) reads the tickets it gave
+ * before, and a new key reads none. Layout: week (8 bytes, big-endian,
+ * authenticated) | nonce (12) | sealed session | tag (16). Tickets of the
+ * last TK_WEEKS weeks are read; a ticket that does not open, or from a
+ * week ahead of this clock, costs a full handshake and nothing else. */
+#define TK_WEEK_S (7 * 86400)
+#define TK_WEEKS 3
+#define TK_HEAD 20
+#define TK_TAG 16
+
+static void tk_key(const struct conn_tls *t, uint64_t week, uint8_t key[32])
+{
+	uint8_t w[8];
+	mbedtls_sha256_context h;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (uint8_t)(week >> (56 - 8 * i));
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts_ret(&h, 0);
+	mbedtls_sha256_update_ret(&h, t->tk_secret, sizeof t->tk_secret);
+	mbedtls_sha256_update_ret(&h, w, sizeof w);
+	mbedtls_sha256_finish_ret(&h, key);
+	mbedtls_sha256_free(&h);
+}
+
+static int tk_seal(const struct conn_tls *t, uint64_t week, uint8_t *p, size_t n, int enc)
+{
+	uint8_t key[32];
+	mbedtls_gcm_context g;
+	int r;
+
+	tk_key(t, week, key);
+	mbedtls_gcm_init(&g);
+	r = mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, 256);
+	if (r == 0 && enc)
+		r = mbedtls_gcm_crypt_and_tag(&g, MBEDTLS_GCM_ENCRYPT, n, p + 8, 12, p, 8, p + TK_HEAD,
+		                              p + TK_HEAD, TK_TAG, p + TK_HEAD + n);
+	else if (r == 0)
+		r = mbedtls_gcm_auth_decrypt(&g, n, p + 8, 12, p, 8, p + TK_HEAD + n, TK_TAG, p + TK_HEAD,
+		                             p + TK_HEAD);
+	mbedtls_gcm_free(&g);
+	mbedtls_platform_zeroize(key, sizeof key);
+	return r;
+}
+
+static int tk_write(void *ctx, const mbedtls_ssl_session *session, unsigned char *start,
+                    const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+	const struct conn_tls *t = ctx;
+	uint64_t week = (uint64_t)time(NULL) / TK_WEEK_S;
+	size_t n;
+	int r;
+
+	*tlen = 0;
+	if (end - start < TK_HEAD + TK_TAG)
+		return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+	r = mbedtls_ssl_session_save(session, start + TK_HEAD, (size_t)(end - start) - TK_HEAD - TK_TAG, &n);
+	if (r != 0)
+		return r;
+	for (int i = 0; i < 8; i++)
+		start[i] = (uint8_t)(week >> (56 - 8 * i));
+	if (conn_random(NULL, start + 8, 12) != 0)
+		return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+	if ((r = tk_seal(t, week, start, n, 1)) != 0)
+		return r;
+	*tlen = TK_HEAD + n + TK_TAG;
+	*lifetime = TK_WEEKS * TK_WEEK_S;
+	return 0;
+}
+
+static int tk_parse(void *ctx, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+	struct conn_tls *t = ctx;
+	time_t now = time(NULL);
+	uint64_t week = 0, this_week = (uint64_t)now / TK_WEEK_S;
+	int r;
+
+	if (len < TK_HEAD + TK_TAG)
+		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+	for (int i = 0; i < 8; i++)
+		week = week << 8 | buf[i];
+	if (week > this_week || this_week - week >= TK_WEEKS)
+		return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+	if (tk_seal(t, week, buf, len - TK_HEAD - TK_TAG, 0) != 0)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	if ((r = mbedtls_ssl_session_load(session, buf + TK_HEAD, len - TK_HEAD - TK_TAG)) != 0)
+		return r;
+	if (t->cur)
+		t->cur->resumed = 1;
+	return 0;
+}
+
+/* tk_secret from the server's key; tickets on. */
+static int tk_setup(struct conn_tls *t)
+{
+	static const char label[] = "monbot session ticket key v1";
+	unsigned char der[1600];
+	mbedtls_sha256_context h;
+	int n = mbedtls_pk_write_key_der(&t->key, der, sizeof der);
+
+	if (n <= 0)
+		return -1;
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts_ret(&h, 0);
+	mbedtls_sha256_update_ret(&h, (const unsigned char *)label, sizeof label - 1);
+	mbedtls_sha256_update_ret(&h, der + sizeof der - (size_t)n, (size_t)n);
+	mbedtls_sha256_finish_ret(&h, t->tk_secret);
+	mbedtls_sha256_free(&h);
+	mbedtls_platform_zeroize(der, sizeof der);
+	mbedtls_ssl_conf_session_tickets_cb(&t->conf, tk_write, tk_parse, t);
+	return 0;
+}
+
 int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
                         const char *key_path, const char *hostname,
                         int *generated, char *err, size_t errlen)
@@ -362,6 +508,10 @@ int conn_tls_server_new(struct conn_tls **out, const char *cert_path,
 		goto out;
 	}
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
+	if (tk_setup(t) != 0) {
+		conn_errf(err, errlen, "TLS: cannot read key %s back for the session tickets", key_path);
+		goto out;
+	}
 	rc = CONN_OK;
 out:
 	if (rc != CONN_OK)
@@ -431,12 +581,44 @@ static int map_err(struct conn *c, int r)
 	}
 }
 
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+/* A client keeps each connection's session (with the ticket the server
+ * just gave) and offers it on the next (conn_tls_session_start): resumed
+ * when the master secret is the one it offered. */
+static void keep_session(struct conn_tls *t, struct sess *s, const char *name)
+{
+	const mbedtls_ssl_session *now = s->ssl.session;
+
+	s->resumed = t->have_saved && now && !memcmp(now->master, t->saved.master, sizeof now->master);
+	mbedtls_ssl_session_free(&t->saved);
+	mbedtls_ssl_session_init(&t->saved);
+	t->have_saved = mbedtls_ssl_get_session(&s->ssl, &t->saved) == 0;
+	snprintf(t->saved_name, sizeof t->saved_name, "%s", name);
+}
+#endif
+
 static int m_handshake(struct conn *c)
 {
 	struct sess *s = c->sess;
-	int r = mbedtls_ssl_handshake(&s->ssl);
+	int r;
 
-	return r == 0 ? CONN_OK : map_err(c, r);
+	c->tls->cur = s;
+	r = mbedtls_ssl_handshake(&s->ssl);
+	c->tls->cur = NULL;
+	if (r != 0)
+		return map_err(c, r);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+	if (!c->tls->is_server && !c->tls->no_resume)
+		keep_session(c->tls, s, c->server_name);
+#endif
+	return CONN_OK;
+}
+
+static int m_resumed(const struct conn *c)
+{
+	const struct sess *s = c->sess;
+
+	return s->resumed;
 }
 
 static ssize_t m_read(struct conn *c, void *buf, size_t len)
@@ -536,7 +718,7 @@ static const char *m_strerror(const struct conn *c, int rc, char *buf, size_t le
 }
 
 static const struct conn_ops mbed_ops = {
-	m_handshake, m_read, m_write, m_pending, m_shutdown, m_free, m_peer_hashes, m_strerror,
+	m_handshake, m_read, m_write, m_pending, m_shutdown, m_free, m_peer_hashes, m_strerror, m_resumed,
 };
 
 int conn_tls_session_start(struct conn *c)
@@ -552,6 +734,9 @@ int conn_tls_session_start(struct conn *c)
 	r = mbedtls_ssl_setup(&s->ssl, &c->tls->conf);
 	if (r == 0 && !c->tls->is_server && c->server_name[0])
 		r = mbedtls_ssl_set_hostname(&s->ssl, c->server_name);
+	/* an offered session the server no longer knows costs a full handshake */
+	if (r == 0 && !c->tls->is_server && c->tls->have_saved && !strcmp(c->tls->saved_name, c->server_name))
+		(void)mbedtls_ssl_set_session(&s->ssl, &c->tls->saved);
 	if (r != 0)
 		return map_err(c, r);
 	mbedtls_ssl_set_bio(&s->ssl, c, bio_send, bio_recv, NULL);

@@ -526,8 +526,21 @@ static const char *w_strerror(const struct conn *c, int rc, char *buf, size_t le
 	return buf;
 }
 
+/* The wolfSSL back-end keeps no session for a client's next connection:
+ * every connection is a full handshake (conn_resumed says so). */
+void conn_tls_client_resume(struct conn_tls *t, int on)
+{
+	(void)t;
+	(void)on;
+}
+
+static int w_resumed(const struct conn *c)
+{
+	return wolfSSL_session_reused(c->sess) == 1;
+}
+
 static const struct conn_ops wolf_ops = {
-	w_handshake, w_read, w_write, w_pending, w_shutdown, w_free, w_peer_hashes, w_strerror,
+	w_handshake, w_read, w_write, w_pending, w_shutdown, w_free, w_peer_hashes, w_strerror, w_resumed,
 };
 
 /* An IP literal is not a host name: no SNI for it (RFC 6066 §3). */

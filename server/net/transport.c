@@ -269,6 +269,8 @@ static void do_handshake(struct client *c)
 		transport_close(c);
 		return;
 	}
+	if (conn_is_tls(&c->c))
+		mx.tls_handshakes[conn_resumed(&c->c) ? 1 : 0]++;
 	c->tr->ops->ready(c);
 	if (!c->dead)
 		transport_kick(c);

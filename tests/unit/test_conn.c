@@ -756,6 +756,65 @@ static void test_pin_parse(void **st)
 	}
 }
 
+/* Session tickets: a client context's next connection resumes (mbedTLS),
+ * on the same server context and on a new one made from the same key files
+ * (a server restart); a server with another key cannot open the ticket and
+ * does a full handshake, as the wolfSSL back-end always does; nor is a
+ * session offered under another server name (force checks the name in the
+ * full handshake only). After a
+ * resumption the client still sees the server's certificate (pinning). */
+static void resume_to(struct conn_tls *ct, struct conn_tls *stc, const char *name, int want, const char *what)
+{
+	struct conn c, s;
+	int src, crc = pair(&c, ct, &s, stc, name, &src);
+	uint8_t fp[32], spki[32], ofp[32], ospki[32];
+
+	if (crc != CONN_OK || src != CONN_OK)
+		fail_msg("%s: handshake %d/%d", what, crc, src);
+	if (conn_resumed(&c) != want || conn_resumed(&s) != want)
+		fail_msg("%s: resumed client %d server %d, expected %d", what, conn_resumed(&c), conn_resumed(&s), want);
+	assert_int_equal(conn_peer_hashes(&c, fp, spki), CONN_OK);
+	assert_int_equal(conn_tls_own_hashes(stc, ofp, ospki), CONN_OK);
+	assert_memory_equal(fp, ofp, 32);
+	assert_memory_equal(spki, ospki, 32);
+	pump(&c, &s, 3000);
+	pump(&s, &c, 3000);
+	conn_close(&c);
+	conn_close(&s);
+}
+
+static void resume_step(struct conn_tls *ct, struct conn_tls *stc, int want, const char *what)
+{
+	resume_to(ct, stc, "localhost", want, what);
+}
+
+static void test_tls_resume(void **st)
+{
+	struct conn_tls *ct = NULL, *a, *a2, *b;
+	char err[200];
+	int r = strncmp(conn_tls_backend(), "mbedtls", 7) == 0;
+	(void)st;
+
+	a = server_ctx("res_cert.pem", "res_key.pem", NULL);
+	b = server_ctx("res2_cert.pem", "res2_key.pem", NULL);
+	assert_int_equal(conn_tls_client_new(&ct, CONN_VERIFY_PIN, NULL, err, sizeof err), CONN_OK);
+	resume_step(ct, a, 0, "first connection");
+	resume_step(ct, a, r, "second connection");
+	resume_step(ct, a, r, "third connection (the renewed ticket)");
+	a2 = server_ctx("res_cert.pem", "res_key.pem", NULL);
+	resume_step(ct, a2, r, "the same key files, a new server context");
+	resume_step(ct, b, 0, "another key: the ticket does not open");
+	resume_step(ct, b, r, "then resumed there");
+	resume_step(ct, a, 0, "back: the other server's ticket does not open");
+	/* a session is offered to the server name it was made with only */
+	resume_to(ct, a, "monbot-test", 0, "another server name: a full handshake");
+	resume_to(ct, a, "monbot-test", r, "then resumed under that name");
+	conn_tls_free(ct);
+	conn_tls_free(a);
+	conn_tls_free(a2);
+	conn_tls_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_tls_pin_mode),
 		cmocka_unit_test(test_tls_force),
 		cmocka_unit_test(test_tls_to_plain),
+		cmocka_unit_test(test_tls_resume),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_arena_exhausted_mid_handshake),
 	};

@@ -113,6 +113,24 @@ $(MBEDTLS_LIBDIR)/libmbedtls.a $(MBEDTLS_LIBDIR)/libmbedx509.a $(MBEDTLS_LIBDIR)
 	$(call say,MBEDTLS,$(MBEDTLS_BUILD))MBEDTLS_CONFIG="$(BOARD_MBEDTLS_CONFIG)" MBEDTLS_CFLAGS="$(BOARD_MBEDTLS_CFLAGS)" tools/build-mbedtls.sh $(MBEDTLS_BUILD) "$(CC)" "$(AR)"
 endif
 
+# The native builds with mbedTLS (no BOARD) link it built from Debian's
+# source package too, with the default configuration plus
+# wire/mbedtls_host_config.h (record buffers that shrink after the
+# handshake, Debian's threading), in build/mbedtls-host shared by every
+# native build folder. HOST_MBEDTLS=0 links Debian's binary package instead.
+ifeq ($(BOARD)$(TLS),mbedtls)
+HOST_MBEDTLS ?= 1
+endif
+ifeq ($(HOST_MBEDTLS),1)
+HOST_MBEDTLS_CONFIG := wire/mbedtls_host_config.h
+HOST_MBEDTLS_BUILD := build/mbedtls-host
+MBEDTLS_LIBDIR := $(HOST_MBEDTLS_BUILD)/library
+MB_CPPFLAGS := -isystem $(HOST_MBEDTLS_BUILD)/include -DMBEDTLS_USER_CONFIG_FILE='"$(HOST_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
+BOARD_PREREQ += $(MBEDTLS_LIBDIR)/libmbedtls.a
+$(MBEDTLS_LIBDIR)/libmbedtls.a $(MBEDTLS_LIBDIR)/libmbedx509.a $(MBEDTLS_LIBDIR)/libmbedcrypto.a &: $(HOST_MBEDTLS_CONFIG) tools/build-mbedtls.sh
+	$(call say,MBEDTLS,$(HOST_MBEDTLS_BUILD))MBEDTLS_USER_CONFIG="$(HOST_MBEDTLS_CONFIG)" tools/build-mbedtls.sh $(HOST_MBEDTLS_BUILD) "$(CC)" "$(AR)"
+endif
+
 # A board whose C library is not the system's sees none of the system's
 # headers but the header-only libraries it names (BOARD_SYS_HEADERS, jsmn),
 # copied into its own folder.
@@ -155,9 +173,10 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 # Agent tests that span modules (GPU fakes, live machine, allocation count).
 -include tests/agent-tests.mk
 
-# An object of a board build is compiled again when the board's mbedTLS
-# configuration changes (its structures change with it).
-$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_STAMP) | $(BOARD_PREREQ)
+# An object of a board build (or of a native one on build/mbedtls-host) is
+# compiled again when its mbedTLS configuration changes (its structures
+# change with it).
+$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(HOST_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_STAMP) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 

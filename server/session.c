@@ -33,6 +33,7 @@
 #define MSG_KEY_BUDGET   (8u << 20)  /* ... and over one key's sessions: two 4 MiB messages */
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
 #define SESSION_ACK_NONE         INT64_MIN   /* a reply that acknowledges no sample */
+#define ACK_Q_MIN        8           /* ids an idle session's ring holds */
 
 /* Loop-thread scratch: one message is handled at a time. */
 static uint8_t rbuf[READ_CHUNK];
@@ -82,11 +83,13 @@ void session_start(struct client *c, const char *nickname, int64_t newest,
 		return;
 	}
 	(void)newest;
-	if (!c->ack_q && !(c->ack_q = malloc(SESSION_PENDING_MAX * sizeof(*c->ack_q)))) {
+	/* an idle session holds a few ids; a burst grows the ring (ack_room) */
+	if (!c->ack_q && !(c->ack_q = malloc(ACK_Q_MIN * sizeof(*c->ack_q)))) {
 		http_serve_error(c, 503);
 		return;
 	}
 	c->ack_head = 0;
+	c->ack_cap = ACK_Q_MIN;
 	if (transport_append(c, resp, n) != 0)
 		return;
 	if (nickname && *nickname)
@@ -142,6 +145,25 @@ static void count_bad(int rc)
 
 /* A metric sample to the store. Returns 1 when the reply waits for the
  * commit, 0 to reply now, -1 when the session was closed. */
+/* Room in the ack ring for one more id: doubled (in order, from index 0)
+ * when full, up to SESSION_PENDING_MAX (reading pauses there). 0, or -1
+ * out of memory. */
+static int ack_room(struct client *c)
+{
+	int64_t *n;
+	if (c->pending < c->ack_cap)
+		return 0;
+	if (c->ack_cap >= SESSION_PENDING_MAX || !(n = malloc(2 * c->ack_cap * sizeof(*n))))
+		return -1;
+	for (uint32_t k = 0; k < c->pending; k++)
+		n[k] = c->ack_q[(c->ack_head + k) % c->ack_cap];
+	free(c->ack_q);
+	c->ack_q = n;
+	c->ack_head = 0;
+	c->ack_cap *= 2;
+	return 0;
+}
+
 static int on_sample(struct client *c)
 {
 	struct server *s = c->srv;
@@ -191,10 +213,15 @@ static int on_sample(struct client *c)
 	row.has_agent_ts = stamped;
 	row.agent_ts = id;
 	row.fleet = agents_fleet_any(&flt) ? store_fleet_text(&flt, fleetbuf, sizeof(fleetbuf)) : NULL;
+	if (rc == STORE_OK && ack_room(c) != 0) {
+		mx.samples_refused++;
+		session_close_with(c, 1011, "out of memory");
+		return -1;
+	}
 	if (rc == STORE_OK)
 		rc = store_async_sample(s->store, transport_tag(c), &row);
 	if (rc == STORE_OK) {
-		c->ack_q[(c->ack_head + c->pending) % SESSION_PENDING_MAX] = id;
+		c->ack_q[(c->ack_head + c->pending) % c->ack_cap] = id;
 		c->pending++;
 		if (c->pending >= SESSION_PENDING_MAX)
 			c->reading = 0;
@@ -477,7 +504,7 @@ static void on_store_events(void *ctx, const struct store_ev *evs, size_t n)
 			 * oldest pending ones, each acknowledged by its own reply. */
 			for (uint32_t k = 0; k < e->count && c->pending > 0; k++) {
 				int64_t id = c->ack_q[c->ack_head];
-				c->ack_head = (c->ack_head + 1) % SESSION_PENDING_MAX;
+				c->ack_head = (c->ack_head + 1) % c->ack_cap;
 				c->pending--;
 				if (c->st == CL_WS && session_reply(c, NULL, 0, id) != 0)
 					break;

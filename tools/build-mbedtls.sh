@@ -8,7 +8,9 @@
 # MBEDTLS_CONFIG: a configuration header replacing mbedTLS's default (a path
 # from the top of the tree, the same MBEDTLS_CONFIG_FILE that the Makefile
 # gives the objects that include mbedTLS's headers). MBEDTLS_CFLAGS: the
-# compiler flags (default -O2, the library's own).
+# compiler flags (default -O2, the library's own). MBEDTLS_USER_CONFIG: a
+# header added on top of the default configuration instead
+# (MBEDTLS_USER_CONFIG_FILE, the native builds: wire/mbedtls_host_config.h).
 # Leaves <out-dir>/include and <out-dir>/library/libmbed{crypto,x509,tls}.a.
 set -euo pipefail
 out=$1 cc=$2 ar=${3:-ar}
@@ -25,5 +27,9 @@ if [ -n "${MBEDTLS_CONFIG:-}" ]; then
 	# quotes of the file name for the compiler
 	cflags="$cflags -idirafter $top -DMBEDTLS_CONFIG_FILE=\\\"$MBEDTLS_CONFIG\\\""
 fi
+if [ -n "${MBEDTLS_USER_CONFIG:-}" ]; then
+	[ -f "$top/$MBEDTLS_USER_CONFIG" ] || { echo "build-mbedtls: no $top/$MBEDTLS_USER_CONFIG" >&2; exit 1; }
+	cflags="$cflags -idirafter $top -DMBEDTLS_USER_CONFIG_FILE=\\\"$MBEDTLS_USER_CONFIG\\\""
+fi
 make -s -C "$out/library" -j"$(nproc)" CC="$cc" AR="$ar" CFLAGS="$cflags" "$@" libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
-echo "mbedTLS $(basename "$tarball" .orig.tar.gz) built with $cc in $out${MBEDTLS_CONFIG:+ ($MBEDTLS_CONFIG)}"
+echo "mbedTLS $(basename "$tarball" .orig.tar.gz) built with $cc in $out${MBEDTLS_CONFIG:+ ($MBEDTLS_CONFIG)}${MBEDTLS_USER_CONFIG:+ (default + $MBEDTLS_USER_CONFIG)}"

@@ -3,7 +3,16 @@
  * sample at a set rate with its own key, as agents do. Reports samples
  * sent, acknowledged (the server's "ack" covers their ts) and failed, and
  * the send-to-ack latency (p50, p99, max): the server acks a sample once
- * the database has committed it, so this is send-to-stored plus one hop. */
+ * the database has committed it, so this is send-to-stored plus one hop.
+ * A storm (--storm N --storm-at S) kills N sessions at once S seconds into
+ * the send phase and reconnects each after the agent's own first delay
+ * (AGENT_RECONNECT_DELAY 5 s less up to a quarter of jitter), then reports
+ * how long until every one is back and storing, and the latency of the
+ * sessions that stayed meanwhile. --resume gives each session its own TLS
+ * context, so a reconnect resumes its session from its ticket as the real
+ * agent's does; without it every handshake is a full one. More than one
+ * --host address (comma-separated, the server listening on all) gives more
+ * than one address's ephemeral ports (about 28 000 each). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,6 +33,7 @@
 
 #define FIFO 128
 #define RESP_MAX 4096
+#define HOSTS_MAX 16
 
 enum { S_IDLE, S_CONNECT, S_REQ, S_RESP, S_OPEN, S_DONE };
 
@@ -45,18 +55,23 @@ struct sess {
 	uint64_t f_ms[FIFO];
 	unsigned f_head, f_n;
 	uint8_t rd_want, wr_want;
+	struct conn_tls *ctx;   /* --resume: this session's own */
+	uint8_t stormed, back;  /* killed by the storm; stored again since */
+	struct ev_timer reopen;
 };
 
 static struct {
 	const char *host;
 	unsigned port;
-	int tls, n, rate_ms, duration_s, ramp, json;
+	int tls, n, rate_ms, duration_s, ramp, json, resume;
 	const char *keys_file;
-	struct port_addr sa;
+	struct port_addr sa[HOSTS_MAX];
+	int nsa;
 	struct conn_tls *ctx;
 	struct ev_loop *loop;
 	struct sess *s;
 	int opened, open_now, connect_failed, dropped, next_to_open;
+	int connecting, inflight_max; /* handshakes under way; at most (0 = any) */
 	uint64_t sent, acked, send_skipped;
 	uint64_t t_start, t_send, t_stop, t_end;
 	int ramp_timeout_s;
@@ -64,6 +79,12 @@ static struct {
 	float *lat;
 	size_t nlat, caplat;
 	uint64_t replies, bytes_in, bytes_out;
+	int resumed;            /* sessions whose handshake resumed */
+	/* the storm */
+	int storm_n, storm_at_s, storm_back, storm_retries;
+	uint64_t storm_t0, storm_t_back, storm_lost;
+	float *slat;            /* latencies of the others while the storm lasts */
+	size_t nslat, capslat;
 } G;
 
 static volatile sig_atomic_t g_stop;
@@ -79,14 +100,22 @@ static uint64_t mono_ms(void)
 static void sess_update(struct sess *s);
 static void on_io(struct ev_loop *loop, int fd, int events, void *arg);
 
+static void storm_reopen_later(struct sess *s, uint64_t ms);
+
 static void sess_fail(struct sess *s, const char *why)
 {
+	int retry;
 	if (s->st == S_DONE || s->st == S_IDLE)
 		return;
+	/* a storm's session that is not back yet tries again, as an agent does */
+	retry = s->stormed && !s->back && G.sending;
+	if (s->st != S_OPEN)
+		G.connecting--;
 	if (s->st == S_OPEN) {
-		G.dropped++;
 		G.open_now--;
-	} else {
+		if (!retry)
+			G.dropped++;
+	} else if (!retry) {
 		G.connect_failed++;
 	}
 	if (getenv("LOADGEN_DEBUG"))
@@ -101,6 +130,10 @@ static void sess_fail(struct sess *s, const char *why)
 	free(s->msg);
 	s->msg = NULL;
 	s->msg_cap = s->msg_len = 0;
+	if (retry) {
+		G.storm_retries++;
+		storm_reopen_later(s, 1000 + (uint64_t)(rand() % 250));
+	}
 }
 
 static int mask_of(int want)
@@ -193,17 +226,24 @@ static void on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, (uint64_t)G.rate_ms);
 }
 
-static void record_latency(uint64_t ms)
+static void push_lat(float **v, size_t *n, size_t *cap, uint64_t ms)
 {
-	if (G.nlat == G.caplat) {
-		size_t nc = G.caplat ? G.caplat * 2 : 65536;
-		float *nl = realloc(G.lat, nc * sizeof(*nl));
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 65536;
+		float *nl = realloc(*v, nc * sizeof(*nl));
 		if (!nl)
 			return;
-		G.lat = nl;
-		G.caplat = nc;
+		*v = nl;
+		*cap = nc;
 	}
-	G.lat[G.nlat++] = (float)ms;
+	(*v)[(*n)++] = (float)ms;
+}
+
+static void record_latency(const struct sess *s, uint64_t ms)
+{
+	push_lat(&G.lat, &G.nlat, &G.caplat, ms);
+	if (G.storm_t0 && !G.storm_t_back && !s->stormed)
+		push_lat(&G.slat, &G.nslat, &G.capslat, ms);
 }
 
 static void on_reply(struct sess *s, const char *p, size_t n)
@@ -219,10 +259,15 @@ static void on_reply(struct sess *s, const char *p, size_t n)
 	if (k < 0 || jsonr_int(&r, k, 0, INT64_MAX / 2, &ack) != JSONR_OK)
 		return;
 	while (s->f_n > 0 && s->f_ts[s->f_head] <= ack) {
-		record_latency(mono_ms() - s->f_ms[s->f_head]);
+		record_latency(s, mono_ms() - s->f_ms[s->f_head]);
 		s->f_head = (s->f_head + 1) % FIFO;
 		s->f_n--;
 		G.acked++;
+		if (s->stormed && !s->back) {
+			s->back = 1;
+			if (++G.storm_back == G.storm_n)
+				G.storm_t_back = mono_ms();
+		}
 	}
 }
 
@@ -278,7 +323,7 @@ static void start_ws(struct sess *s)
 	conn_random(NULL, nonce, sizeof(nonce));
 	char path[128];
 	snprintf(path, sizeof(path), "/ws/%s", s->secret);
-	if (ws_client_request(G.host, G.port, path, nonce, req, sizeof(req), &n, s->key_b64) != WS_OK) {
+	if (ws_client_request("localhost", G.port, path, nonce, req, sizeof(req), &n, s->key_b64) != WS_OK) {
 		sess_fail(s, "request");
 		return;
 	}
@@ -345,10 +390,14 @@ static void on_io(struct ev_loop *loop, int fd, int events, void *arg)
 			}
 			ws_init(&s->ws, WS_ROLE_CLIENT, 0, conn_random, NULL);
 			s->st = S_OPEN;
-			G.opened++;
+			G.connecting--;
+			if (!s->stormed)
+				G.opened++;
 			G.open_now++;
-			/* spread the sessions' send phases over one interval */
-			ev_timer_start(G.loop, &s->tick, (uint64_t)(rand() % G.rate_ms));
+			G.resumed += conn_resumed(&s->c);
+			/* spread the sessions' send phases over one interval; a
+			 * reconnect sends at once (an agent's spooled samples) */
+			ev_timer_start(G.loop, &s->tick, s->stormed ? 0 : (uint64_t)(rand() % G.rate_ms));
 			if (used < s->resp_len)
 				on_ws_bytes(s, (uint8_t *)s->resp + used, s->resp_len - used);
 		} else {
@@ -364,12 +413,20 @@ static void on_io(struct ev_loop *loop, int fd, int events, void *arg)
 static void open_one(struct sess *s)
 {
 	int rc;
+	char err[256];
 	conn_init(&s->c);
 	obuf_init(&s->out, 1u << 20);
 	ev_timer_init(&s->tick, on_tick, s);
 	s->st = S_CONNECT;
+	G.connecting++;
 	s->fd = -1;
-	rc = conn_connect(&s->c, G.ctx, &G.sa, G.host);
+	s->resp_len = 0;
+	if (G.tls && G.resume && !s->ctx &&
+	    conn_tls_client_new(&s->ctx, CONN_VERIFY_NONE, NULL, err, sizeof(err)) != CONN_OK) {
+		sess_fail(s, "TLS context");
+		return;
+	}
+	rc = conn_connect(&s->c, G.resume ? s->ctx : G.ctx, &G.sa[s->idx % G.nsa], "localhost");
 	if (rc != CONN_OK && rc != CONN_EAGAIN) {
 		sess_fail(s, "connect");
 		return;
@@ -386,10 +443,47 @@ static void on_ramp(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	int k = G.ramp / 10 > 0 ? G.ramp / 10 : 1;
 	(void)arg;
-	for (int i = 0; i < k && G.next_to_open < G.n; i++)
+	for (int i = 0; i < k && G.next_to_open < G.n && (!G.inflight_max || G.connecting < G.inflight_max); i++)
 		open_one(&G.s[G.next_to_open++]);
 	if (G.next_to_open < G.n)
 		ev_timer_start(loop, t, 100);
+}
+
+static void on_reopen(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	open_one(arg);
+}
+
+static void storm_reopen_later(struct sess *s, uint64_t ms)
+{
+	s->st = S_IDLE;
+	ev_timer_init(&s->reopen, on_reopen, s);
+	ev_timer_start(G.loop, &s->reopen, ms);
+}
+
+/* Kills storm_n sessions spread over all of them (a closed socket, as
+ * when an agent's process or its server goes away), each to reconnect
+ * after the agent's first delay. */
+static void storm_start(void)
+{
+	G.storm_t0 = mono_ms();
+	for (int i = 0; i < G.storm_n; i++) {
+		struct sess *s = &G.s[(int)((int64_t)i * G.n / G.storm_n)];
+		if (s->st != S_OPEN)
+			continue;
+		ev_timer_stop(G.loop, &s->tick);
+		ev_fd_del(G.loop, s->fd);
+		conn_close(&s->c);
+		s->fd = -1;
+		G.open_now--;
+		G.storm_lost += s->f_n;
+		s->f_n = s->f_head = 0;
+		obuf_free(&s->out);
+		s->stormed = 1;
+		storm_reopen_later(s, 3750 + (uint64_t)(rand() % 1251));
+	}
 }
 
 static int cmp_f(const void *a, const void *b)
@@ -398,15 +492,20 @@ static int cmp_f(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double pct(double p)
+static double pct_of(const float *v, size_t n, double p)
 {
 	size_t i;
-	if (G.nlat == 0)
+	if (n == 0)
 		return NAN;
-	i = (size_t)ceil(p * (double)G.nlat) - 1;
-	if (i >= G.nlat)
-		i = G.nlat - 1;
-	return G.lat[i];
+	i = (size_t)ceil(p * (double)n) - 1;
+	if (i >= n)
+		i = n - 1;
+	return v[i];
+}
+
+static double pct(double p)
+{
+	return pct_of(G.lat, G.nlat, p);
 }
 
 static int load_keys(const char *path)
@@ -431,26 +530,28 @@ static int load_keys(const char *path)
 
 static void usage(void)
 {
-	printf("usage: monbot-loadgen --keys FILE [--agents N] [--host H] [--port P] [--tls 0|1]\n"
-	       "                      [--interval-ms MS] [--duration S] [--ramp N/s] [--ramp-timeout S] [--json]\n"
+	printf("usage: monbot-loadgen --keys FILE [--agents N] [--host H[,H...]] [--port P] [--tls 0|1]\n"
+	       "                      [--interval-ms MS] [--duration S] [--ramp N/s] [--ramp-timeout S]\n"
+	       "                      [--inflight N] [--resume] [--storm N --storm-at S] [--json]\n"
 	       "Opens N WebSocket sessions (one key per line of FILE, one key each; at most --ramp\n"
-	       "new ones a second), then sends a sample on each every interval for the duration,\n"
-	       "then waits up to 15 s for the last acks. Latency counts from the send phase only.\n");
+	       "new ones a second, at most --inflight handshakes at once), then sends a sample on each every interval for the duration,\n"
+	       "then waits up to 15 s for the last acks. Latency counts from the send phase only.\n"
+	       "--storm: S s into the send phase N sessions are killed at once and reconnect\n"
+	       "after 3.75-5 s each (the agent's first delay); --resume: each session resumes its\n"
+	       "own TLS session on a reconnect.\n");
 }
 
-int main(int argc, char **argv)
+static int parse_opts(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "host", 1, NULL, 'H' }, { "port", 1, NULL, 'p' }, { "tls", 1, NULL, 't' },
 		{ "agents", 1, NULL, 'n' }, { "keys", 1, NULL, 'k' }, { "interval-ms", 1, NULL, 'i' },
 		{ "duration", 1, NULL, 'd' }, { "ramp", 1, NULL, 'r' }, { "json", 0, NULL, 'j' },
-		{ "ramp-timeout", 1, NULL, 'T' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "ramp-timeout", 1, NULL, 'T' }, { "resume", 0, NULL, 'R' }, { "storm", 1, NULL, 's' },
+		{ "storm-at", 1, NULL, 'a' }, { "inflight", 1, NULL, 'I' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	char err[256];
-	struct rlimit rl;
-	int o, nkeys;
-	uint64_t t_open_done = 0;
-
+	int o;
 	G.host = "127.0.0.1";
 	G.port = 8000;
 	G.tls = 1;
@@ -459,7 +560,7 @@ int main(int argc, char **argv)
 	G.duration_s = 60;
 	G.ramp = 500;
 	G.ramp_timeout_s = 300;
-	while ((o = getopt_long(argc, argv, "H:p:t:n:k:i:d:r:T:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "H:p:t:n:k:i:d:r:T:Rs:a:I:jh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'H': G.host = optarg; break;
 		case 'p': G.port = (unsigned)atoi(optarg); break;
@@ -471,54 +572,86 @@ int main(int argc, char **argv)
 		case 'r': G.ramp = atoi(optarg); break;
 		case 'j': G.json = 1; break;
 		case 'T': G.ramp_timeout_s = atoi(optarg); break;
+		case 'R': G.resume = 1; break;
+		case 's': G.storm_n = atoi(optarg); break;
+		case 'a': G.storm_at_s = atoi(optarg); break;
+		case 'I': G.inflight_max = atoi(optarg); break;
 		default: usage(); return o == 'h' ? 0 : 2;
 		}
 	}
-	if (!G.keys_file || G.n <= 0 || G.rate_ms <= 0 || G.duration_s <= 0 || G.ramp <= 0) {
+	if (!G.keys_file || G.n <= 0 || G.rate_ms <= 0 || G.duration_s <= 0 || G.ramp <= 0 || G.storm_n < 0 ||
+	    (G.storm_n && G.storm_at_s >= G.duration_s)) {
 		usage();
 		return 2;
 	}
-	G.s = calloc((size_t)G.n, sizeof(*G.s));
-	if (!G.s)
-		return 1;
-	nkeys = load_keys(G.keys_file);
-	if (nkeys <= 0)
-		return 2;
-	if (nkeys < G.n) {
-		fprintf(stderr, "monbot-loadgen: %d keys for %d agents: using %d\n", nkeys, G.n, nkeys);
-		G.n = nkeys;
+	return -1;
+}
+
+/* Every address of --host (a comma-separated list). */
+static int resolve_hosts(void)
+{
+	char list[512], err[256], *save = NULL;
+	snprintf(list, sizeof(list), "%s", G.host);
+	for (char *h = strtok_r(list, ",", &save); h && G.nsa < HOSTS_MAX; h = strtok_r(NULL, ",", &save)) {
+		if (conn_resolve(h, G.port, &G.sa[G.nsa], err, sizeof(err)) != CONN_OK) {
+			fprintf(stderr, "monbot-loadgen: %s\n", err);
+			return -1;
+		}
+		G.nsa++;
 	}
-	for (int i = 0; i < G.n; i++) {
-		G.s[i].idx = i;
-		G.s[i].fd = -1;
+	return G.nsa ? 0 : -1;
+}
+
+static void report(uint64_t t_open_done)
+{
+	uint64_t unacked = 0;
+	double secs = (double)(mono_ms() - G.t_send) / 1000.0;
+	double back = G.storm_t_back ? (double)(G.storm_t_back - G.storm_t0) / 1000.0 : NAN;
+	for (int i = 0; i < G.n; i++)
+		unacked += G.s[i].f_n;
+	qsort(G.lat, G.nlat, sizeof(*G.lat), cmp_f);
+	qsort(G.slat, G.nslat, sizeof(*G.slat), cmp_f);
+	if (G.json) {
+		printf("{\"agents\": %d, \"opened\": %d, \"connect_failed\": %d, \"dropped\": %d, "
+		       "\"held_at_end\": %d, \"sent\": %llu, \"acked\": %llu, \"failed\": %llu, "
+		       "\"skipped\": %llu, \"p50_ms\": %.0f, \"p99_ms\": %.0f, \"max_ms\": %.0f, "
+		       "\"seconds\": %.1f, \"ramp_seconds\": %.1f, \"resumed\": %d, \"storm\": %d, "
+		       "\"storm_back\": %d, \"storm_back_s\": %.2f, \"storm_p50_ms\": %.0f, \"storm_p99_ms\": %.0f, "
+		       "\"storm_retries\": %d, \"storm_lost\": %llu}\n",
+		       G.n, G.opened, G.connect_failed, G.dropped, G.open_now,
+		       (unsigned long long)G.sent, (unsigned long long)G.acked,
+		       (unsigned long long)unacked, (unsigned long long)G.send_skipped,
+		       pct(0.50), pct(0.99), G.nlat ? (double)G.lat[G.nlat - 1] : NAN, secs,
+		       t_open_done ? (double)(t_open_done - G.t_start) / 1000.0 : NAN, G.resumed, G.storm_n,
+		       G.storm_back, back, pct_of(G.slat, G.nslat, 0.50), pct_of(G.slat, G.nslat, 0.99),
+		       G.storm_retries, (unsigned long long)G.storm_lost);
+		return;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_sig);
-	signal(SIGTERM, on_sig);
-	srand((unsigned)getpid());
-	if (conn_resolve(G.host, G.port, &G.sa, err, sizeof(err)) != CONN_OK) {
-		fprintf(stderr, "monbot-loadgen: %s\n", err);
-		return 1;
-	}
-	if (G.tls && conn_tls_client_new(&G.ctx, CONN_VERIFY_NONE, NULL, err, sizeof(err)) != CONN_OK) {
-		fprintf(stderr, "monbot-loadgen: TLS: %s\n", err);
-		return 1;
-	}
-	if (G.ctx) /* each session a full handshake, as a new agent's */
-		conn_tls_client_resume(G.ctx, 0);
-	if (ev_loop_new(&G.loop, G.n + 256, err, sizeof(err)) != EV_OK) {
-		fprintf(stderr, "monbot-loadgen: %s\n", err);
-		return 1;
-	}
+	printf("agents %d: opened %d in %.1f s, connect failed %d, dropped %d, still open %d\n",
+	       G.n, G.opened, (double)(t_open_done - G.t_start) / 1000.0, G.connect_failed,
+	       G.dropped, G.open_now);
+	printf("samples: sent %llu, acknowledged %llu, failed (never acked) %llu, "
+	       "not sent (server behind) %llu\n",
+	       (unsigned long long)G.sent, (unsigned long long)G.acked,
+	       (unsigned long long)unacked, (unsigned long long)G.send_skipped);
+	printf("send->ack ms: p50 %.0f, p99 %.0f, max %.0f over %.1f s\n", pct(0.50),
+	       pct(0.99), G.nlat ? (double)G.lat[G.nlat - 1] : NAN, secs);
+	if (G.storm_n)
+		printf("storm: %d killed, %d back and storing in %.2f s (%d retries, %llu samples lost in "
+		       "flight); the others meanwhile p50 %.0f, p99 %.0f ms\n", G.storm_n, G.storm_back, back,
+		       G.storm_retries, (unsigned long long)G.storm_lost, pct_of(G.slat, G.nslat, 0.50),
+		       pct_of(G.slat, G.nslat, 0.99));
+}
+
+/* Phase 1: open every session (TLS handshakes cost the server most);
+ * phase 2: send for the duration, all sessions held (the storm in it);
+ * then the last acks. */
+static uint64_t run(void)
+{
+	uint64_t t_open_done = 0;
 	G.t_start = mono_ms();
 	ev_timer_init(&ramp_timer, on_ramp, NULL);
 	ev_timer_start(G.loop, &ramp_timer, 0);
-	/* Phase 1: open every session (TLS handshakes cost the server most);
-	 * phase 2: send for the duration, all sessions held. */
 	while (!g_stop && !t_open_done) {
 		ev_run_once(G.loop, 100);
 		if (G.next_to_open == G.n && G.opened + G.connect_failed >= G.n)
@@ -535,6 +668,11 @@ int main(int argc, char **argv)
 		uint64_t now;
 		ev_run_once(G.loop, 100);
 		now = mono_ms();
+		if (G.storm_n && !G.storm_t0 && now >= G.t_send + (uint64_t)G.storm_at_s * 1000u) {
+			storm_start();
+			fprintf(stderr, "storm: %d sessions killed\n", G.storm_n);
+			fflush(stderr);
+		}
 		if (G.sending && now >= G.t_stop) {
 			G.sending = 0;
 			fprintf(stderr, "stopped sending\n");
@@ -549,35 +687,55 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	{
-		uint64_t unacked = 0;
-		double secs = (double)(mono_ms() - G.t_send) / 1000.0;
-		for (int i = 0; i < G.n; i++)
-			unacked += G.s[i].f_n;
-		qsort(G.lat, G.nlat, sizeof(*G.lat), cmp_f);
-		if (G.json) {
-			printf("{\"agents\": %d, \"opened\": %d, \"connect_failed\": %d, \"dropped\": %d, "
-			       "\"held_at_end\": %d, \"sent\": %llu, \"acked\": %llu, \"failed\": %llu, "
-			       "\"skipped\": %llu, \"p50_ms\": %.0f, \"p99_ms\": %.0f, \"max_ms\": %.0f, "
-			       "\"seconds\": %.1f, \"ramp_seconds\": %.1f}\n",
-			       G.n, G.opened, G.connect_failed, G.dropped, G.open_now,
-			       (unsigned long long)G.sent, (unsigned long long)G.acked,
-			       (unsigned long long)unacked, (unsigned long long)G.send_skipped,
-			       pct(0.50), pct(0.99), G.nlat ? (double)G.lat[G.nlat - 1] : NAN, secs,
-			       t_open_done ? (double)(t_open_done - G.t_start) / 1000.0 : NAN);
-		} else {
-			printf("agents %d: opened %d in %.1f s, connect failed %d, dropped %d, still open %d\n",
-			       G.n, G.opened, (double)(t_open_done - G.t_start) / 1000.0, G.connect_failed,
-			       G.dropped, G.open_now);
-			printf("samples: sent %llu, acknowledged %llu, failed (never acked) %llu, "
-			       "not sent (server behind) %llu\n",
-			       (unsigned long long)G.sent, (unsigned long long)G.acked,
-			       (unsigned long long)unacked, (unsigned long long)G.send_skipped);
-			printf("send->ack ms: p50 %.0f, p99 %.0f, max %.0f over %.1f s\n", pct(0.50),
-			       pct(0.99), G.nlat ? (double)G.lat[G.nlat - 1] : NAN, secs);
-		}
+	return t_open_done;
+}
+
+int main(int argc, char **argv)
+{
+	char err[256];
+	struct rlimit rl;
+	int rc, nkeys;
+
+	if ((rc = parse_opts(argc, argv)) >= 0)
+		return rc;
+	G.s = calloc((size_t)G.n, sizeof(*G.s));
+	if (!G.s)
+		return 1;
+	nkeys = load_keys(G.keys_file);
+	if (nkeys <= 0)
+		return 2;
+	if (nkeys < G.n) {
+		fprintf(stderr, "monbot-loadgen: %d keys for %d agents: using %d\n", nkeys, G.n, nkeys);
+		G.n = nkeys;
 	}
-	for (int i = 0; i < G.n; i++)
+	if (G.storm_n > G.n)
+		G.storm_n = G.n;
+	for (int i = 0; i < G.n; i++) {
+		G.s[i].idx = i;
+		G.s[i].fd = -1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	srand((unsigned)getpid());
+	if (resolve_hosts() != 0)
+		return 1;
+	if (G.tls && conn_tls_client_new(&G.ctx, CONN_VERIFY_NONE, NULL, err, sizeof(err)) != CONN_OK) {
+		fprintf(stderr, "monbot-loadgen: TLS: %s\n", err);
+		return 1;
+	}
+	if (G.ctx) /* each session a full handshake, as a new agent's */
+		conn_tls_client_resume(G.ctx, 0);
+	if (ev_loop_new(&G.loop, G.n + 256, err, sizeof(err)) != EV_OK) {
+		fprintf(stderr, "monbot-loadgen: %s\n", err);
+		return 1;
+	}
+	report(run());
+	for (int i = 0; i < G.n; i++) {
 		if (G.s[i].st != S_DONE && G.s[i].st != S_IDLE) {
 			ev_timer_stop(G.loop, &G.s[i].tick);
 			if (G.s[i].fd >= 0)
@@ -586,9 +744,12 @@ int main(int argc, char **argv)
 			obuf_free(&G.s[i].out);
 			free(G.s[i].msg);
 		}
+		conn_tls_free(G.s[i].ctx);
+	}
 	ev_loop_free(G.loop);
 	conn_tls_free(G.ctx);
 	free(G.s);
 	free(G.lat);
+	free(G.slat);
 	return G.opened > 0 ? 0 : 1;
 }

@@ -233,6 +233,13 @@ int conn_tls_client_new(struct conn_tls **out, enum conn_verify verify,
 		/* pinning checks the certificate after the handshake */
 		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
 	}
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+	/* records of 1 KiB at most both ways (RFC 6066 §4): a server whose
+	 * buffers shrink to it (wire/mbedtls_host_config.h) holds an idle agent
+	 * in a few KiB; a server that does not know the extension ignores it */
+	if (rc == CONN_OK)
+		mbedtls_ssl_conf_max_frag_len(&t->conf, MBEDTLS_SSL_MAX_FRAG_LEN_1024);
+#endif
 out:
 	if (rc != CONN_OK)
 		conn_tls_free(t);

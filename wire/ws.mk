@@ -5,7 +5,8 @@
 # For programs:
 #   WIRE_OBJS            every wire object, this back-end's TLS file included,
 #                        and the port's socket objects (PORT_SOCK_OBJS)
-#   WIRE_TLS_LIBS        TLS libraries, dynamic (the server)
+#   WIRE_TLS_LIBS        TLS libraries for the server (Debian's dynamic ones,
+#                        or build/mbedtls-host's static ones: Makefile)
 #   WIRE_TLS_ARENA_LIBS  static TLS libraries whose allocations go to the
 #                        arena of conn_tls_arena_init() (the agent); a
 #                        prerequisite list: put it in the link rule's inputs
@@ -36,7 +37,9 @@ WIRE_TLS_ARENA_LIBS := $(WOLFSSL_LIBDIR)/libwolfssl.a
 WIRE_TLS_ARENA_LDLIBS := -lm
 else ifeq ($(TLS),mbedtls)
 WIRE_TLS_ARENA_KB := 160
-WIRE_TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+# the native builds: the static libraries of build/mbedtls-host (Makefile)
+WIRE_TLS_LIBS := $(if $(filter 1,$(HOST_MBEDTLS)),$(MBEDTLS_LIBDIR)/libmbedtls.a $(MBEDTLS_LIBDIR)/libmbedx509.a \
+                 $(MBEDTLS_LIBDIR)/libmbedcrypto.a -lpthread,-lmbedtls -lmbedx509 -lmbedcrypto)
 WIRE_TLS_ARENA_LIBS := $(O)/lib/libmbedtls-arena.a $(O)/lib/libmbedx509-arena.a $(O)/lib/libmbedcrypto-arena.a
 WIRE_TLS_ARENA_LDLIBS :=
 else

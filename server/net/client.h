@@ -72,7 +72,7 @@ struct client {
 	uint32_t pending;       /* samples given to the store, reply owed */
 	uint32_t dbwork;        /* its other calls at the database thread */
 	int64_t *ack_q;         /* their ids (agent ts in ms, -1 none): pending from ack_head */
-	uint32_t ack_head;
+	uint32_t ack_head, ack_cap; /* a ring of ack_cap, grown to SESSION_PENDING_MAX */
 	struct client *prev, *next;
 	struct client *dnext;   /* reaper list */
 };

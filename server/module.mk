@@ -55,7 +55,7 @@ $(O)/tests/test_fleet_parse: $(O)/obj/tests/unit/test_fleet_parse.o $(FLEET_PARS
 
 # ---- integration tests and benchmarks ----
 INTEG_TESTS += $(sort $(wildcard tests/integration/server_*.py tests/integration/server_*.sh))
-BENCHES += tests/bench/server_bench.py tests/bench/server_budgets_bench.py
+BENCHES += tests/bench/server_bench.py tests/bench/server_budgets_bench.py tests/bench/server_scale_bench.py
 BENCH_DEPS += $(SERVER) $(LOADGEN)
 
 # ---- fuzzing the parsers of peer input (tests/fuzz/module.mk) ----

@@ -121,6 +121,14 @@ endif
 ifeq ($(BOARD)$(TLS),mbedtls)
 HOST_MBEDTLS ?= 1
 endif
+# switching it rebuilds every object (the structures differ)
+ifeq ($(BOARD),)
+HOST_MBEDTLS_STAMP := $(O)/gen/host_mbedtls
+$(HOST_MBEDTLS_STAMP): host-mbedtls-force
+	@mkdir -p $(dir $@)
+	@echo 'HOST_MBEDTLS=$(HOST_MBEDTLS)' | cmp -s - $@ || echo 'HOST_MBEDTLS=$(HOST_MBEDTLS)' >$@
+.PHONY: host-mbedtls-force
+endif
 ifeq ($(HOST_MBEDTLS),1)
 HOST_MBEDTLS_CONFIG := wire/mbedtls_host_config.h
 HOST_MBEDTLS_BUILD := build/mbedtls-host
@@ -176,7 +184,7 @@ include $(FIRST_FRAGMENTS) $(filter-out $(FIRST_FRAGMENTS),$(sort $(wildcard */m
 # An object of a board build (or of a native one on build/mbedtls-host) is
 # compiled again when its mbedTLS configuration changes (its structures
 # change with it).
-$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(HOST_MBEDTLS_CONFIG) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_STAMP) | $(BOARD_PREREQ)
+$(O)/obj/%.o: %.c $(BOARD_MBEDTLS_CONFIG) $(HOST_MBEDTLS_CONFIG) $(HOST_MBEDTLS_STAMP) $(BOARD_MBEDTLS_STAMP) $(BOARD_FLAGS_STAMP) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(MB_CPPFLAGS) $(CPPFLAGS) $(MB_CFLAGS) $(CFLAGS) -c -o $@ $<
 

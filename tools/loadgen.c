@@ -602,6 +602,15 @@ static int resolve_hosts(void)
 	return G.nsa ? 0 : -1;
 }
 
+/* ", \"key\": v" in the JSON line; null for no figure (NaN). */
+static void jnum(const char *key, double v)
+{
+	if (isnan(v))
+		printf(", \"%s\": null", key);
+	else
+		printf(", \"%s\": %.2f", key, v);
+}
+
 static void report(uint64_t t_open_done)
 {
 	uint64_t unacked = 0;
@@ -612,19 +621,24 @@ static void report(uint64_t t_open_done)
 	qsort(G.lat, G.nlat, sizeof(*G.lat), cmp_f);
 	qsort(G.slat, G.nslat, sizeof(*G.slat), cmp_f);
 	if (G.json) {
+		double ramp = t_open_done ? (double)(t_open_done - G.t_start) / 1000.0 : NAN;
 		printf("{\"agents\": %d, \"opened\": %d, \"connect_failed\": %d, \"dropped\": %d, "
 		       "\"held_at_end\": %d, \"sent\": %llu, \"acked\": %llu, \"failed\": %llu, "
-		       "\"skipped\": %llu, \"p50_ms\": %.0f, \"p99_ms\": %.0f, \"max_ms\": %.0f, "
-		       "\"seconds\": %.1f, \"ramp_seconds\": %.1f, \"resumed\": %d, \"storm\": %d, "
-		       "\"storm_back\": %d, \"storm_back_s\": %.2f, \"storm_p50_ms\": %.0f, \"storm_p99_ms\": %.0f, "
-		       "\"storm_retries\": %d, \"storm_lost\": %llu}\n",
+		       "\"skipped\": %llu, \"resumed\": %d, \"storm\": %d, \"storm_back\": %d, "
+		       "\"storm_retries\": %d, \"storm_lost\": %llu",
 		       G.n, G.opened, G.connect_failed, G.dropped, G.open_now,
 		       (unsigned long long)G.sent, (unsigned long long)G.acked,
-		       (unsigned long long)unacked, (unsigned long long)G.send_skipped,
-		       pct(0.50), pct(0.99), G.nlat ? (double)G.lat[G.nlat - 1] : NAN, secs,
-		       t_open_done ? (double)(t_open_done - G.t_start) / 1000.0 : NAN, G.resumed, G.storm_n,
-		       G.storm_back, back, pct_of(G.slat, G.nslat, 0.50), pct_of(G.slat, G.nslat, 0.99),
-		       G.storm_retries, (unsigned long long)G.storm_lost);
+		       (unsigned long long)unacked, (unsigned long long)G.send_skipped, G.resumed, G.storm_n,
+		       G.storm_back, G.storm_retries, (unsigned long long)G.storm_lost);
+		jnum("p50_ms", pct(0.50));
+		jnum("p99_ms", pct(0.99));
+		jnum("max_ms", G.nlat ? (double)G.lat[G.nlat - 1] : NAN);
+		jnum("seconds", secs);
+		jnum("ramp_seconds", ramp);
+		jnum("storm_back_s", back);
+		jnum("storm_p50_ms", pct_of(G.slat, G.nslat, 0.50));
+		jnum("storm_p99_ms", pct_of(G.slat, G.nslat, 0.99));
+		printf("}\n");
 		return;
 	}
 	printf("agents %d: opened %d in %.1f s, connect failed %d, dropped %d, still open %d\n",

@@ -13,20 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from server import Server, Tap, agent_log, metric, start_agent, stop_agent, tmpdir  # noqa: E402
+from server import Server, Tap, agent_log, metric, start_agent, stop_agent, tmpdir, wait_for  # noqa: E402
 
 t = Tap()
-WAIT = 30
-
-
-def wait_for(cond, limit=WAIT):
-    end = time.time() + limit
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    return cond()
 
 
 def handshakes(srv):

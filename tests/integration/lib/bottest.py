@@ -12,7 +12,7 @@ import zlib
 
 import websockets
 
-from server import Server, start_agent, stop_agent, tmpdir  # noqa: F401
+from server import Server, start_agent, stop_agent, tmpdir, wait_for  # noqa: F401
 from tg import TgDouble, buttons  # noqa: F401
 
 SECRET_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{20})(?![A-Za-z0-9])")
@@ -26,17 +26,6 @@ async def push(srv, key, samples):
         for s in samples:
             await ws.send(json.dumps(s))
             await asyncio.wait_for(ws.recv(), WAIT)
-
-
-def wait_for(cond, limit=WAIT):
-    """cond() once it is true, polled every 50 ms up to limit seconds."""
-    end = time.time() + limit
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    return cond()
 
 
 class BotRig:

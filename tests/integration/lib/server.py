@@ -376,6 +376,17 @@ def on_both_backends(t, prefix, check):
             t.diag(f"kept {base}")
 
 
+def wait_for(cond, limit=30):
+    """cond() once it is true, polled every 50 ms up to limit seconds."""
+    end = time.time() + limit
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    return cond()
+
+
 def agent_has_link():
     """The agent binary can talk to a server (the lead's link loop is built)."""
     if not os.access(AGENT, os.X_OK):

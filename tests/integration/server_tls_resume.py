@@ -2,7 +2,8 @@
 """TLS session resumption (RFC 5077 tickets) between the real agent and the
 real server, and with an independent client (Python's ssl, OpenSSL): the
 agent's reconnect after a server restart resumes its session (no key
-exchange), samples keep being stored, and /metrics counts full and resumed
+exchange), the static x86_64 board agent's too (its own mbedTLS
+configuration), samples keep being stored, and /metrics counts full and resumed
 handshakes exactly. An OpenSSL client resumes too, within one server run
 and across a restart; a client that offers no session gets a full one (the
 original agent's way)."""
@@ -13,9 +14,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from server import Server, Tap, agent_log, metric, start_agent, stop_agent, tmpdir, wait_for  # noqa: E402
+from server import ROOT, Server, Tap, agent_log, metric, start_agent, stop_agent, tmpdir, wait_for  # noqa: E402
 
 t = Tap()
+# the static musl board agent (make boards; its own mbedTLS configuration)
+BOARD_AGENT = os.path.join(ROOT, "build", "x86_64", "monbot-agent")
 
 
 def handshakes(srv):
@@ -53,14 +56,21 @@ def stored(srv, key):
 def main():
     base = tmpdir("mb-tls-resume.")
     srv = Server(base, tls=True).start()
-    key = srv.new_key("resume")
-    agent = start_agent(srv, key, os.path.join(base, "agent"), interval=1)
+    agents = [("the agent", srv.new_key("resume"), None)]
+    if os.access(BOARD_AGENT, os.X_OK):
+        agents.append(("the x86_64 board agent", srv.new_key("board"), BOARD_AGENT))
+    else:
+        t.skip("the x86_64 board agent", "build/x86_64/monbot-agent not built (make boards)")
+    procs = [start_agent(srv, key, os.path.join(base, f"agent{i}"), interval=1, binary=b)
+             for i, (_, key, b) in enumerate(agents)]
+    na = len(agents)
     try:
-        t.ok(wait_for(lambda: stored(srv, key) >= 2), "the agent stores samples")
-        log = agent_log(agent)
-        t.eq(log.count("connected to "), 1, "one connection")
-        t.eq(log.count("session resumed"), 0, "the first connection is a full handshake")
-        t.eq(handshakes(srv), (1, 0), "/metrics: the agent's full handshake, none resumed")
+        for (name, key, _), p in zip(agents, procs):
+            t.ok(wait_for(lambda: stored(srv, key) >= 2), f"{name} stores samples")
+            log = agent_log(p)
+            t.eq(log.count("connected to "), 1, f"{name}: one connection")
+            t.eq(log.count("session resumed"), 0, f"{name}: the first connection is a full handshake")
+        t.eq(handshakes(srv), (na, 0), "/metrics: the agents' full handshakes, none resumed")
 
         # an OpenSSL client: a full handshake, then resumed from its ticket
         c = ctx()
@@ -71,27 +81,28 @@ def main():
         t.eq((line, reused), ("HTTP/1.1 200 OK", True), "OpenSSL: second connection resumed")
         line, _, reused = healthz(srv, c)
         t.eq((line, reused), ("HTTP/1.1 200 OK", False), "OpenSSL: no session offered, a full one")
-        t.eq(handshakes(srv), (1 + 2 + 1, 1), "/metrics: 3 more full (the first fetch, 2 OpenSSL), 1 resumed")
+        t.eq(handshakes(srv), (na + 3, 1), "/metrics: 3 more full (the first fetch, 2 OpenSSL), 1 resumed")
 
-        # the server restarts: the agent's reconnect resumes its session
-        n = stored(srv, key)
+        # the server restarts: each agent's reconnect resumes its session
+        counts = [stored(srv, key) for _, key, _ in agents]
         t.eq(srv.stop(), 0, "server exits 0")
         srv.start()
-        t.ok(wait_for(lambda: agent_log(agent).count("connected to ") >= 2),
-             "the agent reconnected after the restart")
-        line = [x for x in agent_log(agent).splitlines() if "connected to " in x][-1]
-        t.ok("session resumed" in line, "the agent's reconnect resumed its session", line)
-        t.ok(wait_for(lambda: stored(srv, key) >= n + 2), "samples stored after the resumed reconnect")
-        t.eq(handshakes(srv), (0, 1), "/metrics after the restart: the agent resumed, no full handshake")
+        for (name, key, _), p, n in zip(agents, procs, counts):
+            t.ok(wait_for(lambda: agent_log(p).count("connected to ") >= 2), f"{name} reconnected after the restart")
+            line = [x for x in agent_log(p).splitlines() if "connected to " in x][-1]
+            t.ok("session resumed" in line, f"{name}: the reconnect resumed its session", line)
+            t.ok(wait_for(lambda: stored(srv, key) >= n + 2), f"{name}: samples stored after the resumed reconnect")
+        t.eq(handshakes(srv), (0, na), "/metrics after the restart: the agents resumed, no full handshake")
 
         # OpenSSL's session of the previous run: resumed by the new process
         line, _, reused = healthz(srv, c, sess2)
         t.eq((line, reused), ("HTTP/1.1 200 OK", True), "OpenSSL: a ticket of the previous run resumes")
-        t.eq(handshakes(srv), (1, 2), "/metrics: 1 full (the fetch), 2 resumed")
-        t.ok(agent.poll() is None, "the agent still runs")
+        t.eq(handshakes(srv), (1, na + 1), "/metrics: 1 full (the fetch), the agents' and OpenSSL's resumed")
+        for (name, _, _), p in zip(agents, procs):
+            t.ok(p.poll() is None, f"{name} still runs")
     finally:
-        rc = stop_agent(agent)
-        t.eq(rc, 0, "agent exits 0")
+        for (name, _, _), p in zip(agents, procs):
+            t.eq(stop_agent(p), 0, f"{name} exits 0")
         t.eq(srv.stop(), 0, "server exits 0 at the end")
     t.done()
 

@@ -42,7 +42,7 @@ int port_cpu_read(struct port_cpu *c);
 
 /* Memory in bytes. avail is what can be had without swapping (MemAvailable).
  * cg_* describe a memory limit of the cgroup the agent runs in (containers):
- * PORT_NA when there is none. */
+ * PORT_NA when there is none, or when it is not below total. */
 struct port_mem {
 	uint64_t total, avail;
 	uint64_t swap_total, swap_free;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- CPU --------------------------------------------------------------- */
 
@@ -148,6 +149,11 @@ static void read_cgroup(struct port_mem *m)
 		return;
 	if (lx_file_u64(&lx.file[LX_F_CG_LIMIT], &lim) != PORT_OK)
 		return;
+	/* cgroup v1 writes "no limit" as a number past any host's memory: a
+	 * limit not below MemTotal limits nothing, and usage and memory.stat
+	 * (the kernel formats 40 lines of it) are not read for it. */
+	if (m->total != PORT_NA && lim >= m->total)
+		return;
 	if (lx_file_u64(&lx.file[LX_F_CG_USAGE], &use) != PORT_OK)
 		return;
 	if (lx_file_read(&lx.file[LX_F_CG_STAT], buf, sizeof(buf), NULL) == PORT_OK) {
@@ -199,6 +205,14 @@ int port_uptime(double *seconds)
 {
 	char buf[128];
 	const char *p = buf;
+	struct timespec ts;
+	/* proc(5): /proc/uptime's first field is CLOCK_BOOTTIME (of the time
+	 * namespace, as clock_gettime gives it), which the vDSO answers without
+	 * a system call. Fixture trees have only the file. */
+	if (!lx.root[0] && clock_gettime(CLOCK_BOOTTIME, &ts) == 0) {
+		*seconds = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		return PORT_OK;
+	}
 	if (lx_file_read(&lx.file[LX_F_UPTIME], buf, sizeof(buf), NULL) != PORT_OK)
 		return PORT_ENOTAVAIL;
 	return lx_field_decimal(&p, seconds);

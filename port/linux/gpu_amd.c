@@ -69,6 +69,8 @@ static int card_cb(const char *name, void *arg)
 	if (access(path, R_OK) != 0)
 		return 0;
 	int i = amd.n++;
+	for (int k = 0; k < AMD_FILES; k++)
+		amd.card[i].f[k].path[0] = '\0'; /* closed by lx_amd_close */
 	snprintf(amd.card[i].dev, sizeof(amd.card[i].dev), "%s", dev);
 	snprintf(path, sizeof(path), "%s/hwmon", dev);
 	lx_dir_each(path, hwmon_first, hw);
@@ -100,8 +102,9 @@ void lx_amd_close(void)
 void lx_amd_find(void)
 {
 	char dir[512];
+	/* No memset of the table: a host without cards never touches its
+	 * pages (RSS); card_cb clears each entry it takes. */
 	lx_amd_close();
-	memset(&amd, 0, sizeof(amd));
 	if (lx_path(dir, sizeof(dir), "/sys/class/drm") == 0)
 		lx_dir_each(dir, card_cb, NULL);
 	/* getdents order is not sorted: order cards by path (card0, card1...). */

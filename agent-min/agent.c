@@ -68,6 +68,7 @@ struct agent {
 	struct conn c;
 	struct ws ws;
 	enum link_state st;
+	unsigned link_ready; /* PORT_WAIT_* the last wait found on the link */
 	char ws_key[WS_KEY_B64_LEN + 1];
 	int sent_host;
 	int server_acks;   /* 1 sends "ack" (ours), 0 never (the original), -1 not known yet */
@@ -540,8 +541,9 @@ static int link_step(struct agent *a, uint64_t now)
 	}
 	if (flush_tx(a) < 0)
 		return -1;
-	/* Read whatever is there, TLS-buffered bytes included. */
-	for (;;) {
+	/* Read whatever is there, TLS-buffered bytes included; an open link the
+	 * wait did not find readable has nothing for us (no recv to learn it). */
+	for (int more = a->st != L_OPEN || (a->link_ready & PORT_WAIT_READ) || conn_pending(&a->c); more;) {
 		ssize_t r;
 		size_t room = sizeof(a->rx) - a->rx_len;
 		if (room == 0)
@@ -753,12 +755,16 @@ int agent_run(const struct agent_config *cfg)
 		wake = loop_wake(a, now, &pf[0]);
 		nact = act_pollfds(pf + 1);
 		now = port_mono_ms();
+		a->link_ready = PORT_WAIT_READ;
 		if (port_waitv(pf, 1 + nact, wake > now ? (unsigned)(wake - now) : 0, &os_err) != PORT_OK)
 			port_sleep_ms(10);
+		else
+			a->link_ready = pf[0].ready;
 	}
 	act_stop();
 	fleet_poll_stop(&a->fp);
 	/* A clean stop waits a moment for the acks of what is in flight. */
+	a->link_ready = PORT_WAIT_READ;
 	for (uint64_t until = port_mono_ms() + STOP_DRAIN_MS;
 	     a->st == L_OPEN && a->server_acks == 1 && a->inflight > 0 && port_mono_ms() < until;) {
 		unsigned ready;

@@ -55,7 +55,7 @@ int collect_if_ignored(const struct collector *c, const char *name)
 /* The original agent's gather_disks_metrics(): no pseudo or RAM
  * filesystems, no loop devices (snaps), not under /snap, /var/lib/docker,
  * /var/snap or /boot, nothing under 1 GiB. */
-int collect_disk_wanted(const struct port_fs *f)
+int collect_disk_kind_wanted(const struct port_fs *f)
 {
 	static const char *const fstypes[] = {"tmpfs", "devtmpfs", "squashfs", "overlay", "aufs"};
 	static const char *const prefixes[] = {"/snap", "/var/lib/docker", "/var/snap", "/boot"};
@@ -69,7 +69,12 @@ int collect_disk_wanted(const struct port_fs *f)
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(f->mount, prefixes[i], strlen(prefixes[i])) == 0)
 			return 0;
-	return (double)f->total >= GIB;
+	return 1;
+}
+
+int collect_disk_wanted(const struct port_fs *f)
+{
+	return collect_disk_kind_wanted(f) && (double)f->total >= GIB;
 }
 
 /* ---- processes --------------------------------------------------------- */
@@ -315,33 +320,33 @@ static void fill_disk(struct sample_disk *d, const struct port_fs *f)
 }
 
 /* One line per device, at its shortest mount point (as df shows it), and
- * one per mount point (the original's "seen"); otherwise in mount order. */
+ * one per mount point (the original's "seen"); otherwise in mount order.
+ * The mount table is kept (read again when it changes), and a mount is
+ * stat'ed only when it could be reported: one the rules refuse by type or
+ * place, or a longer mount point of a device already listed, is not. */
 static void read_disks(struct collector *c, struct sample *s)
 {
-	int n = 0, src[SAMPLE_MAX_DISKS]; /* fs index behind each listed disk */
+	int src[SAMPLE_MAX_DISKS]; /* fs index behind each listed disk */
 	s->has_disks = 1;
-	port_fs_list(c->fs, COLLECT_MAX_FS, &n);
-	for (int i = 0; i < n; i++) {
-		const struct port_fs *f = &c->fs[i];
+	port_fs_mounts(c->fs, COLLECT_MAX_FS, &c->nfs, &c->fs_gen);
+	for (int i = 0; i < c->nfs; i++) {
+		struct port_fs *f = &c->fs[i];
 		int d;
-		if (!collect_disk_wanted(f))
+		if (!collect_disk_kind_wanted(f))
 			continue;
 		for (d = 0; d < s->ndisks; d++) {
 			const struct port_fs *o = &c->fs[src[d]];
 			if (strcmp(o->dev, f->dev) == 0 || strcmp(o->mount, f->mount) == 0)
 				break;
 		}
-		if (d < s->ndisks) {
-			if (strlen(f->mount) < strlen(c->fs[src[d]].mount)) {
-				src[d] = i;
-				fill_disk(&s->disks[d], f);
-			}
+		if (d < s->ndisks ? strlen(f->mount) >= strlen(c->fs[src[d]].mount) : d >= SAMPLE_MAX_DISKS)
 			continue;
-		}
-		if (s->ndisks >= SAMPLE_MAX_DISKS)
+		if (port_fs_usage(f) != PORT_OK || !collect_disk_wanted(f))
 			continue;
-		src[s->ndisks] = i;
-		fill_disk(&s->disks[s->ndisks++], f);
+		src[d] = i;
+		fill_disk(&s->disks[d], f);
+		if (d == s->ndisks)
+			s->ndisks++;
 	}
 }
 

@@ -40,6 +40,11 @@ struct collector {
 	int nprev;
 	uint64_t proc_dropped; /* processes past COLLECT_MAX_PROCS, counted */
 
+	/* The mount table, kept between cycles (port_fs_mounts reads it
+	 * again when it changed): nfs entries of fs, as of generation fs_gen. */
+	uint64_t fs_gen;
+	int nfs;
+
 	/* Large tables last: collect_init clears only what comes before them,
 	 * so pages a small host never uses are never touched (RSS). */
 	struct collect_proc prev[COLLECT_MAX_PROCS];
@@ -48,7 +53,7 @@ struct collector {
 	int ncur;
 	struct collect_proc cur[COLLECT_MAX_PROCS];
 	struct port_if cur_ifs[COLLECT_MAX_IFS];
-	struct port_fs fs[COLLECT_MAX_FS];
+	struct port_fs fs[COLLECT_MAX_FS]; /* not scratch: the kept mount table */
 	struct port_gpu gpus[SAMPLE_MAX_GPUS];
 };
 
@@ -62,8 +67,11 @@ void collect_baseline(struct collector *c, uint64_t now_ms, int procs);
  * process baseline). Deltas are against the previous call. */
 void collect_sample(struct collector *c, struct sample *s, uint64_t now_ms, int full);
 
-/* The original's disk rules, exposed for tests: 1 = report this mount. */
+/* The original's disk rules, exposed for tests: 1 = report this mount.
+ * collect_disk_kind_wanted is the part that needs no usage (type, device,
+ * mount point): a mount it refuses is never stat'ed. */
 int collect_disk_wanted(const struct port_fs *f);
+int collect_disk_kind_wanted(const struct port_fs *f);
 int collect_if_ignored(const struct collector *c, const char *name);
 
 #endif

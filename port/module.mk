@@ -6,8 +6,9 @@ PORT_SRCS := $(wildcard port/$(PORT)/*.c) $(if $(PORT_POSIX),$(wildcard port/pos
 # The ports with BSD sockets (POSIX and Winsock) share their address code.
 PORT_BSDSOCK := $(filter linux bsd windows,$(PORT))
 PORT_SRCS += $(if $(PORT_BSDSOCK),port/sockaddr.c)
-# The ports without fleet sources yet share their stubs.
-PORT_SRCS += $(if $(filter bsd windows unsupported,$(PORT)),port/fleet_none.c)
+# The ports without fleet sources yet share their stubs, and those without
+# a mount-table change signal read the table whole each cycle.
+PORT_SRCS += $(if $(filter bsd windows unsupported,$(PORT)),port/fleet_none.c port/fs_whole.c)
 # A static binary does not dlopen NVML: nvidia-smi is its NVIDIA back-end.
 # The ports that load NVML at run time share its calls (port/nvml/).
 ifeq ($(PORT)$(STATIC),linux1)
@@ -53,7 +54,8 @@ endif
 ifneq ($(PORT),windows)
 UNIT_TESTS += test_win_decode
 $(O)/tests/test_win_decode: $(O)/obj/tests/unit/test_win_decode.o $(O)/obj/port/windows/win_decode.o \
-                            $(O)/obj/agent-min/collect.o $(O)/obj/wire/json.o $(O)/obj/wire/sample.o
+                            $(O)/obj/port/fs_whole.o $(O)/obj/agent-min/collect.o $(O)/obj/wire/json.o \
+                            $(O)/obj/wire/sample.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(MB_LDFLAGS) $(LDFLAGS) -o $@ $^ -lm -lcmocka
 endif

@@ -42,7 +42,7 @@ int port_cpu_read(struct port_cpu *c);
 
 /* Memory in bytes. avail is what can be had without swapping (MemAvailable).
  * cg_* describe a memory limit of the cgroup the agent runs in (containers):
- * PORT_NA when there is none. */
+ * PORT_NA when there is none, or when it is not below total. */
 struct port_mem {
 	uint64_t total, avail;
 	uint64_t swap_total, swap_free;
@@ -60,8 +60,22 @@ struct port_fs {
 	uint64_t total, used, avail;
 };
 /* Fills up to max entries; *n is the count. A mount that cannot be stat'ed
- * is left out. Mount points are unescaped (\040 -> space). */
+ * is left out. Mount points are unescaped (\040 -> space). One pass, for
+ * callers that ask now and then (the diagnostics report). */
 int port_fs_list(struct port_fs *fs, int max, int *n);
+/* The same in two halves for a caller that asks every cycle (issue 15):
+ * port_fs_mounts keeps the caller's table fs[0..*n) of the mounts that can
+ * be reported (Linux: those backed by a device; the others are never
+ * stat'ed), reading it again only when it may have changed since the call
+ * that left *gen (0 at first: read it). Linux learns of changes through
+ * poll(2) on /proc/self/mounts (POLLPRI), so an unchanged table costs one
+ * system call; ports without such a signal read it every call
+ * (port/fs_whole.c). Usage fields may be stale until port_fs_usage.
+ * PORT_OK, PORT_ENOSPC (more mounts than max: the first max kept), or an
+ * error (*n counts what could be read). port_fs_usage fills one entry's total, used, avail:
+ * PORT_OK, or an error when it cannot be stat'ed (leave it out). */
+int port_fs_mounts(struct port_fs *fs, int max, int *n, uint64_t *gen);
+int port_fs_usage(struct port_fs *f);
 
 /* Network interfaces: cumulative byte counters. */
 struct port_if {

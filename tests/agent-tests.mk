@@ -88,6 +88,11 @@ INTEG_TESTS += tests/integration/agent_boards.sh
 # make bench: each board's size and its RSS over ten minutes (boards_bench.py).
 BENCH_DEPS += boards
 BENCHES += tests/bench/boards_bench.py
+# The live cycle (issue 15): CPU per cycle from schedstat over 60 s at 1 s,
+# system calls per cycle and RSS, the native agent and BOARD=x86_64 (musl)
+# against the real server over TLS (agent_cycle.py).
+BENCH_DEPS += $(SERVER) $(AGENT) agent-musl
+BENCHES += tests/bench/agent_cycle.py
 
 # The fleet collectors' cost per cycle (tests/bench/fleet.sh).
 FLEET_BENCH := $(O)/tests/fleet_bench

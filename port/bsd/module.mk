@@ -3,7 +3,7 @@
 # over them are built on every host for test_bsd_decode, into a folder of
 # their own (a fake system-call table stands in for sys_freebsd.c there).
 BSD_TEST_SRCS := port/bsd/abi.c port/bsd/dec_cpu.c port/bsd/dec_fs.c port/bsd/dec_misc.c \
-                 port/bsd/dec_proc.c port/bsd/bsd.c port/posix/clock.c
+                 port/bsd/dec_proc.c port/bsd/bsd.c port/posix/clock.c port/fs_whole.c
 BSD_TEST_OBJS := $(BSD_TEST_SRCS:%.c=$(O)/obj/tests/bsd/%.o)
 $(O)/obj/tests/bsd/%.o: %.c | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)

@@ -1,9 +1,11 @@
-/* disk.c — mounted filesystems (/proc/self/mounts) and their usage
- * (statvfs, or a fixture file under MONBOT_ROOT). */
+/* disk.c — mounted filesystems (/proc/self/mounts, kept open and read
+ * again only when poll says it changed) and their usage (statvfs, or a
+ * fixture file under MONBOT_ROOT). */
 #include "port/port.h"
 #include "port/linux/linux.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -93,28 +95,10 @@ static int fixture_statvfs(const char *mount, uint64_t *frsize, uint64_t *blocks
 	return PORT_ENOTAVAIL;
 }
 
-struct fs_walk {
-	struct port_fs *fs;
-	int max, n, full;
-};
-
-static int mount_line(char *line, void *arg)
+int port_fs_usage(struct port_fs *f)
 {
-	struct fs_walk *w = arg;
-	struct port_fs *f;
 	uint64_t frsize, blocks, bfree, bavail;
-	const char *q = line;
 	int rc;
-	if (w->n >= w->max) {
-		w->full = 1;
-		return 1;
-	}
-	f = &w->fs[w->n];
-	if (mount_field(&q, f->dev, sizeof(f->dev)) != PORT_OK ||
-	    mount_field(&q, f->mount, sizeof(f->mount)) != PORT_OK ||
-	    mount_field(&q, f->fstype, sizeof(f->fstype)) != PORT_OK)
-		return 0;
-	f->physical = is_physical(f->fstype);
 	if (lx.root[0]) {
 		rc = fixture_statvfs(f->mount, &frsize, &blocks, &bfree, &bavail);
 	} else {
@@ -128,22 +112,90 @@ static int mount_line(char *line, void *arg)
 			blocks = st.f_blocks, bfree = st.f_bfree, bavail = st.f_bavail;
 		}
 	}
-	if (rc == PORT_OK && bfree <= blocks && frsize > 0 && blocks <= UINT64_MAX / frsize) {
-		f->total = blocks * frsize;
-		f->used = (blocks - bfree) * frsize;
-		f->avail = bavail * frsize;
+	if (rc != PORT_OK)
+		return rc;
+	if (bfree > blocks || frsize == 0 || blocks > UINT64_MAX / frsize)
+		return PORT_EPARSE;
+	f->total = blocks * frsize;
+	f->used = (blocks - bfree) * frsize;
+	f->avail = bavail * frsize;
+	return PORT_OK;
+}
+
+struct fs_walk {
+	struct port_fs *fs;
+	int max, n, full;
+	int usage; /* 1: port_fs_list (stat each, keep what answers); 0: port_fs_mounts */
+};
+
+static int mount_line(char *line, void *arg)
+{
+	struct fs_walk *w = arg;
+	struct port_fs *f;
+	const char *q = line;
+	if (w->n >= w->max) {
+		w->full = 1;
+		return 1;
+	}
+	f = &w->fs[w->n];
+	if (mount_field(&q, f->dev, sizeof(f->dev)) != PORT_OK ||
+	    mount_field(&q, f->mount, sizeof(f->mount)) != PORT_OK ||
+	    mount_field(&q, f->fstype, sizeof(f->fstype)) != PORT_OK)
+		return 0;
+	f->physical = is_physical(f->fstype);
+	if (w->usage ? port_fs_usage(f) == PORT_OK : f->physical) {
+		if (!w->usage)
+			f->total = f->used = f->avail = 0;
 		w->n++;
 	}
 	return 0;
 }
 
-int port_fs_list(struct port_fs *fs, int max, int *n)
+static int mounts_walk(struct fs_walk *w)
 {
 	static char buf[16384];
-	struct fs_walk w = {fs, max, 0, 0};
-	int rc = lx_each_line("/proc/self/mounts", buf, sizeof(buf), mount_line, &w);
-	*n = w.n;
+	int rc = lx_file_lines(&lx.file[LX_F_MOUNTS], buf, sizeof(buf), mount_line, w);
 	if (rc)
 		return rc;
-	return w.full ? PORT_ENOSPC : PORT_OK;
+	return w->full ? PORT_ENOSPC : PORT_OK;
+}
+
+int port_fs_list(struct port_fs *fs, int max, int *n)
+{
+	struct fs_walk w = {fs, max, 0, 0, 1};
+	int rc = mounts_walk(&w);
+	*n = w.n;
+	return rc;
+}
+
+/* proc(5): /proc/self/mounts polls POLLPRI (and POLLERR) once after each
+ * change of the mount namespace. A fixture file cannot say: read it every
+ * time. */
+static int mounts_changed(void)
+{
+	struct lx_file *f = &lx.file[LX_F_MOUNTS];
+	struct pollfd p;
+	if (lx.root[0] || !f->open)
+		return 1;
+	p.fd = f->fd;
+	p.events = POLLPRI;
+	p.revents = 0;
+	if (poll(&p, 1, 0) < 0)
+		return 1;
+	return (p.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+}
+
+int port_fs_mounts(struct port_fs *fs, int max, int *n, uint64_t *gen)
+{
+	struct fs_walk w = {fs, max, 0, 0, 0};
+	int rc;
+	if (mounts_changed())
+		lx.mounts_gen++;
+	if (*gen == lx.mounts_gen)
+		return PORT_OK;
+	rc = mounts_walk(&w);
+	*n = w.n;
+	/* A table that could not be read is tried again next call. */
+	*gen = rc == PORT_OK || rc == PORT_ENOSPC ? lx.mounts_gen : 0;
+	return rc;
 }

@@ -135,15 +135,12 @@ int lx_parse_u64(const char *s, uint64_t *out)
 	return PORT_OK;
 }
 
-/* A signed decimal integer file (sysfs millidegrees may be negative). */
-int lx_read_i64(const char *abs, int64_t *out)
+/* A signed decimal integer (sysfs millidegrees may be negative). */
+int lx_parse_i64(const char *s, int64_t *out)
 {
-	char buf[64];
 	uint64_t v;
-	const char *p = buf;
+	const char *p = s;
 	int neg = 0;
-	if (lx_read_abs(abs, buf, sizeof(buf), NULL) != PORT_OK)
-		return PORT_ENOTAVAIL;
 	while (*p == ' ')
 		p++;
 	if (*p == '-')
@@ -152,6 +149,14 @@ int lx_read_i64(const char *abs, int64_t *out)
 		return PORT_EPARSE;
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	return PORT_OK;
+}
+
+int lx_read_i64(const char *abs, int64_t *out)
+{
+	char buf[64];
+	if (lx_read_abs(abs, buf, sizeof(buf), NULL) != PORT_OK)
+		return PORT_ENOTAVAIL;
+	return lx_parse_i64(buf, out);
 }
 
 int lx_read_u64(const char *abs, uint64_t *out)

@@ -21,6 +21,7 @@ void lx_gpu_init(void)
 void lx_gpu_fini(void)
 {
 	lx_nvml_close();
+	lx_amd_close();
 	nv_backend = NV_NONE;
 }
 

@@ -1,4 +1,4 @@
-/* net.c — network interfaces' byte counters (/proc/net/dev). */
+/* net.c — network interfaces' byte counters (/proc/net/dev, kept open). */
 #include "port/port.h"
 #include "port/linux/linux.h"
 
@@ -47,7 +47,7 @@ int port_if_list(struct port_if *ifs, int max, int *n)
 {
 	static char buf[8192];
 	struct if_walk w = {ifs, max, 0, 0, 0};
-	int rc = lx_each_line("/proc/net/dev", buf, sizeof(buf), if_line, &w);
+	int rc = lx_file_lines(&lx.file[LX_F_NETDEV], buf, sizeof(buf), if_line, &w);
 	*n = w.n;
 	if (rc)
 		return rc;

@@ -1,5 +1,5 @@
 /* sensors.c — CPU temperature from hwmon chips, then thermal zones
- * (SPEC §4 order); sources are found once at start-up. */
+ * (SPEC §4 order); sources are found once at start-up and kept open. */
 #include "port/port.h"
 #include "port/linux/linux.h"
 
@@ -40,10 +40,10 @@ static int hwmon_cb(const char *name, void *arg)
 		return 0;
 	chip[strcspn(chip, "\n")] = '\0';
 	for (int r = 0; r < 3; r++) {
-		if (strcmp(chip, temp_chips[r]) != 0 || lx.temp_src[r][0])
+		if (strcmp(chip, temp_chips[r]) != 0 || lx.file[LX_F_TEMP + r].path[0])
 			continue;
-		if (lowest_temp_input(dir, path, sizeof(path)) == 0 && strlen(path) < sizeof(lx.temp_src[r]))
-			strcpy(lx.temp_src[r], path);
+		if (lowest_temp_input(dir, path, sizeof(path)) == 0)
+			lx_file_open(&lx.file[LX_F_TEMP + r], path);
 	}
 	return 0;
 }
@@ -72,11 +72,10 @@ static int zone_cb(const char *name, void *arg)
 	/* Among equals, the lower zone number (directory order is not sorted). */
 	if (rank < *best || (rank == *best && zone_before(name, lx.zone_name))) {
 		if (lx_path(path, sizeof(path), "/sys/class/thermal/%s/temp", name) < 0 ||
-		    strlen(path) >= sizeof(lx.temp_src[3]))
+		    lx_file_open(&lx.file[LX_F_TEMP + 3], path) < 0)
 			return 0;
 		*best = rank;
 		snprintf(lx.zone_name, sizeof(lx.zone_name), "%s", name);
-		strcpy(lx.temp_src[3], path);
 	}
 	return 0;
 }
@@ -85,8 +84,10 @@ void lx_temp_find(void)
 {
 	char dir[512];
 	int best = 99;
-	for (int i = 0; i < LX_TEMP_SOURCES; i++)
-		lx.temp_src[i][0] = '\0';
+	for (int i = 0; i < LX_TEMP_SOURCES; i++) {
+		lx_file_close(&lx.file[LX_F_TEMP + i]);
+		lx.file[LX_F_TEMP + i].path[0] = '\0';
+	}
 	lx.zone_name[0] = '\0';
 	if (lx_path(dir, sizeof(dir), "/sys/class/hwmon") == 0)
 		lx_dir_each(dir, hwmon_cb, NULL);
@@ -99,11 +100,12 @@ int port_cpu_temp(double *celsius)
 	int rc = PORT_ENOTAVAIL;
 	for (int i = 0; i < LX_TEMP_SOURCES; i++) {
 		int64_t milli;
-		if (!lx.temp_src[i][0])
+		struct lx_file *f = &lx.file[LX_F_TEMP + i];
+		if (!f->path[0])
 			continue;
 		/* A sensor answering garbage or an impossible value is skipped for
 		 * the next source in the order. */
-		if (lx_read_i64(lx.temp_src[i], &milli) != PORT_OK || milli < -60000 || milli > 200000) {
+		if (lx_file_i64(f, &milli) != PORT_OK || milli < -60000 || milli > 200000) {
 			rc = PORT_EPARSE;
 			continue;
 		}

@@ -20,6 +20,10 @@ void lx_amd_find(void)
 {
 }
 
+void lx_amd_close(void)
+{
+}
+
 int lx_amd_list(struct port_gpu *g, int max, int *n)
 {
 	(void)g;

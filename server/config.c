@@ -16,7 +16,7 @@ static const char *const config_names[] = {
 	"BOT_TOKEN", "PORT", "UDP_TEST_PORT", "UDP_ECHO_RATE", "LISTEN_ADDR",
 	"METRICS_TOKEN", "METRICS_ID_KEY", "SSL_CERT", "SSL_KEY", "TLS",
 	"DB", "SQLITE_PATH", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",
-	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "GRAPH_WORKERS", "TELEGRAM_API_URL",
+	"MYSQL_DB", "MYSQL_SOCKET", "RETENTION_DAYS", "STORE_BUFFER_MB", "GRAPH_WORKERS", "TELEGRAM_API_URL",
 	"BOT_ALLOWED_USERS", "BOT_LANG", "COMMAND_TTL", "COMMAND_POLL", "LOG_LEVEL",
 	"HANDSHAKE_TIMEOUT", "HEADER_TIMEOUT", "PING_INTERVAL", "IDLE_TIMEOUT",
 	"MAX_CONNECTIONS", "MAX_SESSIONS_PER_KEY", "KEY_GUESS_LIMIT", "SPEEDTEST_MAX_BYTES",
@@ -253,6 +253,9 @@ void server_config_usage(const char *prog)
 	       "  MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DB, MYSQL_SOCKET\n"
 	       "                      127.0.0.1, 3306, root, \"\", monitoring\n"
 	       "  RETENTION_DAYS      30     raw samples kept\n"
+	       "  STORE_BUFFER_MB     96     samples waiting for the database, at most; over half\n"
+	       "                      full, the sessions that send are not read until a quarter\n"
+	       "                      of it is left\n"
 	       "  GRAPH_WORKERS       1      chart rendering threads\n"
 	       "  TELEGRAM_API_URL    https://api.telegram.org\n"
 	       "  BOT_ALLOWED_USERS   (anyone) comma-separated Telegram user ids\n"

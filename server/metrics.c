@@ -183,6 +183,8 @@ void metrics_write_counters(struct prom *p)
 	labelled(p, "monbot_http_requests_total", "endpoint", routes, mx.http_requests, 8);
 	counter(p, "monbot_sessions_opened_total", "Agent WebSocket sessions opened.",
 	        mx.sessions_opened);
+	counter(p, "monbot_sessions_held_total",
+	        "Agent sessions paused (not read) while the storage queue was over half full.", mx.sessions_held);
 	counter(p, "monbot_sessions_idle_dropped_total",
 	        "Agent sessions dropped after IDLE_TIMEOUT of silence.", mx.sessions_idle_dropped);
 	prom_family(p, "monbot_ws_close_sent_total", "counter",

@@ -51,6 +51,7 @@ struct metrics {
 	uint64_t http_requests[8];     /* by enum http_route */
 	uint64_t sessions_opened;
 	uint64_t sessions_idle_dropped;/* silent past IDLE_TIMEOUT */
+	uint64_t sessions_held;        /* paused while the storage queue was over half full */
 	uint64_t ws_closed[MX_CLOSE__COUNT];
 	uint64_t messages_received;
 	uint64_t messages_bad[MX_BAD__COUNT];

@@ -154,6 +154,7 @@ int server_init(struct server *s, const struct server_config *cfg, struct ev_loo
 	guard_init(&s->guard, cfg->key_guess_limit);
 	ev_timer_init(&s->expire_timer, commands_expire_tick, s);
 	ev_timer_init(&s->poll_timer, commands_poll_tick, s);
+	ev_timer_init(&s->hold_timer, session_hold_tick, s);
 	if (transport_init(&s->tr, loop, tls, &client_ops, s, cfg->max_connections,
 	                   cfg->handshake_timeout_ms, err, errlen) != 0)
 		return -1;
@@ -219,6 +220,7 @@ void server_begin_shutdown(struct server *s)
 	s->stopping = 1;
 	ev_timer_stop(s->loop, &s->expire_timer);
 	ev_timer_stop(s->loop, &s->poll_timer);
+	ev_timer_stop(s->loop, &s->hold_timer);
 	transport_stop(&s->tr);
 	ev_timer_init(&s->close_timer, close_sessions, s);
 	for (c = s->tr.clients; c; c = n) {
@@ -250,6 +252,7 @@ void server_free(struct server *s)
 	transport_free(&s->tr);
 	ev_timer_stop(s->loop, &s->expire_timer);
 	ev_timer_stop(s->loop, &s->poll_timer);
+	ev_timer_stop(s->loop, &s->hold_timer);
 	ev_timer_stop(s->loop, &s->close_timer);
 	if (s->store)
 		ev_fd_del(s->loop, store_async_fd(s->store));

@@ -30,6 +30,8 @@ struct server {
 	struct transport tr;           /* the connections */
 	void (*ws_upgrade)(struct client *c); /* GET /ws/<secret> routed */
 	unsigned nsessions;            /* agent sessions open */
+	unsigned held;                 /* sessions not read until the storage queue drains */
+	struct ev_timer hold_timer;    /* looks at the queue while some are held */
 	unsigned speedtests;           /* /speedtest transfers under way */
 	unsigned agent_dls;            /* /agent/<board> responses being sent (DIST_DOWNLOADS_MAX) */
 	size_t msg_total;              /* message assembly memory over all sessions */

@@ -34,6 +34,13 @@
 #define TS_FUTURE_SLACK  120         /* s an agent's clock may run ahead */
 #define SESSION_ACK_NONE         INT64_MIN   /* a reply that acknowledges no sample */
 #define ACK_Q_MIN        8           /* ids an idle session's ring holds */
+/* The storage queue's fill (store_async_fill, %) at which a session that
+ * submits a sample stops being read, and below which the held ones are
+ * read again: its agents wait (and spool) in TCP instead of being closed
+ * at the bound when the database falls behind. */
+#define STORE_HOLD_PCT    50
+#define STORE_RELEASE_PCT 25
+#define HOLD_CHECK_MS     100
 
 /* Loop-thread scratch: one message is handled at a time. */
 static uint8_t rbuf[READ_CHUNK];
@@ -225,6 +232,16 @@ static int on_sample(struct client *c)
 		c->pending++;
 		if (c->pending >= SESSION_PENDING_MAX)
 			c->reading = 0;
+		if (!c->held && store_async_fill(s->store) >= STORE_HOLD_PCT) {
+			c->held = 1;
+			c->reading = 0;
+			if (!s->held++) {
+				log_info("storage queue over half full (STORE_BUFFER_MB): the sessions that send "
+				         "are not read until it is down to a quarter");
+				ev_timer_start(s->loop, &s->hold_timer, HOLD_CHECK_MS);
+			}
+			mx.sessions_held++;
+		}
 		return 1;
 	}
 	if (rc == STORE_ESTOPPED)
@@ -486,6 +503,28 @@ void session_detach(struct client *c)
 	free(c->ack_q);
 	c->ack_q = NULL;
 	c->pending = 0;
+	if (c->held) {
+		c->held = 0;
+		c->srv->held--;
+	}
+}
+
+/* The storage queue drained: every held session is read again. */
+static void release_held(struct server *s)
+{
+	log_info("storage queue down to a quarter: %u held sessions read again", s->held);
+	ev_timer_stop(s->loop, &s->hold_timer);
+	for (struct client *c = s->tr.clients; c && s->held; c = c->next) {
+		if (!c->held)
+			continue;
+		c->held = 0;
+		s->held--;
+		if (!c->dead && c->st == CL_WS && !c->reading && session_may_resume(c) &&
+		    obuf_len(&c->out) < CLIENT_OUT_RESUME) {
+			c->reading = 1;
+			transport_resume_soon(c);
+		}
+	}
 }
 
 /* ---- the store's completions ---- */
@@ -533,6 +572,19 @@ static void on_store_events(void *ctx, const struct store_ev *evs, size_t n)
 				transport_kick(c);
 		}
 	}
+	if (s->held && store_async_fill(s->store) < STORE_RELEASE_PCT)
+		release_held(s);
+}
+
+void session_hold_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server *s = arg;
+	if (!s->held)
+		return;
+	if (store_async_fill(s->store) < STORE_RELEASE_PCT)
+		release_held(s);
+	else
+		ev_timer_start(loop, t, HOLD_CHECK_MS);
 }
 
 void session_on_store_fd(struct ev_loop *loop, int fd, int events, void *arg)

@@ -40,6 +40,9 @@ void session_closing(struct client *c);
 void session_read(struct client *c);
 void session_timeout(struct client *c);
 int session_may_resume(const struct client *c);
+/* While sessions are held for the storage queue: reads them again once it
+ * is down to STORE_RELEASE_PCT (server.hold_timer). */
+void session_hold_tick(struct ev_loop *loop, struct ev_timer *t, void *arg);
 /* On close: the agent's table entry lets go of this connection. */
 void session_detach(struct client *c);
 

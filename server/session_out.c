@@ -86,7 +86,7 @@ int session_reply(struct client *c, const char *const *cmds, size_t n, int64_t a
 
 int session_may_resume(const struct client *c)
 {
-	return c->pending < SESSION_PENDING_MAX && c->dbwork < SESSION_DBWORK_MAX && !c->srv->stopping;
+	return c->pending < SESSION_PENDING_MAX && c->dbwork < SESSION_DBWORK_MAX && !c->srv->stopping && !c->held;
 }
 
 int session_send_reply(struct client *c, const char *const *cmds, size_t n)

@@ -73,6 +73,7 @@ struct client {
 	uint32_t dbwork;        /* its other calls at the database thread */
 	int64_t *ack_q;         /* their ids (agent ts in ms, -1 none): pending from ack_head */
 	uint32_t ack_head, ack_cap; /* a ring of ack_cap, grown to SESSION_PENDING_MAX */
+	uint8_t held;           /* not read while the storage queue drains (session.c) */
 	struct client *prev, *next;
 	struct client *dnext;   /* reaper list */
 };

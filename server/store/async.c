@@ -207,17 +207,20 @@ static void write_buffer(struct store_async *a)
 		rc = store_insert(a->st, rows, n, res);
 		if (rc == STORE_EDOWN)
 			return; /* kept, in order, for after the reconnect */
+		/* the room first: a loop woken by the report sees it
+		 * (store_async_fill, the sessions held back by it) */
+		for (size_t i = 0; i < n; i++)
+			bytes += nodes[i]->bytes;
+		release_rows(a, n, bytes);
 		report(a, nodes, res, n);
 		for (size_t i = 0; i < n; i++) {
 			struct qnode *q = a->bh;
 			a->bh = q->next;
-			bytes += q->bytes;
 			free(q);
 		}
 		if (!a->bh)
 			a->bt = NULL;
 		a->bn -= n;
-		release_rows(a, n, bytes);
 	}
 }
 
@@ -500,6 +503,20 @@ static void enqueue(struct store_async *a, struct qnode *q)
 	a->qt = q;
 	if (was_empty)
 		pthread_cond_signal(&a->cv);
+}
+
+unsigned store_async_fill(struct store_async *a)
+{
+	size_t r, b;
+	unsigned pr, pb;
+	pthread_mutex_lock(&a->mu);
+	r = a->rows;
+	b = a->bytes;
+	pthread_mutex_unlock(&a->mu);
+	pr = a->cfg.max_buffered_rows ? (unsigned)(r * 100 / a->cfg.max_buffered_rows) : 100;
+	pb = a->cfg.max_buffered_bytes ? (unsigned)(b * 100 / a->cfg.max_buffered_bytes) : 100;
+	pr = pr > pb ? pr : pb;
+	return pr > 100 ? 100 : pr;
 }
 
 int store_async_sample(struct store_async *a, uint64_t tag, const struct store_row *row)

@@ -124,6 +124,14 @@ int store_config_set(struct store_config *cfg, const char *name, const char *v, 
 		cfg->retention_days = (int)x;
 		return 1;
 	}
+	if (!strcmp(name, "STORE_BUFFER_MB")) {
+		if (parse_int(v, 1, 65536, &x)) {
+			snprintf(err, STORE_ERR_LEN, "STORE_BUFFER_MB must be 1-65536 (got \"%s\")", v);
+			return STORE_EINVAL;
+		}
+		cfg->max_buffered_bytes = (size_t)x << 20;
+		return 1;
+	}
 	if (!strcmp(name, "COMMAND_TTL")) {
 		if (parse_int(v, 1, 365L * 86400, &x)) {
 			snprintf(err, STORE_ERR_LEN, "COMMAND_TTL must be a number of seconds >= 1 (got \"%s\")", v);

@@ -63,6 +63,10 @@ int store_async_fd(const struct store_async *a);
 /* Queues one sample (copied). STORE_EFULL at the bound, STORE_ESTOPPED
  * after stop began; a refused sample gets no event. */
 int store_async_sample(struct store_async *a, uint64_t tag, const struct store_row *row);
+
+/* How full the sample bound is, in percent of the nearer of
+ * max_buffered_rows and max_buffered_bytes (0-100). Any thread. */
+unsigned store_async_fill(struct store_async *a);
 /* Queues a call; done(arg, rc) comes back through dispatch (also with
  * STORE_EDOWN or STORE_ESTOPPED when it could not run). Calls count against
  * the samples' bound (max_buffered_rows/bytes: one row each, and the bytes

@@ -117,7 +117,8 @@ endif
 # source package too, with the default configuration plus
 # wire/mbedtls_host_config.h (record buffers that shrink after the
 # handshake, Debian's threading), in build/mbedtls-host shared by every
-# native build folder. HOST_MBEDTLS=0 links Debian's binary package instead.
+# native build folder (a cross-built server, boards/server-cross.mk, has its
+# own in its folder). HOST_MBEDTLS=0 links Debian's binary package instead.
 ifeq ($(BOARD)$(TLS),mbedtls)
 HOST_MBEDTLS ?= 1
 endif
@@ -131,7 +132,7 @@ $(HOST_MBEDTLS_STAMP): host-mbedtls-force
 endif
 ifeq ($(HOST_MBEDTLS),1)
 HOST_MBEDTLS_CONFIG := wire/mbedtls_host_config.h
-HOST_MBEDTLS_BUILD := build/mbedtls-host
+HOST_MBEDTLS_BUILD := $(if $(BOARD),$(O)/mbedtls-host,build/mbedtls-host)
 MBEDTLS_LIBDIR := $(HOST_MBEDTLS_BUILD)/library
 MB_CPPFLAGS := -isystem $(HOST_MBEDTLS_BUILD)/include -DMBEDTLS_USER_CONFIG_FILE='"$(HOST_MBEDTLS_CONFIG)"' $(MB_CPPFLAGS)
 BOARD_PREREQ += $(MBEDTLS_LIBDIR)/libmbedtls.a

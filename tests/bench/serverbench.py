@@ -72,8 +72,8 @@ def write_keys(srv, n, path, bulk=False):
         now = int(time.time())
         rows = [(k, f"bench{i + 1}", now) for i, k in enumerate(rest)]
         if srv.db == "mysql":
-            for i in range(0, len(rows), 5000):
-                vals = ",".join(f"('{k}','{nm}',{c})" for k, nm, c in rows[i:i + 5000])
+            for i in range(0, len(rows), 2000):
+                vals = ",".join(f"('{k}','{nm}',{c})" for k, nm, c in rows[i:i + 2000])
                 srv.mariadb.query(f"INSERT INTO agents (secret, nickname, created) VALUES {vals}")
         else:
             con = sqlite3.connect(os.path.join(srv.dir, "monbot.db"))

@@ -366,19 +366,26 @@ out:
 #define TK_HEAD 20
 #define TK_TAG 16
 
+/* out = SHA-256(a || b) */
+static void sha256_two(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t out[32])
+{
+	mbedtls_sha256_context h;
+
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts_ret(&h, 0);
+	mbedtls_sha256_update_ret(&h, a, alen);
+	mbedtls_sha256_update_ret(&h, b, blen);
+	mbedtls_sha256_finish_ret(&h, out);
+	mbedtls_sha256_free(&h);
+}
+
 static void tk_key(const struct conn_tls *t, uint64_t week, uint8_t key[32])
 {
 	uint8_t w[8];
-	mbedtls_sha256_context h;
 
 	for (int i = 0; i < 8; i++)
 		w[i] = (uint8_t)(week >> (56 - 8 * i));
-	mbedtls_sha256_init(&h);
-	mbedtls_sha256_starts_ret(&h, 0);
-	mbedtls_sha256_update_ret(&h, t->tk_secret, sizeof t->tk_secret);
-	mbedtls_sha256_update_ret(&h, w, sizeof w);
-	mbedtls_sha256_finish_ret(&h, key);
-	mbedtls_sha256_free(&h);
+	sha256_two(t->tk_secret, sizeof t->tk_secret, w, sizeof w, key);
 }
 
 static int tk_seal(const struct conn_tls *t, uint64_t week, uint8_t *p, size_t n, int enc)
@@ -453,17 +460,11 @@ static int tk_setup(struct conn_tls *t)
 {
 	static const char label[] = "monbot session ticket key v1";
 	unsigned char der[1600];
-	mbedtls_sha256_context h;
 	int n = mbedtls_pk_write_key_der(&t->key, der, sizeof der);
 
 	if (n <= 0)
 		return -1;
-	mbedtls_sha256_init(&h);
-	mbedtls_sha256_starts_ret(&h, 0);
-	mbedtls_sha256_update_ret(&h, (const unsigned char *)label, sizeof label - 1);
-	mbedtls_sha256_update_ret(&h, der + sizeof der - (size_t)n, (size_t)n);
-	mbedtls_sha256_finish_ret(&h, t->tk_secret);
-	mbedtls_sha256_free(&h);
+	sha256_two((const uint8_t *)label, sizeof label - 1, der + sizeof der - (size_t)n, (size_t)n, t->tk_secret);
 	mbedtls_platform_zeroize(der, sizeof der);
 	mbedtls_ssl_conf_session_tickets_cb(&t->conf, tk_write, tk_parse, t);
 	return 0;
